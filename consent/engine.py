@@ -1,0 +1,357 @@
+"""The consent decision: who may read which resource of which record (DESIGN §4), as one
+per-resource function (``decide``) and the same rules as a search filter (``policy``).
+
+Both follow the DESIGN §4 order, first match wins, within the resource's primary compartment
+(``acl.patient``, see ``consent.attributes``):
+
+0. system clients -> everything; resources outside any Patient compartment -> every caller;
+3. the patient -> their record but ``INVISIBLE_PATIENT`` (not blockable: L.1111-19);
+   anything else needs the record's state, loaded for this caller, else nothing;
+1. record closed -> nothing (but for the patient and their legal representative);
+2. caller blocked (any of their identities) -> nothing;
+4. legal representative -> as the patient, minus ``INVISIBLE_REPRESENTANTS_LEGAUX``;
+5. attending physician -> everything;
+6. author of the item -> that item;
+7. professional in an emergency mode with a reason and no objection to that mode, or
+8. professional granted access (to them, one of their roles or organizations) -> the access
+   matrix, minus ``MASQUE_PS``, minus access traces (R.1111-43: the holder, the attending
+   physician and the professional concerned read them).
+
+``policy(requester, states, type)`` is exactly ``decide`` for every acl of that type: the tests
+check it on generated worlds.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from typing import Literal
+
+from consent.labels import TOGGLED_BY
+from consent.labels import Role
+from consent.labels import visible_flags_rule
+from consent.predicate import ALLOW
+from consent.predicate import DENY
+from consent.predicate import And
+from consent.predicate import AnyOf
+from consent.predicate import Empty
+from consent.predicate import Not
+from consent.predicate import Or
+from consent.predicate import Predicate
+from consent.predicate import evaluate
+from consent.requester import Requester
+from consent.state import PatientState
+from consent.state import consent_directives
+
+Interaction = Literal["create", "update", "patch", "delete"]
+#: types the record holder (the patient, a legal representative) may create: DESIGN §4 "Writes"
+HOLDER_TYPES = frozenset({"DocumentReference", "Consent"})
+#: compartment types only system clients write: the record itself, the relatives (a GUARD
+#: RelatedPerson carries the representative's rights) and the access traces
+SYSTEM_TYPES = frozenset({"Patient", "RelatedPerson", "AuditEvent"})
+#: the acl attributes a visibility patch may change
+_FLAG_KEYS = frozenset({"labels", "confidentiality", "deposited"})
+#: the access matrix seam (profession × document type, a later issue): the filter a professional's
+#: granted or emergency access goes through
+Matrix = Callable[[Requester], Predicate]
+#: resource types holding access traces, read only by the holder, representatives, the attending
+#: physician and the traced professional (R.1111-43): never through a grant or an emergency
+TRACE_TYPES = frozenset({"AuditEvent"})
+
+Acl = Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Allowed or not, and the rule that decided (with the Consent or actor behind it)."""
+
+    allowed: bool
+    rule: str
+
+
+def open_matrix(requester: Requester) -> Predicate:
+    """The matrix until the arrêté's table lands: every document type for every profession."""
+    return ALLOW
+
+
+def decide(requester: Requester, state: PatientState | None, acl: Acl, *, matrix: Matrix = open_matrix) -> Decision:
+    """Whether ``requester`` may read the resource whose access attributes are ``acl``.
+
+    ``state`` is the consent state of ``acl['patient']`` (None when it was not loaded, or for a
+    resource outside any compartment).
+    """
+    if requester.kind == "system":
+        return Decision(True, "system")
+    patient = acl.get("patient")
+    if _empty(acl.get("patients")) and _empty(patient):
+        return Decision(True, "directory")
+    if not isinstance(patient, str):
+        return Decision(False, "no primary compartment")
+    if patient in own_records(requester):
+        return _through("patient", acl, "patient")
+    if state is None or state.ref != patient:
+        return Decision(False, f"no consent state for {patient}")
+    return _in_record(requester, state, acl, matrix)
+
+
+def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matrix) -> Decision:
+    """Rules 1, 2 and 4 to 8 for a caller who is not the patient."""
+    ids = identities(requester)
+    guardian = _first(ids & state.guardians)
+    if not state.open and guardian is None:
+        return Decision(False, f"closed {state.ref}")
+    block = state.block_for(ids)
+    if block is not None:
+        return Decision(False, f"blocked {block.consent} ({block.subject})")
+    if guardian is not None:
+        return _through("representative", acl, f"representative {guardian}")
+    attending = _first(ids & state.general_practitioners)
+    if attending is not None:
+        return Decision(True, f"attending {attending}")
+    author = _first(ids & _held(acl, "authors"))
+    if author is not None:
+        return Decision(True, f"author {author}")
+    if requester.kind != "practitioner":
+        return Decision(False, "no grant")
+    role, rule = _professional_access(requester, state)
+    if role is None:
+        return Decision(False, rule)
+    if _held(acl, "type") & TRACE_TYPES:
+        return Decision(False, f"{rule}; access traces")
+    if not evaluate(matrix(requester), dict(acl)):
+        return Decision(False, f"{rule}; access matrix")
+    return _through(role, acl, rule)
+
+
+def _professional_access(requester: Requester, state: PatientState) -> tuple[Role | None, str]:
+    """Rules 7 and 8: emergency mode, else a grant; the role reached and the rule's name."""
+    emergency = requester.mode != "normal"
+    reasoned = bool((requester.reason or "").strip())
+    objection = state.objection_to(requester.mode) if emergency else None
+    if emergency and reasoned and objection is None:
+        return "emergency", f"emergency {requester.mode}"
+    grant = state.grant_for(identities(requester))
+    if grant is not None:
+        return "granted", f"grant {grant.consent} ({grant.subject})"
+    if objection is not None:
+        return None, f"objection {objection.consent} ({objection.subject})"
+    return None, "no grant; emergency access needs a reason" if emergency else "no grant"
+
+
+def _through(role: Role, acl: Acl, rule: str) -> Decision:
+    hidden = sorted(_held(acl, "labels") & visible_flags_rule(role))
+    return Decision(False, f"{rule}; {', '.join(hidden)}") if hidden else Decision(True, rule)
+
+
+def policy(
+    requester: Requester, states: Mapping[str, PatientState], resource_type: str, *, matrix: Matrix = open_matrix,
+) -> Predicate:
+    """The filter on ``acl`` that keeps exactly the ``resource_type`` resources ``decide`` allows.
+
+    ``states`` holds the records loaded for this caller, keyed by ``Patient/id``; a record absent
+    from it is closed to all but its patient.
+    """
+    if requester.kind == "system":
+        return ALLOW
+    terms: list[Predicate] = [And((Empty("patients"), Empty("patient")))]
+    own = own_records(requester)
+    if own:
+        terms.append(and_(AnyOf("patient", tuple(sorted(own))), _without("patient")))
+    by_condition: dict[Predicate, list[str]] = {}
+    for ref, state in states.items():
+        if state.ref == ref and ref not in own:
+            by_condition.setdefault(_record_filter(requester, state, resource_type, matrix), []).append(ref)
+    terms.extend(
+        and_(AnyOf("patient", tuple(sorted(refs))), condition)
+        for condition, refs in sorted(by_condition.items(), key=lambda item: min(item[1]))
+        if condition != DENY
+    )
+    return or_(*terms)
+
+
+def _record_filter(requester: Requester, state: PatientState, resource_type: str, matrix: Matrix) -> Predicate:
+    """``_in_record`` as a filter on the acls of one record."""
+    ids = identities(requester)
+    guardian = _first(ids & state.guardians)
+    if (not state.open and guardian is None) or state.block_for(ids) is not None:
+        return DENY
+    if guardian is not None:
+        return _without("representative")
+    if ids & state.general_practitioners:
+        return ALLOW
+    authored = AnyOf("authors", tuple(sorted(ids))) if ids else DENY
+    if requester.kind != "practitioner" or resource_type in TRACE_TYPES:
+        return authored
+    role, _ = _professional_access(requester, state)
+    if role is None:
+        return authored
+    return or_(authored, and_(matrix(requester), _without(role)))
+
+
+def may_write(
+    requester: Requester, state: PatientState | None, acl: Acl, interaction: Interaction, *,
+    old_acl: Acl | None = None, patch_paths: Collection[str] | None = None,
+) -> Decision:
+    """Whether ``requester`` may create, update, patch or delete a resource (DESIGN §4 "Writes").
+
+    ``acl``: the attributes of the version to store (for a delete, of the current version);
+    ``old_acl``: those of the current version (update, patch); ``patch_paths``: what a patch
+    touches (JSON Patch pointers or FHIRPath), None when unknown; ``state``: the consent state of
+    ``acl['patient']``. Professionals feed any open record without a grant; only an item's author
+    updates or deletes it; the patient or their representative deposit documents, write Consents
+    and set or clear visibility flags by a patch of ``securityLabel``/``meta.security`` only.
+    """
+    if requester.kind == "system":
+        return Decision(True, "system")
+    before = None if interaction == "create" else acl if old_acl is None else old_acl
+    if any(_empty(a.get("patients")) and _empty(a.get("patient")) for a in (acl, before) if a is not None):
+        return Decision(False, "directory: system clients only")
+    patient = acl.get("patient")
+    if not isinstance(patient, str):
+        return Decision(False, "no primary compartment")
+    if before is not None and before.get("patient") != patient:
+        return Decision(False, "moving a resource to another record: system clients only")
+    role: Role | None = "patient"
+    if patient not in own_records(requester):
+        if state is None or state.ref != patient:
+            return Decision(False, f"no consent state for {patient}")
+        refused = _refused_writer(requester, state)
+        if refused is not None:
+            return refused
+        role = "representative" if identities(requester) & state.guardians else None
+    resource_type = acl.get("type")
+    if resource_type in SYSTEM_TYPES:
+        return Decision(False, f"{resource_type}: system clients only")
+    if resource_type == "Consent":
+        return Decision(True, f"{role} writes consents") if role else Decision(False, "consents: the holder only")
+    if before is None:
+        return _create(requester, state, acl, role)
+    return _change(requester, state, acl, before, role, interaction, patch_paths)
+
+
+def _refused_writer(requester: Requester, state: PatientState) -> Decision | None:
+    """Rules 1 and 2 for writes: a closed record, or a blocked caller."""
+    ids = identities(requester)
+    if not state.open and not ids & state.guardians:
+        return Decision(False, f"closed {state.ref}")
+    block = state.block_for(ids)
+    return Decision(False, f"blocked {block.consent} ({block.subject})") if block else None
+
+
+def _create(requester: Requester, state: PatientState | None, acl: Acl, role: Role | None) -> Decision:
+    authors = _held(acl, "authors")
+    # a holder may deposit as the patient (PDSm: a patient's document has the patient as author)
+    writers = identities(requester) | ({str(acl["patient"])} if role else set())
+    if authors and not authors & writers:
+        return Decision(False, "create: the caller must be among the authors")
+    if role is not None:
+        if acl.get("type") not in HOLDER_TYPES:
+            return Decision(False, f"create: {role}s deposit documents and consents only")
+        refused = sorted(_held(acl, "labels") - TOGGLED_BY[role])
+        return Decision(False, f"{role} may not set {', '.join(refused)}") if refused else Decision(True, f"{role} deposits")
+    if requester.kind != "practitioner" or state is None:
+        return Decision(False, "create: professionals and record holders only")
+    # the break-glass objection covers feeding as well as reading (L.1111-17 I, §1)
+    objection = state.objection_to("bris_de_glace") if requester.mode == "bris_de_glace" else None
+    if objection is not None:
+        return Decision(False, f"objection {objection.consent} ({objection.subject})")
+    return Decision(True, "feed")
+
+
+def _change(
+    requester: Requester, state: PatientState | None, acl: Acl, before: Acl, role: Role | None,
+    interaction: Interaction, patch_paths: Collection[str] | None,
+) -> Decision:
+    ids = identities(requester)
+    author = _first(ids & _held(before, "authors"))
+    if author is not None:
+        if interaction != "delete" and not ids & _held(acl, "authors"):
+            return Decision(False, f"author {author}; the new version must keep them among the authors")
+        return Decision(True, f"author {author}")
+    flags_only = patch_paths is not None and all(_flag_path(p, str(acl.get("type"))) for p in patch_paths)
+    if interaction != "patch" or role is None or not flags_only:
+        return Decision(False, f"{interaction}: the author only")
+    seen = decide(requester, state, before)
+    if not seen.allowed:
+        return seen
+    if {k: v for k, v in acl.items() if k not in _FLAG_KEYS} != {k: v for k, v in before.items() if k not in _FLAG_KEYS}:
+        return Decision(False, "a visibility patch changes flags only")
+    refused = sorted((_held(acl, "labels") ^ _held(before, "labels")) - TOGGLED_BY[role])
+    return Decision(False, f"{role} may not change {', '.join(refused)}") if refused else Decision(True, f"{role} flags")
+
+
+def _flag_path(path: str, resource_type: str) -> bool:
+    """Whether a patch path (``/securityLabel/0``, ``DocumentReference.meta.security``) is a label."""
+    steps = [step for step in re.split(r"[./]", path) if step]
+    steps = steps[1:] if steps[:1] == [resource_type] else steps
+    return steps[:2] == ["meta", "security"] or (resource_type == "DocumentReference" and steps[:1] == ["securityLabel"])
+
+
+def block_warnings(state: PatientState, consent: Mapping[str, Any]) -> list[str]:
+    """Warnings for a Consent about to be written: blocking the attending physician (it wins)."""
+    blocked = {d.subject for kind, d in consent_directives(consent, None) if kind == "block"}
+    return [
+        f"This consent blocks {ref}, the patient's attending physician: the block wins, "
+        "they will no longer see the record." for ref in sorted(blocked & state.general_practitioners)
+    ]
+
+
+def _without(role: Role) -> Predicate:
+    hidden = visible_flags_rule(role)
+    return Not(AnyOf("labels", tuple(sorted(hidden)))) if hidden else ALLOW
+
+
+def and_(*terms: Predicate) -> Predicate:
+    """Conjunction, flattened, with ALLOW terms dropped and DENY absorbing."""
+    flat: list[Predicate] = []
+    for term in terms:
+        if term == DENY:
+            return DENY
+        flat.extend(term.terms if isinstance(term, And) else (term,))
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def or_(*terms: Predicate) -> Predicate:
+    """Disjunction, flattened, with DENY terms dropped and ALLOW absorbing."""
+    flat: list[Predicate] = []
+    for term in terms:
+        if term == ALLOW:
+            return ALLOW
+        flat.extend(term.terms if isinstance(term, Or) else (term,))
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def identities(requester: Requester) -> frozenset[str]:
+    """Every reference the caller acts as (their own and those the server added)."""
+    return requester.identities | {requester.ref} if requester.ref else requester.identities
+
+
+def own_records(requester: Requester) -> frozenset[str]:
+    """The records (``Patient/id``) a patient caller holds; empty for any other caller."""
+    if requester.kind != "patient":
+        return frozenset()
+    return frozenset(ref for ref in identities(requester) if ref.startswith("Patient/"))
+
+
+def _held(acl: Acl, path: str) -> set[str]:
+    """The values of one acl attribute that a filter can match (``consent.predicate.evaluate``)."""
+    value = acl.get(path)
+    return {v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)}
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == []
+
+
+def _first(refs: Collection[str]) -> str | None:
+    return min(refs, default=None)
+
+
+__all__ = [
+    "HOLDER_TYPES", "SYSTEM_TYPES", "TRACE_TYPES", "Acl", "Decision", "Interaction", "Matrix", "and_",
+    "block_warnings", "decide", "identities", "may_write", "open_matrix", "or_", "own_records", "policy",
+    "visible_flags_rule",
+]

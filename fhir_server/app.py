@@ -1,0 +1,58 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import errors_http
+from . import rest
+from . import storage
+from .indexing import index_resource
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "./var",
+    "MONGODB_URI": None,
+    "MONGODB_DATABASE": "carnet",
+    "BASE_URL": None,  # default: the request's host + /fhir
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "DEFAULT_COUNT": 20,
+    "MAX_COUNT": 1000,
+    "TOKEN_AUDIENCE": None,  # default: the FHIR base URL
+    "TRUSTED_ISSUERS": [],
+    "REQUIRED_PROFILES": {},
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env("CARNET")
+        if os.environ.get("MONGODB_URI"):
+            app.config["MONGODB_URI"] = os.environ["MONGODB_URI"]
+    else:
+        app.config.update(test_config)
+    data_dir = Path(app.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("DATABASE_FILE", str(data_dir / "carnet.sqlite"))
+
+    store = storage.init_app(app, index_resource)
+    rest.init_app(app, store)
+    errors_http.init_app(app)
+    app.wsgi_app = _tolerate_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _tolerate_trailing_slash(wsgi_app: Any) -> Any:
+    """Serve `/fhir/Patient/` as `/fhir/Patient` (every path, one rule)."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            environ["PATH_INFO"] = path.rstrip("/") or "/"
+        return wsgi_app(environ, start_response)
+
+    return middleware

@@ -1,0 +1,66 @@
+"""The CapabilityStatement, generated from the registries the server runs on so it cannot drift
+(https://hl7.org/fhir/R4/capabilitystatement.html)."""
+from __future__ import annotations
+
+from typing import Any
+
+from search import registry as search_registry
+
+from . import catalog
+from . import http
+
+SOFTWARE = {"name": "Carnet", "version": "0.1.0"}
+SYSTEM_INTERACTIONS = ("search-system",)
+SMART_SECURITY = {
+    "cors": False,
+    "service": [{
+        "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+            "code": "SMART-on-FHIR",
+        }]
+    }],
+    "description": "Bearer JWT (SMART App Launch v2 scopes); consent decides every read and search.",
+}
+
+
+def _resource(entry: catalog.TypeEntry, reg: Any) -> dict[str, Any]:
+    params = reg.params(entry.name)
+    out: dict[str, Any] = {
+        "type": entry.name,
+        "interaction": [{"code": code} for code in entry.interactions],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": "update" in entry.interactions,
+        "conditionalCreate": "create" in entry.interactions,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": "update" in entry.interactions,
+        "conditionalDelete": "single" if "delete" in entry.interactions else "not-supported",
+        "searchParam": [
+            {"name": code, "type": p.type, **({"definition": p.url} if getattr(p, "url", None) else {})}
+            for code, p in sorted(params.items())
+        ],
+    }
+    if entry.documentation:
+        out["documentation"] = entry.documentation
+    return out
+
+
+def statement(base_url: str) -> dict[str, Any]:
+    reg = search_registry.load()
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-25",
+        "kind": "instance",
+        "software": SOFTWARE,
+        "implementation": {"description": "Carnet FHIR R4 server", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": [http.FHIR_JSON, http.JSON, "json"],
+        "patchFormat": [http.JSON_PATCH],
+        "rest": [{
+            "mode": "server",
+            "security": SMART_SECURITY,
+            "resource": [_resource(e, reg) for e in catalog.load().types.values()],
+            "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+        }],
+    }

@@ -1,0 +1,82 @@
+"""The `carnet` command: serve, token, store."""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import auth
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from .app import create_app
+
+    data_dir = str(Path(args.data_dir).resolve())
+    os.environ["CARNET_DATA_DIR"] = data_dir
+    wire = None
+    if args.workers > 1 and not os.environ.get("MONGODB_URI"):
+        # several processes share the embedded store through one wire server
+        wire = subprocess.Popen(
+            [sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", data_dir],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert wire.stdout is not None
+        os.environ["MONGODB_URI"] = wire.stdout.readline().strip()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("keepalive", 5)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return create_app()
+
+    try:
+        Server().run()
+    finally:
+        if wire is not None:
+            wire.terminate()
+    return 0
+
+
+def _store(args: argparse.Namespace) -> int:
+    from . import wire
+
+    wire.serve(str(Path(args.data_dir) / "carnet.sqlite"), args.host, args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="carnet", description="Carnet FHIR R4 server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the FHIR server under gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--data-dir", default="./var")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=_serve)
+
+    store = sub.add_parser("store", help="serve the embedded store over the MongoDB wire protocol")
+    store.add_argument("--data-dir", default="./var")
+    store.add_argument("--host", default="127.0.0.1")
+    store.add_argument("--port", type=int, default=0)
+    store.set_defaults(func=_store)
+
+    auth.add_parser(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

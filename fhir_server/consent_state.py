@@ -1,0 +1,132 @@
+"""The consent engine's I/O edge: caller identities and patients' consent states, read from the store.
+
+Read on every request, never cached: a Consent written now decides the next request. Queries use
+``resource.*`` and ``acl.*`` paths of the stored documents (docs/contracts.md), never ``idx``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+
+from consent.elements import codes
+from consent.elements import in_period
+from consent.elements import reference
+from consent.engine import identities
+from consent.engine import own_records
+from consent.requester import Requester
+from consent.state import PatientState
+from consent.state import patient_state
+
+TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
+TRE_R38 = "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale"
+#: Consent actor paths at each provision depth (IHE PCF nests two levels; one more for margin)
+ACTOR_PATHS = tuple("resource." + "provision." * depth + "actor.reference.reference" for depth in (1, 2, 3))
+#: collections that hold no live resource with an acl worth reading for authorship
+_NOT_RESOURCES = frozenset({"history"})
+_LIVE: dict[str, Any] = {"deleted": False}
+
+type Db = Database[Any]
+
+
+def enrich(db: Db, requester: Requester, *, now: datetime | None = None) -> Requester:
+    """``requester`` with every identity it acts as, and its profession/specialty from the directory.
+
+    A Practitioner acts as itself, its active PractitionerRoles and their Organizations; a
+    PractitionerRole as itself, its practitioner (always: a block follows the person) and, while
+    active, its organization. The directory's TRE_G15 profession and TRE_R38 specialty win over
+    the token's. Patients and related persons act as their own reference.
+    """
+    if requester.ref is None:
+        return requester
+    found = set(identities(requester))
+    profession, specialty = requester.profession, requester.specialty
+    type_, _, id_ = requester.ref.partition("/")
+    if requester.kind == "practitioner" and type_ in ("Practitioner", "PractitionerRole"):
+        query = {"resource.practitioner.reference": requester.ref} if type_ == "Practitioner" else {"_id": id_}
+        roles = [d["resource"] for d in db["PractitionerRole"].find({**_LIVE, **query}).sort("_id", 1)]
+        found.update(ref for role in roles if (ref := reference(role.get("practitioner"))))
+        current = [role for role in roles if _active(role, now or datetime.now(UTC))]
+        for role in current:
+            found.add(f"PractitionerRole/{role['id']}")
+            found.update(ref for ref in [reference(role.get("organization"))] if ref)
+        professions = [c for role in current for c in codes(role.get("code") or [], frozenset({TRE_G15}))]
+        specialties = [c for role in current for c in codes(role.get("specialty") or [], frozenset({TRE_R38}))]
+        profession = professions[0] if professions else profession
+        specialty = specialties[0] if specialties else specialty
+    return replace(requester, identities=frozenset(found), profession=profession, specialty=specialty)
+
+
+def load_states(
+    db: Db, requester: Requester, patient_refs: Iterable[str] | None = None, *,
+    now: datetime | None = None, discover: bool = True,
+) -> dict[str, PatientState]:
+    """The consent states of the records that may matter to ``requester``, keyed by ``Patient/id``.
+
+    Always ``patient_refs`` (e.g. the record of the resource being read). With ``discover`` (for
+    searches): a patient's own record; a related person's patient; for every caller the records
+    holding items they authored; for a professional also the records naming them in a Consent
+    (grant or block) or as attending physician. A record missing from the store has no state.
+    ``requester`` should be enriched (``enrich``) first.
+    """
+    now = now or datetime.now(UTC)
+    refs = {ref for ref in patient_refs or () if ref.startswith("Patient/")}
+    ids = sorted(identities(requester))
+    if discover and requester.kind != "system" and ids:
+        refs |= own_records(requester)
+        refs |= _authored(db, ids)
+        if requester.kind == "related":
+            related = [i.partition("/")[2] for i in ids if i.startswith("RelatedPerson/")]
+            refs |= _patients_of(db["RelatedPerson"].find({**_LIVE, "_id": {"$in": related}}, {"resource.patient": 1}))
+        if requester.kind == "practitioner":
+            named = {"$or": [{path: {"$in": ids}} for path in ACTOR_PATHS]}
+            refs |= _patients_of(db["Consent"].find({**_LIVE, **named}, {"resource.patient": 1}))
+            attended = db["Patient"].find({**_LIVE, "resource.generalPractitioner.reference": {"$in": ids}}, {"_id": 1})
+            refs |= {f"Patient/{doc['_id']}" for doc in attended}
+    return _states(db, sorted(refs), now)
+
+
+def _states(db: Db, refs: list[str], now: datetime) -> dict[str, PatientState]:
+    if not refs:
+        return {}
+    about = {**_LIVE, "resource.patient.reference": {"$in": refs}}
+    consents, related = _grouped(db["Consent"].find(about)), _grouped(db["RelatedPerson"].find(about))
+    patients = db["Patient"].find({**_LIVE, "_id": {"$in": [ref.partition("/")[2] for ref in refs]}})
+    states = {}
+    for doc in patients:
+        ref = f"Patient/{doc['_id']}"
+        states[ref] = patient_state(doc["resource"], consents.get(ref, []), related.get(ref, []), now)
+    return states
+
+
+def _grouped(docs: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for doc in docs:
+        ref = reference(doc["resource"].get("patient"))
+        if ref:
+            grouped.setdefault(ref, []).append(doc["resource"])
+    return grouped
+
+
+def _patients_of(docs: Iterable[Mapping[str, Any]]) -> set[str]:
+    return {ref for doc in docs if (ref := reference(doc.get("resource", {}).get("patient")))}
+
+
+def _authored(db: Db, ids: list[str]) -> set[str]:
+    """Records holding live items any of ``ids`` authored (``acl.authors``), in any collection."""
+    found: set[str] = set()
+    for name in sorted(set(db.list_collection_names()) - _NOT_RESOURCES):
+        for doc in db[name].find({**_LIVE, "acl.authors": {"$in": ids}}, {"acl.patient": 1}):
+            patient = doc.get("acl", {}).get("patient")
+            if isinstance(patient, str):
+                found.add(patient)
+    return found
+
+
+def _active(role: Mapping[str, Any], now: datetime) -> bool:
+    return role.get("active") is not False and in_period(role.get("period"), now) is True

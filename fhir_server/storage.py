@@ -1,0 +1,234 @@
+"""Versioned resource storage on pymongo: a collection per type plus ``history``.
+
+Layout: docs/contracts.md. Uniqueness lives in ``_id`` (history ``_id`` = ``Type/id/vid``): the
+history insert of version n+1 is the optimistic-concurrency gate, since only one writer can
+insert it; the current document is then replaced by ``_id`` alone (fast on every backend).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import Callable
+
+import pymongo
+import pymongo.errors
+from flask import Flask
+from flask import current_app
+
+from .errors import PreconditionFailed
+
+HISTORY = "history"
+#: a pending history version older than this with no matching current document is an orphan
+ORPHAN_SECONDS = 30.0
+DUPLICATE_KEY = 11000
+
+
+def now_instant() -> str:
+    """The current time as a fixed-width FHIR instant (sorts as a string)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored version: what read, vread and history serve."""
+
+    type: str
+    id: str
+    vid: int
+    ts: str
+    deleted: bool
+    resource: dict[str, Any]
+    acl: dict[str, Any]
+    method: str = "PUT"
+    cacl: dict[str, Any] | None = None  # history only: the current version's acl
+
+    @classmethod
+    def from_current(cls, type_: str, doc: dict[str, Any]) -> Stored:
+        return cls(type_, doc["_id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"], doc.get("acl", {}))
+
+    @classmethod
+    def from_history(cls, doc: dict[str, Any]) -> Stored:
+        return cls(
+            doc["type"], doc["id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"],
+            doc.get("acl", {}), doc.get("method", "PUT"), doc.get("cacl"),
+        )
+
+
+#: computes (idx, acl) for a resource about to be stored
+Indexer = Callable[[str, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _is_duplicate(exc: pymongo.errors.PyMongoError) -> bool:
+    if isinstance(exc, pymongo.errors.DuplicateKeyError):
+        return True
+    if isinstance(exc, pymongo.errors.BulkWriteError):
+        return any(e.get("code") == DUPLICATE_KEY for e in exc.details.get("writeErrors", []))
+    return False
+
+
+class Store:
+    """Versioned FHIR resources in one pymongo Database."""
+
+    def __init__(self, db: Any, indexer: Indexer) -> None:
+        self.db = db
+        self.indexer = indexer
+
+    def collection(self, type_: str) -> Any:
+        return self.db[type_]
+
+    # reads ---------------------------------------------------------------------------------
+    def current(self, type_: str, id_: str) -> Stored | None:
+        doc = self.db[type_].find_one({"_id": id_}, {"idx": 0})
+        return Stored.from_current(type_, doc) if doc else None
+
+    def version(self, type_: str, id_: str, vid: int) -> Stored | None:
+        doc = self.db[HISTORY].find_one({"_id": f"{type_}/{id_}/{vid}"})
+        return Stored.from_history(doc) if doc else None
+
+    def history(
+        self, query: dict[str, Any], skip: int, limit: int
+    ) -> tuple[int, list[Stored]]:
+        """Versions matching ``query`` (type/id/ts/acl filters), newest first, and their count."""
+        col = self.db[HISTORY]
+        total = col.count_documents(query)
+        cursor = col.find(query).sort([("ts", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)])
+        return total, [Stored.from_history(d) for d in cursor.skip(skip).limit(limit)]
+
+    # writes --------------------------------------------------------------------------------
+    def write(
+        self,
+        type_: str,
+        id_: str,
+        resource: dict[str, Any] | None,
+        *,
+        method: str,
+        expected_vid: int | None = None,
+        must_exist: bool = False,
+    ) -> Stored:
+        """Store a new version (``resource`` None deletes) and return it.
+
+        ``expected_vid`` is the If-Match version (412 when stale); without it the write applies
+        on top of whatever is current, retrying when another writer got in first.
+        """
+        for _ in range(50):
+            cur = self.db[type_].find_one({"_id": id_}, {"idx": 0})
+            vid = cur["vid"] if cur else 0
+            if expected_vid is not None and vid != expected_vid:
+                raise PreconditionFailed(
+                    f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}"
+                )
+            if must_exist and cur is None:
+                raise LookupError(f"{type_}/{id_}")
+            stored = self._next_version(type_, id_, vid + 1, resource, cur, method)
+            if stored is not None:
+                return stored
+            if expected_vid is not None:
+                raise PreconditionFailed(f"version conflict: {type_}/{id_} was changed concurrently")
+            time.sleep(0.005)
+        raise PreconditionFailed(f"{type_}/{id_} is being changed by other requests; retry")
+
+    def _next_version(
+        self,
+        type_: str,
+        id_: str,
+        vid: int,
+        resource: dict[str, Any] | None,
+        cur: dict[str, Any] | None,
+        method: str,
+    ) -> Stored | None:
+        ts = now_instant()
+        deleted = resource is None
+        if deleted:
+            assert cur is not None
+            body = cur["resource"]
+            idx, acl = cur.get("idx", {}), cur.get("acl", {})
+        else:
+            body = dict(resource)  # type: ignore[arg-type]
+            body["id"] = id_
+            meta = dict(body.get("meta") or {})
+            meta["versionId"] = str(vid)
+            meta["lastUpdated"] = ts
+            body = {"resourceType": body["resourceType"], "id": id_, "meta": meta, **{
+                k: v for k, v in body.items() if k not in ("resourceType", "id", "meta")
+            }}
+            idx, acl = self.indexer(type_, body)
+        hist = {
+            "_id": f"{type_}/{id_}/{vid}", "type": type_, "id": id_, "vid": vid, "ts": ts,
+            "method": method, "deleted": deleted, "resource": body, "acl": acl, "cacl": acl,
+        }
+        try:
+            self.db[HISTORY].insert_many([hist])
+        except pymongo.errors.PyMongoError as exc:
+            if not _is_duplicate(exc):
+                raise
+            self._clear_orphan(type_, id_, vid)
+            return None
+        doc = {"_id": id_, "vid": vid, "ts": ts, "deleted": deleted, "resource": body, "idx": idx, "acl": acl}
+        try:
+            if cur is None:
+                self.db[type_].insert_many([doc])
+            else:
+                self.db[type_].replace_one({"_id": id_}, doc)
+        except BaseException:
+            self.db[HISTORY].delete_one({"_id": hist["_id"]})
+            raise
+        if cur is not None and cur.get("acl") != acl:
+            self._propagate_acl(type_, id_, vid, acl)
+        return Stored(type_, id_, vid, ts, deleted, body, acl, method)
+
+    def _propagate_acl(self, type_: str, id_: str, vid: int, acl: dict[str, Any]) -> None:
+        """Older versions take the current access attributes as ``cacl``: a version now hidden
+        stays hidden in history and vread (DESIGN §5)."""
+        for older in range(1, vid):
+            self.db[HISTORY].update_one({"_id": f"{type_}/{id_}/{older}"}, {"$set": {"cacl": acl}})
+
+    def _clear_orphan(self, type_: str, id_: str, vid: int) -> None:
+        """Remove history version ``vid`` left by a writer that died before updating current."""
+        hist = self.db[HISTORY].find_one({"_id": f"{type_}/{id_}/{vid}"}, {"ts": 1})
+        cur = self.db[type_].find_one({"_id": id_}, {"vid": 1})
+        if hist is None or (cur is not None and cur["vid"] >= vid):
+            return
+        age = datetime.now(UTC) - datetime.strptime(hist["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        if age.total_seconds() > ORPHAN_SECONDS:
+            self.db[HISTORY].delete_one({"_id": hist["_id"]})
+
+    def ensure_indexes(self, types: list[str], extra: list[tuple[str, list[tuple[str, int]]]]) -> None:
+        """Create the indexes every deployment needs, plus ``extra`` (collection, keys) pairs."""
+        hist = self.db[HISTORY]
+        hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
+        hist.create_index([("type", 1), ("ts", -1)])
+        hist.create_index([("acl.patients", 1)])
+        for type_ in types:
+            col = self.db[type_]
+            col.create_index([("ts", 1)])
+            col.create_index([("acl.patients", 1)])
+        for name, keys in extra:
+            self.db[name].create_index(keys)
+
+
+# app wiring ----------------------------------------------------------------------------------
+def open_database(config: dict[str, Any]) -> Any:
+    """A pymongo Database: MongoDB at MONGODB_URI, else the embedded store under DATA_DIR."""
+    uri = config.get("MONGODB_URI")
+    if uri:
+        client: Any = pymongo.MongoClient(uri, tz_aware=True)
+    else:
+        from mongoeco import MongoClient
+        from mongoeco.engines.sqlite import SQLiteEngine
+
+        path = config.get("DATABASE_FILE") or ":memory:"
+        client = MongoClient(SQLiteEngine(path))
+    return client[config.get("MONGODB_DATABASE", "carnet")]
+
+
+def init_app(app: Flask, indexer: Indexer) -> Store:
+    store = Store(open_database(app.config), indexer)
+    app.extensions["carnet.store"] = store
+    return store
+
+
+def get_store() -> Store:
+    return current_app.extensions["carnet.store"]  # type: ignore[no-any-return]

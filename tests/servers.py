@@ -1,0 +1,64 @@
+"""Real processes for the end-to-end suites: `carnet serve` under gunicorn, `carnet store` (wire)."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def carnet_server(data_dir: Path, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `carnet serve` and yield its FHIR base URL once /metadata answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "fhir_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--data-dir", str(data_dir), "--workers", str(workers)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}/fhir"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"carnet serve exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                if requests.get(f"{base}/metadata", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("carnet serve did not start within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def wire_store(data_dir: Path) -> Iterator[str]:
+    """Run `carnet store` (the embedded store over the MongoDB wire protocol); yield its URI."""
+    proc = subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", str(data_dir)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        uri = proc.stdout.readline().strip()
+        if not uri.startswith("mongodb://"):
+            raise RuntimeError(f"carnet store did not start: {uri!r}")
+        yield uri
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

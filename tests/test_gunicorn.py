@@ -1,0 +1,59 @@
+"""End to end against `carnet serve` (gunicorn, gthread) on the embedded store, through real HTTP."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.servers import carnet_server
+
+pytestmark = pytest.mark.gunicorn
+
+
+def token(data_dir: Path, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir), *args],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path_factory.mktemp("served")
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    with carnet_server(data_dir, env=env) as base:
+        yield base, data_dir
+
+
+def test_served_crud_round_trip(server):
+    base, data_dir = server
+    auth = {"Authorization": "Bearer " + token(data_dir, "--scope", "system/*.cruds")}
+    created = requests.post(f"{base}/Patient", json={"resourceType": "Patient", "gender": "female"},
+                            headers={**auth, "Content-Type": "application/fhir+json"})
+    assert created.status_code == 201
+    assert created.headers["Content-Type"].startswith("application/fhir+json")
+    location = created.headers["Location"]
+    assert location.startswith(base)
+    read = requests.get(f"{base}/Patient/{created.json()['id']}", headers=auth)
+    assert read.status_code == 200 and read.json() == created.json()
+    assert requests.get(f"{base}/Patient/{created.json()['id']}").status_code == 401
+    assert requests.get(f"{base}/Patient/{created.json()['id']}/", headers=auth).status_code == 200
+
+
+def test_served_store_persists_under_data_dir(server):
+    _, data_dir = server
+    assert (data_dir / "carnet.sqlite").exists()
+    assert any(p.name.endswith(".json") or "key" in p.name for p in data_dir.iterdir())
+
+
+def test_served_never_500_on_garbage(server):
+    base, data_dir = server
+    auth = {"Authorization": "Bearer " + token(data_dir, "--scope", "system/*.cruds")}
+    for body in (b"\xff\xfe", b"{", b'{"resourceType": "Patient", "id": 5}', b"[" * 5000):
+        resp = requests.post(f"{base}/Patient", data=body, headers={**auth, "Content-Type": "application/fhir+json"})
+        assert 400 <= resp.status_code < 500, (body[:20], resp.status_code)
+        assert resp.json()["resourceType"] == "OperationOutcome"
