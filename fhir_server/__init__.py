@@ -1,6 +1,2 @@
-"""Carnet's FHIR server: app factory, REST interactions, storage, auth, audit, CLI."""
-from __future__ import annotations
-
-from .app import create_app
-
-__all__ = ["create_app"]
+"""Carnet's FHIR server: app factory (`fhir_server.app.create_app`), REST interactions, storage,
+auth, audit, CLI."""

@@ -10,6 +10,7 @@ from flask import Flask
 from . import errors_http
 from . import rest
 from . import storage
+from . import validation
 from .indexing import index_resource
 
 DEFAULTS: dict[str, Any] = {
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
     app.config.setdefault("DATABASE_FILE", str(data_dir / "carnet.sqlite"))
 
+    validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
     store = storage.init_app(app, index_resource)
     rest.init_app(app, store)
     errors_http.init_app(app)

@@ -34,7 +34,6 @@ from .storage import Store
 from .storage import Stored
 from .storage import get_store
 from . import validation
-from .errors import Unprocessable
 
 bp = Blueprint("fhir", __name__)
 PUBLIC_ENDPOINTS = {"fhir.metadata"}
@@ -121,10 +120,11 @@ def find_matches(resource_type: str, criteria: str) -> list[dict[str, Any]]:
 
 def check(body: dict[str, Any], resource_type: str) -> None:
     """422 with every issue when the resource breaks the R4 schema or a profile it must meet."""
-    issues = validation.validate(body, resource_type)
-    errors = [i for i in issues if i.get("severity") in ("error", "fatal")]
-    if errors:
-        raise Unprocessable(errors[0].get("diagnostics", "invalid resource"), issues=issues)
+    issues = validation.validate(
+        body, resource_type, required_profiles=current_app.config["REQUIRED_PROFILES"]
+    )
+    validation.raise_for_issues(issues)
+    g.carnet_warnings = [i for i in issues if i.get("severity") == "warning"]
 
 
 # metadata -------------------------------------------------------------------------------------
@@ -194,7 +194,9 @@ def write_new(resource_type: str, id_: str, body: dict[str, Any], method: str) -
 
 
 def consent_warnings(stored: Stored) -> list[dict[str, Any]]:
-    return [issue("warning", "business-rule", text) for text in access().warnings(stored)]
+    """Warnings of a successful write: validation's, and a Consent blocking the attending physician."""
+    consent = [issue("warning", "business-rule", text) for text in access().warnings(stored)]
+    return list(g.get("carnet_warnings", [])) + consent
 
 
 # instance level -------------------------------------------------------------------------------

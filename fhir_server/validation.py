@@ -8,10 +8,11 @@ Four layers, reported together:
    values, repeating primitives aligned with their `_` twin, extensions with a url and either a
    value or children (ext-1), narrative as an XHTML div without active content (txt-1),
    contained resources without contained or version metadata (dom-2, dom-4);
-3. fhir.resources R4B models (required elements, one value per choice, real dates) for the
-   types whose elements R4B shares with R4;
+3. once those pass, fhir.resources R4B models (required elements, one value per choice, real
+   dates) for the types whose elements R4B shares with R4;
 4. the profiles claimed in meta.profile, asked for, or required by configuration (`profiles`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -66,8 +67,6 @@ _HINTS = {
     "uuid": "urn:uuid: then a lowercase UUID",
     "base64Binary": "base64",
 }
-_JSON_TYPES = {"object": "object", "array": "array", "string": "string", "boolean": "boolean",
-               "number": "number", "integer": "integer"}
 # R4B types whose elements differ from R4 (Evidence and EvidenceVariable were redesigned):
 # the R4 schema alone judges them. Types R4B lacks are skipped the same way.
 _R4B_DIFFERENT = frozenset({"Evidence", "EvidenceVariable"})
@@ -86,6 +85,7 @@ class _Schema:
     definitions: dict[str, Any]
     types: frozenset[str]
     ordered_types: tuple[str, ...]
+    holders: frozenset[str]  # elements holding a resource: contained, Bundle.entry.resource...
 
 
 @functools.cache
@@ -99,6 +99,17 @@ def _schema() -> _Schema:
             titles.setdefault(definition["pattern"], name)
     definitions = _adapt(raw["definitions"], titles)
     types = tuple(ref["$ref"].rsplit("/", 1)[1] for ref in raw["oneOf"])
+    holders = frozenset(name for name, _ in _properties_of(definitions, "ResourceList"))
+    for name, owner in _properties_of(definitions, "canonical"):
+        # The official schema forgets the `_` twin of canonical elements (json.html allows it).
+        repeats = owner["properties"][name].get("type") == "array"
+        element = {"$ref": "#/definitions/Element"}
+        owner["properties"].setdefault(f"_{name}", {"type": "array", "items": element} if repeats else element)
+    for name, definition in definitions.items():
+        if "properties" in definition:
+            definition["type"] = "object"  # missing from every official definition
+        else:
+            definition.setdefault("title", name)
     definitions["xhtml"] = {"type": "string", "title": "xhtml"}
     # Nested resources are validated each against its own type (see _structure_issues).
     definitions["ResourceList"] = {
@@ -108,7 +119,18 @@ def _schema() -> _Schema:
     }
     for definition in definitions.values():
         _link(definition, definitions)
-    return _Schema(definitions, frozenset(types), types)
+    return _Schema(definitions, frozenset(types), types, holders)
+
+
+def _properties_of(definitions: Mapping[str, Any], target: str) -> list[tuple[str, dict[str, Any]]]:
+    """(element name, owning definition) of every element whose type is the definition `target`."""
+    ref = f"#/definitions/{target}"
+    return [
+        (name, definition)
+        for definition in definitions.values()
+        for name, prop in definition.get("properties", {}).items()
+        if ref in (prop.get("$ref"), prop.get("items", {}).get("$ref"))
+    ]
 
 
 def _link(node: Any, definitions: Mapping[str, Any]) -> None:
@@ -212,7 +234,7 @@ def _structure_issues(resource: dict[str, Any], resource_type: str, path: Path) 
     out.extend(_walk(resource, path, nested))
     for where, inner in nested:
         inner_type = inner.get("resourceType")
-        if inner_type not in _schema().types:
+        if not isinstance(inner_type, str) or inner_type not in _schema().types:
             continue  # reported by the ResourceList stub
         if where[-2] == "contained":
             out.extend(_contained_rules(inner, where))
@@ -222,12 +244,15 @@ def _structure_issues(resource: dict[str, Any], resource_type: str, path: Path) 
 
 def _from_schema(error: ValidationError, prefix: Path) -> Iterator[Issue]:
     where = prefix + tuple(error.absolute_path)
-    value, kind, rule = error.instance, error.validator, error.validator_value
-    if value is None or value == "":
+    value: Any = error.instance
+    rule: Any = error.validator_value
+    kind = error.validator
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if (value is None or value == "") and where[-1] != "resourceType":
         return  # judged by _walk (a null may align primitive arrays)
     shown = _show(value)
     if kind == "additionalProperties":
-        known = error.schema.get("properties", {})
+        known = schema.get("properties", {})
         for key in value:
             if key not in known:
                 yield _error("structure", f"unknown element '{key}'", where + (key,))
@@ -241,9 +266,9 @@ def _from_schema(error: ValidationError, prefix: Path) -> Iterator[Issue]:
         if rule == "array":
             yield _error("structure", "must be an array (this element repeats)", where)
         else:
-            yield _error("structure", f"{shown} is not {_a(error.schema.get('title') or _JSON_TYPES[rule])}", where)
+            yield _error("structure", f"{shown} is not {_a(schema.get('title') or rule)}", where)
     elif kind == "pattern":
-        name = error.schema.get("title", "value")
+        name = schema.get("title", "value")
         hint = f" ({_HINTS[name]})" if name in _HINTS else ""
         yield _error("value", f"{shown} is not a valid {name}{hint}", where)
     elif kind == "enum" and where[-1] == "resourceType":
@@ -254,7 +279,7 @@ def _from_schema(error: ValidationError, prefix: Path) -> Iterator[Issue]:
         yield _error("invalid", f"resourceType must be '{rule}', not {shown}", where)
     elif kind in ("minimum", "maximum"):
         bound = "below the minimum" if kind == "minimum" else "above the maximum"
-        yield _error("value", f"{shown} is {bound} {rule} of {_a(error.schema.get('title', 'number'))}", where)
+        yield _error("value", f"{shown} is {bound} {rule} of {_a(schema.get('title', 'number'))}", where)
     else:
         yield _error("invalid", error.message[:200], where)
 
@@ -280,7 +305,8 @@ def _walk(node: Any, path: Path, nested: list[tuple[Path, dict[str, Any]]]) -> I
 
 
 def _descend(value: Any, where: Path, nested: list[tuple[Path, dict[str, Any]]]) -> Iterator[Issue]:
-    if isinstance(value, dict) and "resourceType" in value:
+    holder = where[-2] if isinstance(where[-1], int) else where[-1]
+    if isinstance(value, dict) and "resourceType" in value and holder in _schema().holders:
         nested.append((where, value))
     else:
         yield from _walk(value, where, nested)
@@ -313,7 +339,7 @@ def _extension(extension: dict[str, Any], where: Path) -> Iterator[Issue]:
     """Extension.url 1..1 and ext-1 (https://hl7.org/fhir/R4/extensibility.html)."""
     if "url" not in extension:
         yield _error("required", "an extension needs a url", where + ("url",))
-    values = [key for key in extension if key.startswith("value")]
+    values = list(dict.fromkeys(key.lstrip("_") for key in extension if key.lstrip("_").startswith("value")))
     if len(values) > 1:
         yield _error("invariant", f"only one of value[x] may be present, not {', '.join(values)}", where)
     elif values and "extension" in extension:
@@ -347,7 +373,12 @@ def _model_issues(resource: dict[str, Any], resource_type: str) -> list[Issue]:
     try:
         model.model_validate(resource)
     except pydantic.ValidationError as exc:
-        return [found for error in exc.errors() if (found := _from_model(error, resource, resource_type))]
+        return [
+            found
+            for error in exc.errors()
+            if error["type"] != "extra_forbidden"  # the R4 schema knows R4's element names
+            and (found := _from_model(error, resource, resource_type))
+        ]
     return []
 
 
@@ -394,9 +425,9 @@ def _profile_issues(resource: dict[str, Any], resource_type: str, insisted: Sequ
     root: Path = (resource_type,)
     for canonical in dict.fromkeys([*claimed_urls, *insisted]):
         url = canonical.split("|", 1)[0]
-        doc = profile_docs.get(url)
         if url == _CORE_PROFILE + resource_type:
             continue  # the base definition, checked above
+        doc = profile_docs.get(url)
         if doc is None:
             text = f"profile {url} is unknown to this server"
             if canonical in insisted:

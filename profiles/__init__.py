@@ -3,6 +3,7 @@
 Each profile is a JSON Schema document in this package keyed by its canonical URL;
 `fhir_server.validation` applies them, `summary(url)` describes one as a StructureDefinition.
 """
+
 from __future__ import annotations
 
 from profiles.registry import ProfileDoc

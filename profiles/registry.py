@@ -5,10 +5,11 @@ keywords it carries:
 
 - `x-profile`: {name, type, baseDefinition, status, differential}, the StructureDefinition facts
   (`profiles.summary` renders them);
-- `errorMessage` on any subschema: the sentence shown when that subschema fails, either one
-  string or a mapping keyword -> string (as ajv-errors does);
+- `errorMessage` on any subschema: the sentence shown when a keyword inside it fails (the
+  nearest one to the failing keyword wins);
 - `$defs`: the value sets (code lists) the rules use.
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,23 +53,49 @@ class ProfileDoc:
         """Every violation of this profile by `resource` (already a valid R4 `type`)."""
         seen: dict[tuple[tuple[str | int, ...], str], Violation] = {}
         for error in self.validator.iter_errors(resource):
-            for violation in _violations(error):
+            for violation in _violations(error, self.schema):
                 seen.setdefault((violation.path, violation.message), violation)
         return list(seen.values())
 
 
-def _violations(error: ValidationError) -> Iterator[Violation]:
+def _violations(error: ValidationError, root: dict[str, Any]) -> Iterator[Violation]:
     path = tuple(error.absolute_path)
-    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
-    if isinstance(custom, dict):
-        custom = custom.get(str(error.validator))
+    message = _message(error, root)
     code = _CODES.get(str(error.validator), "invariant")
+    required: Any = error.validator_value
     if error.validator == "required":
-        for key in error.validator_value:
+        for key in required:
             if isinstance(error.instance, dict) and key not in error.instance:
-                yield Violation(path + (key,), custom or "required by the profile", code)
+                yield Violation(path + (key,), message or f"'{key}' is required by the profile", code)
     else:
-        yield Violation(path, custom or error.message, code)
+        yield Violation(path, message or error.message, code)
+
+
+def _message(error: ValidationError, root: dict[str, Any]) -> str | None:
+    """The `errorMessage` nearest to the failing keyword along its schema path."""
+    found = root.get("errorMessage")
+    node: Any = root
+    for key in list(error.schema_path)[:-1]:
+        while isinstance(node, dict) and key not in node and "$ref" in node:
+            node = _resolve(root, node["$ref"])  # jsonschema leaves $ref out of the path
+            found = node.get("errorMessage", found)
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break  # a path through a $ref with siblings: keep the message found so far
+        if isinstance(node, dict):
+            found = node.get("errorMessage", found)
+    if isinstance(error.schema, dict):
+        found = error.schema.get("errorMessage", found)
+    return found
+
+
+def _resolve(root: dict[str, Any], ref: str) -> Any:
+    """A local reference such as "#/$defs/nir"."""
+    node: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
 
 
 @functools.cache

@@ -1,0 +1,166 @@
+"""CRUD benchmark against a real `carnet serve` (gunicorn gthread, embedded store).
+
+Prints creates/s, reads/s, p50/p95 latency and server CPU per request, beside a hello-JSON
+endpoint under the same gunicorn settings (the ceiling). Usage:
+    .venv/bin/python bench/crud.py [--creates 2000] [--reads 2000] [--preload 50000] [--threads 4]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import carnet_server  # noqa: E402
+from tests.servers import free_port  # noqa: E402
+
+HELLO_APP = """
+from flask import Flask
+app = Flask(__name__)
+@app.get("/hello")
+def hello():
+    return {"resourceType": "OperationOutcome", "issue": []}
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process and its children (the gunicorn master and workers)."""
+    total = 0.0
+    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                     text=True).stdout.split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def server_pid(port: int) -> int:
+    out = subprocess.run(["pgrep", "-f", f"--port {port}|:{port}"], capture_output=True, text=True).stdout.split()
+    return min(int(p) for p in out)
+
+
+def run(label: str, n: int, threads: int, call: Callable[[requests.Session, int], None], pid: int) -> None:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            start = time.perf_counter()
+            call(session, i)
+            with lock:
+                latencies.append(time.perf_counter() - start)
+
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    q = statistics.quantiles(latencies, n=100)
+    print(f"{label:<10} {n / elapsed:8.0f} req/s   p50 {q[49] * 1000:6.2f} ms   p95 {q[94] * 1000:6.2f} ms"
+          f"   server CPU {cpu / n * 1e6:7.0f} µs/req")
+
+
+def hello_ceiling(n: int, threads: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "hello.py").write_text(HELLO_APP)
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-w", "1",
+                                 "-b", f"127.0.0.1:{port}", "hello:app"], cwd=tmp,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/hello", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            run("hello", n, threads, lambda s, i: s.get(f"http://127.0.0.1:{port}/hello").raise_for_status(), proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+def preload(data_dir: Path, count: int) -> None:
+    """Bulk-load ``count`` Patients straight into the store (the same Store code, insert path aside)."""
+    from fhir_server.app import create_app
+
+    app = create_app({"DATA_DIR": str(data_dir)})
+    store = app.extensions["carnet.store"]
+    batch = []
+    for i in range(count):
+        pid = str(uuid.uuid4())
+        body = {"resourceType": "Patient", "id": pid, "meta": {"versionId": "1", "lastUpdated": "2026-01-01T00:00:00.000000Z"},
+                "name": [{"family": f"Famille{i}", "given": ["Jean"]}], "gender": "male"}
+        idx, acl = store.indexer("Patient", body)
+        batch.append(({"_id": pid, "vid": 1, "ts": "2026-01-01T00:00:00.000000Z", "deleted": False,
+                       "resource": body, "idx": idx, "acl": acl},
+                      {"_id": f"Patient/{pid}/1", "type": "Patient", "id": pid, "vid": 1,
+                       "ts": "2026-01-01T00:00:00.000000Z", "method": "POST", "deleted": False,
+                       "resource": body, "acl": acl, "cacl": acl}))
+        if len(batch) == 2000 or i == count - 1:
+            store.db["Patient"].insert_many([c for c, _ in batch])
+            store.db["history"].insert_many([h for _, h in batch])
+            batch = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--creates", type=int, default=1000)
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--preload", type=int, default=0, help="resources loaded before measuring")
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    hello_ceiling(args.reads, args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        if args.preload:
+            t0 = time.perf_counter()
+            preload(data_dir, args.preload)
+            print(f"preloaded {args.preload} Patients in {time.perf_counter() - t0:.1f} s")
+        env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        with carnet_server(data_dir, env=env) as base:
+            port = int(base.split(":")[2].split("/")[0])
+            pid = server_pid(port)
+            token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
+                                    "--scope", "system/*.cruds"], capture_output=True, text=True, check=True).stdout.strip()
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
+            ids: list[str] = []
+
+            def create(session: requests.Session, i: int) -> None:
+                resp = session.post(f"{base}/Patient", headers=headers, json={
+                    "resourceType": "Patient", "name": [{"family": f"Bench{i}", "given": ["Anne"]}], "gender": "female"})
+                resp.raise_for_status()
+                ids.append(resp.json()["id"])
+
+            def read(session: requests.Session, i: int) -> None:
+                session.get(f"{base}/Patient/{ids[i % len(ids)]}", headers=headers).raise_for_status()
+
+            run("create", args.creates, args.threads, create, pid)
+            run("read", args.reads, args.threads, read, pid)
+
+
+if __name__ == "__main__":
+    main()
