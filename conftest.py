@@ -32,8 +32,10 @@ def app_config(data_dir: Path) -> dict[str, Any]:
 def app(tmp_path: Path) -> Iterator[Flask]:
     app = create_app(app_config(tmp_path))
     yield app
+    store = app.extensions["carnet.store"]
     if app.config.get("MONGODB_URI"):
-        app.extensions["carnet.store"].db.client.drop_database(app.config["MONGODB_DATABASE"])
+        store.client.drop_database(app.config["MONGODB_DATABASE"])
+    store.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from consent.elements import as_instant
 from consent.elements import codes
 from consent.elements import codings
 from consent.elements import reference
@@ -25,7 +26,8 @@ def access_attributes(resource_type: str, resource: Mapping[str, Any], patients:
     state decides, None outside any compartment); ``labels`` (TRE_A07 flags); ``confidentiality``
     (v3 code, the most restrictive present); ``docClass``/``docType`` (DocumentReference
     category/type codes, else ``[]`` / ``[resource_type]``); ``authors`` (``Type/id``);
-    ``deposited`` (DocumentReference.date, else meta.lastUpdated).
+    ``deposited`` (DocumentReference.date, else meta.lastUpdated, as a fixed-width UTC instant that
+    sorts as a string: the visibility timers compare it).
     """
     compartments = list(dict.fromkeys(patients))
     own = f"Patient/{resource.get('id')}" if resource_type == "Patient" and resource.get("id") else None
@@ -47,7 +49,7 @@ def access_attributes(resource_type: str, resource: Mapping[str, Any], patients:
         "docClass": _codes(resource.get("category")) if document else [],
         "docType": _codes(resource.get("type")) if document else [resource_type],
         "authors": sorted(_authors(resource_type, resource)),
-        "deposited": (resource.get("date") if document else None) or meta.get("lastUpdated"),
+        "deposited": (as_instant(resource.get("date")) if document else None) or as_instant(meta.get("lastUpdated")),
     }
 
 

@@ -94,3 +94,15 @@ def in_period(period: object, now: datetime) -> bool | None:
     if (start is not None and lower is None) or (end is not None and upper is None):
         return None
     return (lower is None or lower[0] <= now) and (upper is None or now < upper[1])
+
+
+def instant(moment: datetime) -> str:
+    """``moment`` as a fixed-width UTC instant (``2026-11-20T13:00:00.000000Z``): sorts as a string."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def as_instant(value: object) -> str | None:
+    """A FHIR date/dateTime/instant as a fixed-width UTC instant (its first moment), None if unreadable."""
+    bounds = _bounds(value)
+    return instant(bounds[0]) if bounds else None

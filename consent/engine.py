@@ -1,24 +1,22 @@
-"""The consent decision: who may read which resource of which record (DESIGN §4), as one
-per-resource function (``decide``) and the same rules as a search filter (``policy``).
+"""The consent rules of DESIGN §4: reads per resource (``decide``) and as a search filter
+(``policy``, exactly ``decide`` over every acl of the type), and writes (``may_write``).
 
-Both follow the DESIGN §4 order, first match wins, within the resource's primary compartment
-(``acl.patient``, see ``consent.attributes``):
+First match wins, within the resource's primary compartment (``acl.patient``); [n] is DESIGN's rule:
+- system clients, and directory resources (no compartment) -> allowed;
+- the patient [3] -> their record but ``INVISIBLE_PATIENT`` (never blocked from it: L.1111-19);
+- a record whose state was not loaded -> nothing;
+- closed record [1] -> nothing, but for the legal representative;
+- blocked caller [2] (any of their identities) -> nothing;
+- legal representative [4] -> as the patient, minus ``INVISIBLE_REPRESENTANTS_LEGAUX``;
+- attending physician [5] -> everything; author of the item [6] -> that item;
+- professional in an emergency mode, with a reason, no objection to that mode and an emergency
+  window the server opened on this record (``Requester.emergency_records``) [7], or granted
+  access (to them, one of their roles or organizations) [8] -> the access matrix, minus
+  ``MASQUE_PS``, minus access traces (R.1111-43: only the holder, the attending physician and
+  the professional concerned read them).
 
-0. system clients -> everything; resources outside any Patient compartment -> every caller;
-3. the patient -> their record but ``INVISIBLE_PATIENT`` (not blockable: L.1111-19);
-   anything else needs the record's state, loaded for this caller, else nothing;
-1. record closed -> nothing (but for the patient and their legal representative);
-2. caller blocked (any of their identities) -> nothing;
-4. legal representative -> as the patient, minus ``INVISIBLE_REPRESENTANTS_LEGAUX``;
-5. attending physician -> everything;
-6. author of the item -> that item;
-7. professional in an emergency mode with a reason and no objection to that mode, or
-8. professional granted access (to them, one of their roles or organizations) -> the access
-   matrix, minus ``MASQUE_PS``, minus access traces (R.1111-43: the holder, the attending
-   physician and the professional concerned read them).
-
-``policy(requester, states, type)`` is exactly ``decide`` for every acl of that type: the tests
-check it on generated worlds.
+Flags hide at ``now``: ``INVISIBLE_PATIENT`` lapses 30 days after the deposit (``consent.labels``);
+without ``now`` no flag lapses.
 """
 from __future__ import annotations
 
@@ -27,11 +25,13 @@ from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from typing import Literal
 
 from consent.labels import TOGGLED_BY
 from consent.labels import Role
+from consent.labels import hiding
 from consent.labels import visible_flags_rule
 from consent.predicate import ALLOW
 from consent.predicate import DENY
@@ -39,9 +39,10 @@ from consent.predicate import And
 from consent.predicate import AnyOf
 from consent.predicate import Empty
 from consent.predicate import Not
-from consent.predicate import Or
 from consent.predicate import Predicate
+from consent.predicate import and_
 from consent.predicate import evaluate
+from consent.predicate import or_
 from consent.requester import Requester
 from consent.state import PatientState
 from consent.state import consent_directives
@@ -54,8 +55,8 @@ HOLDER_TYPES = frozenset({"DocumentReference", "Consent"})
 SYSTEM_TYPES = frozenset({"Patient", "RelatedPerson", "AuditEvent"})
 #: the acl attributes a visibility patch may change
 _FLAG_KEYS = frozenset({"labels", "confidentiality", "deposited"})
-#: the access matrix seam (profession × document type, a later issue): the filter a professional's
-#: granted or emergency access goes through
+#: the access matrix seam (profession × document type, ``consent.matrix``): the filter a
+#: professional's granted or emergency access goes through
 Matrix = Callable[[Requester], Predicate]
 #: resource types holding access traces, read only by the holder, representatives, the attending
 #: physician and the traced professional (R.1111-43): never through a grant or an emergency
@@ -73,12 +74,15 @@ class Decision:
 
 
 def open_matrix(requester: Requester) -> Predicate:
-    """The matrix until the arrêté's table lands: every document type for every profession."""
+    """A matrix letting every profession read everything (tests; the server loads ``consent.matrix``)."""
     return ALLOW
 
 
-def decide(requester: Requester, state: PatientState | None, acl: Acl, *, matrix: Matrix = open_matrix) -> Decision:
-    """Whether ``requester`` may read the resource whose access attributes are ``acl``.
+def decide(
+    requester: Requester, state: PatientState | None, acl: Acl, *, matrix: Matrix = open_matrix,
+    now: datetime | None = None,
+) -> Decision:
+    """Whether ``requester`` may read the resource whose access attributes are ``acl`` at ``now``.
 
     ``state`` is the consent state of ``acl['patient']`` (None when it was not loaded, or for a
     resource outside any compartment).
@@ -91,13 +95,13 @@ def decide(requester: Requester, state: PatientState | None, acl: Acl, *, matrix
     if not isinstance(patient, str):
         return Decision(False, "no primary compartment")
     if patient in own_records(requester):
-        return _through("patient", acl, "patient")
+        return _through("patient", acl, "patient", now)
     if state is None or state.ref != patient:
         return Decision(False, f"no consent state for {patient}")
-    return _in_record(requester, state, acl, matrix)
+    return _in_record(requester, state, acl, matrix, now)
 
 
-def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matrix) -> Decision:
+def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matrix, now: datetime | None) -> Decision:
     """Rules 1, 2 and 4 to 8 for a caller who is not the patient."""
     ids = identities(requester)
     guardian = _first(ids & state.guardians)
@@ -107,7 +111,7 @@ def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matr
     if block is not None:
         return Decision(False, f"blocked {block.consent} ({block.subject})")
     if guardian is not None:
-        return _through("representative", acl, f"representative {guardian}")
+        return _through("representative", acl, f"representative {guardian}", now)
     attending = _first(ids & state.general_practitioners)
     if attending is not None:
         return Decision(True, f"attending {attending}")
@@ -123,33 +127,65 @@ def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matr
         return Decision(False, f"{rule}; access traces")
     if not evaluate(matrix(requester), dict(acl)):
         return Decision(False, f"{rule}; access matrix")
-    return _through(role, acl, rule)
+    return _through(role, acl, rule, now)
 
 
 def _professional_access(requester: Requester, state: PatientState) -> tuple[Role | None, str]:
     """Rules 7 and 8: emergency mode, else a grant; the role reached and the rule's name."""
     emergency = requester.mode != "normal"
-    reasoned = bool((requester.reason or "").strip())
     objection = state.objection_to(requester.mode) if emergency else None
-    if emergency and reasoned and objection is None:
+    if emergency and _reasoned(requester) and objection is None and state.ref in requester.emergency_records:
         return "emergency", f"emergency {requester.mode}"
     grant = state.grant_for(identities(requester))
     if grant is not None:
         return "granted", f"grant {grant.consent} ({grant.subject})"
     if objection is not None:
         return None, f"objection {objection.consent} ({objection.subject})"
-    return None, "no grant; emergency access needs a reason" if emergency else "no grant"
+    if not emergency:
+        return None, "no grant"
+    if not _reasoned(requester):
+        return None, "no grant; emergency access needs a reason"
+    return None, f"no grant; no emergency window open on {state.ref}"
 
 
-def _through(role: Role, acl: Acl, rule: str) -> Decision:
-    hidden = sorted(_held(acl, "labels") & visible_flags_rule(role))
+def emergency_barrier(requester: Requester, state: PatientState) -> str | None:
+    """Why ``requester`` may not open an emergency window on ``state``'s record; None when they may.
+
+    Rule 7's conditions but the window itself, in ``decide``'s order: a professional in an emergency
+    mode, with a reason, on an open record, not blocked, not already its attending physician (who
+    sees it all anyway), and no objection to that mode.
+    """
+    ids = identities(requester)
+    if requester.kind != "practitioner" or requester.mode == "normal":
+        return "not an emergency request"
+    if not _reasoned(requester):
+        return "emergency access needs a reason"
+    if not state.open:
+        return f"closed {state.ref}"
+    block = state.block_for(ids)
+    if block is not None:
+        return f"blocked {block.consent} ({block.subject})"
+    attending = _first(ids & state.general_practitioners)
+    if attending is not None:
+        return f"attending {attending}"
+    objection = state.objection_to(requester.mode)
+    return f"objection {objection.consent} ({objection.subject})" if objection else None
+
+
+def _reasoned(requester: Requester) -> bool:
+    return bool((requester.reason or "").strip())
+
+
+def _through(role: Role, acl: Acl, rule: str, now: datetime | None) -> Decision:
+    hidden = [flag for flag, term in hiding(role, now).items() if evaluate(term, dict(acl))]
     return Decision(False, f"{rule}; {', '.join(hidden)}") if hidden else Decision(True, rule)
 
 
 def policy(
     requester: Requester, states: Mapping[str, PatientState], resource_type: str, *, matrix: Matrix = open_matrix,
+    now: datetime | None = None,
 ) -> Predicate:
-    """The filter on ``acl`` that keeps exactly the ``resource_type`` resources ``decide`` allows.
+    """The filter on ``acl`` that keeps exactly the ``resource_type`` resources ``decide`` allows at ``now``.
 
     ``states`` holds the records loaded for this caller, keyed by ``Patient/id``; a record absent
     from it is closed to all but its patient.
@@ -159,11 +195,11 @@ def policy(
     terms: list[Predicate] = [And((Empty("patients"), Empty("patient")))]
     own = own_records(requester)
     if own:
-        terms.append(and_(AnyOf("patient", tuple(sorted(own))), _without("patient")))
+        terms.append(and_(AnyOf("patient", tuple(sorted(own))), _without("patient", now)))
     by_condition: dict[Predicate, list[str]] = {}
     for ref, state in states.items():
         if state.ref == ref and ref not in own:
-            by_condition.setdefault(_record_filter(requester, state, resource_type, matrix), []).append(ref)
+            by_condition.setdefault(_record_filter(requester, state, resource_type, matrix, now), []).append(ref)
     terms.extend(
         and_(AnyOf("patient", tuple(sorted(refs))), condition)
         for condition, refs in sorted(by_condition.items(), key=lambda item: min(item[1]))
@@ -172,14 +208,16 @@ def policy(
     return or_(*terms)
 
 
-def _record_filter(requester: Requester, state: PatientState, resource_type: str, matrix: Matrix) -> Predicate:
+def _record_filter(
+    requester: Requester, state: PatientState, resource_type: str, matrix: Matrix, now: datetime | None,
+) -> Predicate:
     """``_in_record`` as a filter on the acls of one record."""
     ids = identities(requester)
     guardian = _first(ids & state.guardians)
     if (not state.open and guardian is None) or state.block_for(ids) is not None:
         return DENY
     if guardian is not None:
-        return _without("representative")
+        return _without("representative", now)
     if ids & state.general_practitioners:
         return ALLOW
     authored = AnyOf("authors", tuple(sorted(ids))) if ids else DENY
@@ -188,19 +226,20 @@ def _record_filter(requester: Requester, state: PatientState, resource_type: str
     role, _ = _professional_access(requester, state)
     if role is None:
         return authored
-    return or_(authored, and_(matrix(requester), _without(role)))
+    return or_(authored, and_(matrix(requester), _without(role, now)))
 
 
 def may_write(
     requester: Requester, state: PatientState | None, acl: Acl, interaction: Interaction, *,
-    old_acl: Acl | None = None, patch_paths: Collection[str] | None = None,
+    old_acl: Acl | None = None, patch_paths: Collection[str] | None = None, now: datetime | None = None,
 ) -> Decision:
     """Whether ``requester`` may create, update, patch or delete a resource (DESIGN §4 "Writes").
 
     ``acl``: the attributes of the version to store (for a delete, of the current version);
     ``old_acl``: those of the current version (update, patch); ``patch_paths``: what a patch
     touches (JSON Patch pointers or FHIRPath), None when unknown; ``state``: the consent state of
-    ``acl['patient']``. Professionals feed any open record without a grant; only an item's author
+    ``acl['patient']``; ``now``: when flags lapse (``decide``). Professionals feed any open record
+    without a grant; only an item's author
     updates or deletes it; the patient or their representative deposit documents, write Consents
     and set or clear visibility flags by a patch of ``securityLabel``/``meta.security`` only.
     """
@@ -229,7 +268,7 @@ def may_write(
         return Decision(True, f"{role} writes consents") if role else Decision(False, "consents: the holder only")
     if before is None:
         return _create(requester, state, acl, role)
-    return _change(requester, state, acl, before, role, interaction, patch_paths)
+    return _change(requester, state, acl, before, role, interaction, patch_paths, now)
 
 
 def _refused_writer(requester: Requester, state: PatientState) -> Decision | None:
@@ -251,7 +290,9 @@ def _create(requester: Requester, state: PatientState | None, acl: Acl, role: Ro
         if acl.get("type") not in HOLDER_TYPES:
             return Decision(False, f"create: {role}s deposit documents and consents only")
         refused = sorted(_held(acl, "labels") - TOGGLED_BY[role])
-        return Decision(False, f"{role} may not set {', '.join(refused)}") if refused else Decision(True, f"{role} deposits")
+        if refused:
+            return Decision(False, f"{role} may not set {', '.join(refused)}")
+        return Decision(True, f"{role} deposits")
     if requester.kind != "practitioner" or state is None:
         return Decision(False, "create: professionals and record holders only")
     # the break-glass objection covers feeding as well as reading (L.1111-17 I, §1)
@@ -263,7 +304,7 @@ def _create(requester: Requester, state: PatientState | None, acl: Acl, role: Ro
 
 def _change(
     requester: Requester, state: PatientState | None, acl: Acl, before: Acl, role: Role | None,
-    interaction: Interaction, patch_paths: Collection[str] | None,
+    interaction: Interaction, patch_paths: Collection[str] | None, now: datetime | None,
 ) -> Decision:
     ids = identities(requester)
     author = _first(ids & _held(before, "authors"))
@@ -274,20 +315,27 @@ def _change(
     flags_only = patch_paths is not None and all(_flag_path(p, str(acl.get("type"))) for p in patch_paths)
     if interaction != "patch" or role is None or not flags_only:
         return Decision(False, f"{interaction}: the author only")
-    seen = decide(requester, state, before)
+    seen = decide(requester, state, before, now=now)
     if not seen.allowed:
         return seen
-    if {k: v for k, v in acl.items() if k not in _FLAG_KEYS} != {k: v for k, v in before.items() if k not in _FLAG_KEYS}:
+    if _unflagged(acl) != _unflagged(before):
         return Decision(False, "a visibility patch changes flags only")
     refused = sorted((_held(acl, "labels") ^ _held(before, "labels")) - TOGGLED_BY[role])
-    return Decision(False, f"{role} may not change {', '.join(refused)}") if refused else Decision(True, f"{role} flags")
+    if refused:
+        return Decision(False, f"{role} may not change {', '.join(refused)}")
+    return Decision(True, f"{role} flags")
+
+
+def _unflagged(acl: Acl) -> dict[str, object]:
+    return {key: value for key, value in acl.items() if key not in _FLAG_KEYS}
 
 
 def _flag_path(path: str, resource_type: str) -> bool:
     """Whether a patch path (``/securityLabel/0``, ``DocumentReference.meta.security``) is a label."""
     steps = [step for step in re.split(r"[./]", path) if step]
     steps = steps[1:] if steps[:1] == [resource_type] else steps
-    return steps[:2] == ["meta", "security"] or (resource_type == "DocumentReference" and steps[:1] == ["securityLabel"])
+    document_label = resource_type == "DocumentReference" and steps[:1] == ["securityLabel"]
+    return document_label or steps[:2] == ["meta", "security"]
 
 
 def block_warnings(state: PatientState, consent: Mapping[str, Any]) -> list[str]:
@@ -299,29 +347,13 @@ def block_warnings(state: PatientState, consent: Mapping[str, Any]) -> list[str]
     ]
 
 
-def _without(role: Role) -> Predicate:
-    hidden = visible_flags_rule(role)
-    return Not(AnyOf("labels", tuple(sorted(hidden)))) if hidden else ALLOW
-
-
-def and_(*terms: Predicate) -> Predicate:
-    """Conjunction, flattened, with ALLOW terms dropped and DENY absorbing."""
-    flat: list[Predicate] = []
-    for term in terms:
-        if term == DENY:
-            return DENY
-        flat.extend(term.terms if isinstance(term, And) else (term,))
-    return flat[0] if len(flat) == 1 else And(tuple(flat))
-
-
-def or_(*terms: Predicate) -> Predicate:
-    """Disjunction, flattened, with DENY terms dropped and ALLOW absorbing."""
-    flat: list[Predicate] = []
-    for term in terms:
-        if term == ALLOW:
-            return ALLOW
-        flat.extend(term.terms if isinstance(term, Or) else (term,))
-    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+def _without(role: Role, now: datetime | None) -> Predicate:
+    """True on the acls no flag hides from ``role`` at ``now`` (plain flags merged into one ``AnyOf``)."""
+    terms = list(hiding(role, now).values())
+    plain = tuple(value for term in terms if isinstance(term, AnyOf) for value in term.values)
+    timed = [term for term in terms if not isinstance(term, AnyOf)]
+    hidden = or_(*([AnyOf("labels", plain)] if plain else []), *timed)
+    return ALLOW if hidden == DENY else Not(hidden)
 
 
 def identities(requester: Requester) -> frozenset[str]:
@@ -352,6 +384,6 @@ def _first(refs: Collection[str]) -> str | None:
 
 __all__ = [
     "HOLDER_TYPES", "SYSTEM_TYPES", "TRACE_TYPES", "Acl", "Decision", "Interaction", "Matrix", "and_",
-    "block_warnings", "decide", "identities", "may_write", "open_matrix", "or_", "own_records", "policy",
-    "visible_flags_rule",
+    "block_warnings", "decide", "emergency_barrier", "identities", "may_write", "open_matrix", "or_", "own_records",
+    "policy", "visible_flags_rule",
 ]

@@ -26,7 +26,9 @@ class Requester:
     ``ref`` is the token's fhirUser (``Practitioner/123``), None for system clients.
     ``identities`` holds every reference the caller acts as, filled by the server from the store:
     for a practitioner their Practitioner, PractitionerRoles and Organizations; for a patient or a
-    related person their own reference. ``profession`` is a TRE_G15 code when known.
+    related person their own reference. ``profession`` is a TRE_G15 code when known (``specialty``
+    a TRE_R38 one). ``emergency_records`` holds the records (``Patient/id``) on which the server
+    opened this caller an emergency window that is still running (``fhir_server.emergency``).
     """
 
     kind: Kind
@@ -38,3 +40,4 @@ class Requester:
     profession: str | None = None
     specialty: str | None = None
     identities: frozenset[str] = field(default_factory=frozenset)
+    emergency_records: frozenset[str] = field(default_factory=frozenset)

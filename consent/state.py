@@ -14,6 +14,7 @@ from typing import Any
 from typing import Literal
 
 from consent.elements import codes
+from consent.elements import codings
 from consent.elements import in_period
 from consent.elements import reference
 from consent.elements import references
@@ -148,7 +149,7 @@ def _rules(
         if actors:
             yield from (("block", Directive(actor, source)) for actor in actors)
         else:
-            purposes = {(c.get("system"), c.get("code")) for c in provision.get("purpose") or [] if isinstance(c, Mapping)}
+            purposes = {(c.get("system"), c.get("code")) for c in codings(provision.get("purpose") or [])}
             modes = {mode for key, mode in _OBJECTED_MODE.items() if key in purposes}
             yield from (("objection", Directive(mode, source)) for mode in sorted(modes))
 

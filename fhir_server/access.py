@@ -1,20 +1,42 @@
-"""The consent engine bound to one request: who asks, and what they may see and write."""
+"""The consent engine bound to one request: who asks, and what they may see and write.
+
+Bound once per request at the server's clock (``fhir_server.clock``), with the access matrix the
+app loaded (``fhir_server.dmp.init_app``) and the caller's emergency windows
+(``fhir_server.emergency``, opened on the first call that needs them).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import UTC
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from typing import cast
+
+from flask import current_app
+from flask import has_app_context
 
 from consent import engine
+from consent import matrix as access_matrix
+from consent.engine import Matrix
 from consent.predicate import Predicate
 from consent.predicate import evaluate
 from consent.requester import Requester
 from consent.state import PatientState
 
+from . import clock
 from . import consent_state
+from . import emergency
 from .storage import Stored
+from .storage import get_store
+
+MATRIX_EXTENSION = "carnet.matrix"
+
+
+def current_matrix() -> Matrix:
+    """The access matrix the app loaded at start, else the packaged one."""
+    loaded = current_app.extensions.get(MATRIX_EXTENSION) if has_app_context() else None
+    return cast(Matrix, loaded) if loaded is not None else access_matrix.load()
 
 
 @dataclass
@@ -23,19 +45,33 @@ class Access:
 
     requester: Requester
     db: Any
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=clock.now)
+    matrix: Matrix = field(default_factory=current_matrix)
     _states: dict[str, PatientState] | None = None
+    _caller: Requester | None = None
+
+    def caller(self) -> Requester:
+        """``requester`` with the records on which an emergency window runs for them (opening the
+        windows this request may open, once)."""
+        if self._caller is None:
+            emergency_mode = self.requester.kind == "practitioner" and self.requester.mode != "normal"
+            records = emergency.open_records(get_store(), self.requester, self.now) if emergency_mode else frozenset()
+            self._caller = replace(self.requester, emergency_records=records)
+        return self._caller
 
     def states(self, extra: list[str] | None = None) -> dict[str, PatientState]:
         if self._states is None:
-            self._states = consent_state.load_states(self.db, self.requester, None, self.now)
+            caller = self.caller()
+            self._states = consent_state.load_states(self.db, caller, sorted(caller.emergency_records), self.now)
         missing = [p for p in extra or () if p not in self._states]
         if missing:
-            self._states.update(consent_state.load_states(self.db, self.requester, missing, self.now))
+            self._states.update(
+                consent_state.load_states(self.db, self.requester, missing, self.now, discover=False)
+            )
         return self._states
 
     def policy_for(self, resource_type: str) -> Predicate:
-        return engine.policy(self.requester, self.states(), resource_type)
+        return engine.policy(self.caller(), self.states(), resource_type, matrix=self.matrix, now=self.now)
 
     def can_see(self, stored: Stored) -> bool:
         """Whether this version may be seen; hidden answers exactly as absent."""
@@ -61,9 +97,9 @@ class Access:
         old_acl: dict[str, Any] | None = None,
         patch_paths: set[str] | None = None,
     ) -> engine.Decision:
-        patients = list(acl.get("patients") or ()) + list((old_acl or {}).get("patients") or ())
-        states = self.states(patients)
-        state = next((states[p] for p in patients if p in states), None)
+        primary = acl.get("patient") or (old_acl or {}).get("patient")
+        state = self.states([primary]).get(primary) if isinstance(primary, str) else None
         return engine.may_write(
-            self.requester, state, acl, interaction, old_acl=old_acl, patch_paths=patch_paths
+            self.caller(), state, acl, cast(engine.Interaction, interaction), old_acl=old_acl,
+            patch_paths=patch_paths, now=self.now,
         )

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_COUNT": 20,
     "MAX_COUNT": 1000,
     "TOKEN_AUDIENCE": None,  # default: the FHIR base URL
+    "TOKEN_ISSUER": "carnet",
     "TRUSTED_ISSUERS": [],
     "REQUIRED_PROFILES": {},
 }

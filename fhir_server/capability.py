@@ -6,6 +6,7 @@ from typing import Any
 
 from search import registry as search_registry
 
+from . import auth
 from . import catalog
 from . import http
 
@@ -59,7 +60,7 @@ def statement(base_url: str) -> dict[str, Any]:
         "patchFormat": [http.JSON_PATCH],
         "rest": [{
             "mode": "server",
-            "security": SMART_SECURITY,
+            "security": {**SMART_SECURITY, **auth.security()},
             "resource": [_resource(e, reg) for e in catalog.load().types.values()],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
         }],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Mapping
+from dataclasses import dataclass
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -27,7 +28,7 @@ TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-P
 TRE_R38 = "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale"
 #: Consent actor paths at each provision depth (IHE PCF nests two levels; one more for margin)
 ACTOR_PATHS = tuple("resource." + "provision." * depth + "actor.reference.reference" for depth in (1, 2, 3))
-#: collections that hold no live resource with an acl worth reading for authorship
+#: collections that hold no current resource versions
 _NOT_RESOURCES = frozenset({"history"})
 _LIVE: dict[str, Any] = {"deleted": False}
 
@@ -63,8 +64,8 @@ def enrich(db: Db, requester: Requester, *, now: datetime | None = None) -> Requ
 
 
 def load_states(
-    db: Db, requester: Requester, patient_refs: Iterable[str] | None = None, *,
-    now: datetime | None = None, discover: bool = True,
+    db: Db, requester: Requester, patient_refs: Iterable[str] | None = None, now: datetime | None = None, *,
+    discover: bool = True,
 ) -> dict[str, PatientState]:
     """The consent states of the records that may matter to ``requester``, keyed by ``Patient/id``.
 
@@ -91,17 +92,49 @@ def load_states(
     return _states(db, sorted(refs), now)
 
 
-def _states(db: Db, refs: list[str], now: datetime) -> dict[str, PatientState]:
-    if not refs:
+@dataclass(frozen=True)
+class Record:
+    """The resources a patient's consent state is built from."""
+
+    patient: Mapping[str, Any]
+    consents: list[Mapping[str, Any]]
+    related: list[Mapping[str, Any]]
+
+
+def records(db: Db, refs: Iterable[str]) -> dict[str, Record]:
+    """The live Patient, Consents and RelatedPersons of each record (``Patient/id``) that exists."""
+    wanted = sorted({ref for ref in refs if ref.startswith("Patient/")})
+    if not wanted:
         return {}
-    about = {**_LIVE, "resource.patient.reference": {"$in": refs}}
+    about = {**_LIVE, "resource.patient.reference": {"$in": wanted}}
     consents, related = _grouped(db["Consent"].find(about)), _grouped(db["RelatedPerson"].find(about))
-    patients = db["Patient"].find({**_LIVE, "_id": {"$in": [ref.partition("/")[2] for ref in refs]}})
-    states = {}
+    patients = db["Patient"].find({**_LIVE, "_id": {"$in": [ref.partition("/")[2] for ref in wanted]}})
+    found = {}
     for doc in patients:
         ref = f"Patient/{doc['_id']}"
-        states[ref] = patient_state(doc["resource"], consents.get(ref, []), related.get(ref, []), now)
-    return states
+        found[ref] = Record(doc["resource"], consents.get(ref, []), related.get(ref, []))
+    return found
+
+
+def _states(db: Db, refs: list[str], now: datetime) -> dict[str, PatientState]:
+    return {
+        ref: patient_state(record.patient, record.consents, record.related, now)
+        for ref, record in records(db, refs).items()
+    }
+
+
+def resource_collections(db: Db) -> list[str]:
+    """The collections holding current resource versions (any may hold items of a record)."""
+    return sorted(set(db.list_collection_names()) - _NOT_RESOURCES)
+
+
+def compartment(db: Db, ref: str) -> dict[str, dict[str, Any]]:
+    """``Type/id`` -> acl of the live items whose primary compartment is the record ``ref``."""
+    return {
+        f"{name}/{doc['_id']}": doc["acl"]
+        for name in resource_collections(db)
+        for doc in db[name].find({**_LIVE, "acl.patient": ref}, {"acl": 1})
+    }
 
 
 def _grouped(docs: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -120,7 +153,7 @@ def _patients_of(docs: Iterable[Mapping[str, Any]]) -> set[str]:
 def _authored(db: Db, ids: list[str]) -> set[str]:
     """Records holding live items any of ``ids`` authored (``acl.authors``), in any collection."""
     found: set[str] = set()
-    for name in sorted(set(db.list_collection_names()) - _NOT_RESOURCES):
+    for name in resource_collections(db):
         for doc in db[name].find({**_LIVE, "acl.authors": {"$in": ids}}, {"acl.patient": 1}):
             patient = doc.get("acl", {}).get("patient")
             if isinstance(patient, str):

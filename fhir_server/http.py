@@ -30,28 +30,47 @@ def negotiate() -> str:
     """The media type to answer with, from `_format` then Accept; 406 for what is not served."""
     fmt = request.args.get("_format")
     if fmt is not None:
-        served = FORMAT_ALIASES.get(fmt.split(";")[0].strip())
+        served = FORMAT_ALIASES.get(fmt.split(";")[0].strip().replace(" ", "+"))
         if served is None:
             raise NotAcceptable(f"_format '{fmt}' is not served: this server answers JSON only")
         return served
-    if not request.headers.get("Accept", "").strip():
+    header = request.headers.get("Accept", "").strip()
+    if not header:
         return FHIR_JSON
-    accept = request.accept_mimetypes
-    _check_fhir_version(request.headers.get("Accept", ""))
-    best = accept.best_match(SERVED)
+    best, best_q = None, 0.0
+    for media, q in _accept_items(header):
+        served = FHIR_JSON if media in ("*/*", "application/*") else media
+        if served in SERVED and q > best_q:
+            best, best_q = served, q
     if best is None:
-        raise NotAcceptable(
-            f"Accept '{request.headers.get('Accept')}' is not served: use {FHIR_JSON} or {JSON}"
-        )
+        raise NotAcceptable(f"Accept '{header}' is not served: use {FHIR_JSON} or {JSON}")
     return best
 
 
-def _check_fhir_version(header: str) -> None:
+def _accept_items(header: str) -> list[tuple[str, float]]:
+    """(media type, q) pairs of an Accept header; a fhirVersion other than R4's is refused."""
+    items = []
     for part in header.split(","):
-        for param in part.split(";")[1:]:
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
             key, _, value = param.partition("=")
-            if key.strip().lower() == "fhirversion" and value.strip() not in ("4.0", "4.0.1"):
-                raise NotAcceptable(f"fhirVersion {value.strip()} is not served: this server is R4 (4.0)")
+            if key.lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+            elif key.lower() == "fhirversion" and value.strip('"') not in ("4.0", "4.0.1"):
+                q = 0.0
+        items.append((media.lower(), q))
+    return items
+
+
+def _check_fhir_version(content_type: str) -> None:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "fhirversion" and value.strip('"') not in ("4.0", "4.0.1"):
+            raise UnsupportedMediaType(f"Content-Type '{content_type}' is not FHIR R4 (fhirVersion 4.0)")
 
 
 def body_json(allowed: tuple[str, ...] = SERVED) -> Any:

@@ -72,9 +72,13 @@ def _is_duplicate(exc: pymongo.errors.PyMongoError) -> bool:
 class Store:
     """Versioned FHIR resources in one pymongo Database."""
 
-    def __init__(self, db: Any, indexer: Indexer) -> None:
+    def __init__(self, client: Any, db: Any, indexer: Indexer) -> None:
+        self.client = client
         self.db = db
         self.indexer = indexer
+
+    def close(self) -> None:
+        self.client.close()
 
     def collection(self, type_: str) -> Any:
         return self.db[type_]
@@ -210,8 +214,8 @@ class Store:
 
 
 # app wiring ----------------------------------------------------------------------------------
-def open_database(config: dict[str, Any]) -> Any:
-    """A pymongo Database: MongoDB at MONGODB_URI, else the embedded store under DATA_DIR."""
+def open_client(config: dict[str, Any]) -> Any:
+    """A pymongo client: MongoDB at MONGODB_URI, else the embedded store under DATA_DIR."""
     uri = config.get("MONGODB_URI")
     if uri:
         client: Any = pymongo.MongoClient(uri, tz_aware=True)
@@ -221,11 +225,17 @@ def open_database(config: dict[str, Any]) -> Any:
 
         path = config.get("DATABASE_FILE") or ":memory:"
         client = MongoClient(SQLiteEngine(path))
-    return client[config.get("MONGODB_DATABASE", "carnet")]
+    return client
+
+
+def open_database(config: dict[str, Any]) -> Any:
+    """The pymongo Database named by MONGODB_DATABASE (for one-shot CLI commands)."""
+    return open_client(config)[config.get("MONGODB_DATABASE", "carnet")]
 
 
 def init_app(app: Flask, indexer: Indexer) -> Store:
-    store = Store(open_database(app.config), indexer)
+    client = open_client(app.config)
+    store = Store(client, client[app.config.get("MONGODB_DATABASE", "carnet")], indexer)
     app.extensions["carnet.store"] = store
     return store
 

@@ -29,7 +29,7 @@ def wire_app(uri: str, tmp_path: Path) -> Flask:
 def test_crud_and_history_over_the_wire(wire_app):
     client, auth = wire_app.test_client(), bearer(wire_app)
     import pymongo
-    assert isinstance(wire_app.extensions["carnet.store"].db.client, pymongo.MongoClient)
+    assert isinstance(wire_app.extensions["carnet.store"].client, pymongo.MongoClient)
     created = client.post("/fhir/Patient", json={"resourceType": "Patient", "gender": "male"}, headers=auth)
     assert created.status_code == 201
     url = f"/fhir/Patient/{created.get_json()['id']}"

@@ -6,12 +6,17 @@ subclass. Every failure is a 401 ``Unauthorized`` carrying ``WWW-Authenticate``:
 ``Bearer realm="carnet"`` when no bearer token came (RFC 6750 §3.1), else
 ``error="invalid_token"`` with an ``error_description``.
 """
+
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from authlib.oauth2.rfc6749 import MissingAuthorizationError
@@ -20,7 +25,6 @@ from authlib.oauth2.rfc6749 import UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from joserfc import jws
-from joserfc import jwt
 from joserfc.errors import ExpiredTokenError
 from joserfc.errors import JoseError
 from joserfc.errors import MissingClaimError
@@ -32,6 +36,7 @@ from consent.requester import Requester
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.issuers import Issuer
+from fhir_server.auth.tokens import CLI_CLIENT_ID
 from fhir_server.auth.tokens import FHIR_USER
 from fhir_server.errors import Unauthorized
 
@@ -65,24 +70,24 @@ def _invalid(description: str) -> InvalidTokenError:
 
 class JWTBearerValidator(BearerTokenValidator):  # type: ignore[misc]
     """Signature by a trusted issuer, then ``typ``, ``iss``, ``aud``, ``exp`` (required),
-    ``nbf``, ``iat`` and revocation."""
+    ``nbf`` and ``iat``."""
 
-    def __init__(self, config: AuthConfig, is_revoked: IsRevoked | None = None) -> None:
+    def __init__(self, config: AuthConfig, base_url: str | None = None) -> None:
         super().__init__(realm=REALM)
         self.config = config
-        self.is_revoked = is_revoked
+        self.base_url = base_url
 
     def authenticate_token(self, token_string: str) -> VerifiedToken:
         try:
             compact = jws.extract_compact(token_string.encode("ascii"))
             header = compact.headers()
-            unverified = json.loads(compact.payload or b"")
+            claims = json.loads(compact.payload or b"")
         except (JoseError, ValueError, UnicodeError):
             raise _invalid("malformed token") from None
-        iss = unverified.get("iss") if isinstance(unverified, dict) else None
+        iss = claims.get("iss") if isinstance(claims, dict) else None
         if not isinstance(iss, str):
             raise _invalid("the token has no iss")
-        issuer = self.config.find(iss)
+        issuer = self.config.find(iss, self.base_url)
         if issuer is None:
             raise _invalid(f"untrusted issuer {iss}")
         if header.get("alg") not in issuer.algorithms:
@@ -95,10 +100,12 @@ class JWTBearerValidator(BearerTokenValidator):  # type: ignore[misc]
         except (OSError, ValueError, KeyError, TypeError, JoseError):
             raise _invalid(f"the keys of {iss} are unavailable") from None
         try:
-            token = jwt.decode(token_string, keys, algorithms=issuer.algorithms)
+            valid = jws.validate_compact(compact, keys, algorithms=issuer.algorithms)
         except (JoseError, ValueError):
-            raise _invalid("bad signature or unknown key") from None
-        return VerifiedToken(issuer, token.claims)
+            valid = False
+        if not valid:
+            raise _invalid("bad signature or unknown key")
+        return VerifiedToken(issuer, claims)
 
     def validate_token(self, token: VerifiedToken, scopes: Any, request: Any) -> None:
         registry = JWTClaimsRegistry(
@@ -115,32 +122,87 @@ class JWTBearerValidator(BearerTokenValidator):  # type: ignore[misc]
             raise _invalid(f"missing claim {error.claim}") from None
         except JoseError as error:
             raise _invalid(error.description) from None
-        jti = token.claims.get("jti")
-        if self.is_revoked is not None and isinstance(jti, str) and self.is_revoked(jti):
-            raise _invalid("the token has been revoked")
 
 
 def authenticate(
-    authorization_header: str | None, config: AuthConfig, *, is_revoked: IsRevoked | None = None
+    authorization_header: str | None,
+    config: Mapping[str, Any] | AuthConfig,
+    base_url: str | None = None,
+    *,
+    is_revoked: IsRevoked | None = None,
 ) -> Requester:
     """The Requester an ``Authorization`` header proves; Unauthorized otherwise.
 
-    :param is_revoked: tells whether a token id (``jti``) was revoked (see ``revocation``).
+    :param config: the app config (see ``issuers`` for the keys read), or an AuthConfig.
+    :param base_url: the request's FHIR base URL, an audience of the server's own tokens.
+    :param is_revoked: tells whether a token id (``jti``) was revoked; asked only about tokens
+        the authorization server issued (not those of ``carnet token`` or other issuers).
     """
+    if not isinstance(config, AuthConfig):
+        config = AuthConfig.from_mapping(config)
+    with _unauthorized(authorization_header):
+        proof = _prove(authorization_header, config, base_url)
+        if proof.expires <= time.time() - LEEWAY:
+            raise _invalid("the token has expired")
+        if is_revoked is not None and proof.revocable and is_revoked(proof.revocable):
+            raise _invalid("the token has been revoked")
+        return proof.requester
+
+
+def verify(
+    authorization_header: str | None, config: AuthConfig, base_url: str | None = None
+) -> VerifiedToken:
+    """The verified token of an ``Authorization`` header, whatever its claims map to;
+    Unauthorized otherwise. For the authorization server's own endpoints."""
+    with _unauthorized(authorization_header):
+        return _protector(config, base_url).validate_request(None, _Request(authorization_header))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Proof:
+    requester: Requester
+    expires: float
+    #: the jti of a token the authorization server recorded, the only ones it can revoke
+    revocable: str | None
+
+
+@lru_cache(maxsize=1024)
+def _prove(authorization_header: str | None, config: AuthConfig, base_url: str | None) -> _Proof:
+    """Verify a header once: a token's signature and claims do not change, only the clock does,
+    so ``authenticate`` checks expiry and revocation on every use (failures are not cached)."""
+    token: VerifiedToken = _protector(config, base_url).validate_request(
+        None, _Request(authorization_header)
+    )
+    jti = token.claims.get("jti")
+    issued_here = (
+        token.issuer.issuer == config.issuer and token.claims.get("client_id") != CLI_CLIENT_ID
+    )
+    revocable = jti if issued_here and isinstance(jti, str) else None
+    return _Proof(requester(token), token.claims["exp"], revocable)
+
+
+def _protector(config: AuthConfig, base_url: str | None) -> ResourceProtector:
     protector = ResourceProtector()
-    protector.register_token_validator(JWTBearerValidator(config, is_revoked))
+    protector.register_token_validator(JWTBearerValidator(config, base_url))
+    return protector
+
+
+@contextmanager
+def _unauthorized(authorization_header: str | None) -> Iterator[None]:
+    """Turn authlib's errors into Unauthorized with the RFC 6750 challenge."""
     try:
-        token = protector.validate_request(None, _Request(authorization_header))
-        return requester(token)
+        yield
     except MissingAuthorizationError:
         raise _challenge("No bearer token: send Authorization: Bearer <JWT>") from None
     except UnsupportedTokenTypeError:
         scheme = (authorization_header or "").split(None, 1)[0].lower()
         if scheme == "bearer":
-            raise _unauthorized(_invalid("malformed Authorization header")) from None
-        raise _challenge("Unsupported authorization scheme: send Authorization: Bearer <JWT>") from None
+            raise _rejected(_invalid("malformed Authorization header")) from None
+        raise _challenge(
+            "Unsupported authorization scheme: send Authorization: Bearer <JWT>"
+        ) from None
     except InvalidTokenError as error:
-        raise _unauthorized(error) from None
+        raise _rejected(error) from None
 
 
 def requester(token: VerifiedToken) -> Requester:
@@ -197,7 +259,7 @@ def _challenge(diagnostics: str) -> Unauthorized:
     return Unauthorized(diagnostics, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
 
 
-def _unauthorized(error: InvalidTokenError) -> Unauthorized:
+def _rejected(error: InvalidTokenError) -> Unauthorized:
     headers = dict(error.get_headers())
     return Unauthorized(
         f"Invalid bearer token: {error.description}",

@@ -1,17 +1,31 @@
-"""``carnet token``: print a bearer token signed with the server's key.
+"""The auth commands of ``carnet``:
 
-The issuer and audience default to what the server reads from the environment
-(``FHIR_AUTH_ISSUER``, ``FHIR_AUTH_AUDIENCE``, as ``Config.from_prefixed_env("FHIR")`` does),
-else ``carnet``; ``--issuer`` and ``--audience`` override them.
+``carnet token``
+    print a bearer token signed with the server's key. Issuer and audience default to what the
+    server reads from the environment (``CARNET_TOKEN_ISSUER``; ``CARNET_TOKEN_AUDIENCE``, else
+    ``CARNET_BASE_URL``, as ``Config.from_prefixed_env("CARNET")`` reads them), else ``carnet``,
+    an audience the server accepts on its own tokens.
+``carnet clients add``
+    register a client (see ``accounts`` for its shapes); prints ``client_id: …`` and, for a
+    client with a secret, ``client_secret: …``.
+``carnet users add``
+    create a user who signs in on the authorization page as a fhirUser; the password is read
+    from the terminal, or from the first line of standard input, unless ``--password`` gives it.
 """
+
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+from pathlib import Path
 
 from flask import Config
 
 from consent.requester import MODE_BY_PURPOSE
+from fhir_server.auth import accounts
+from fhir_server.auth.accounts import Db
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.tokens import mint_token
 
@@ -19,35 +33,67 @@ EMERGENCY = {purpose for purpose, mode in MODE_BY_PURPOSE.items() if mode != "no
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``token`` to a ``carnet`` argparse command (``args.func(args)`` runs it)."""
-    parser = subparsers.add_parser("token", help="print a bearer token signed by the server key")
-    parser.add_argument("--data-dir", required=True, help="the server's data directory")
-    parser.add_argument(
+    """Add ``token``, ``clients`` and ``users`` to a ``carnet`` argparse command
+    (``args.func(args)`` runs the chosen one and returns the exit status)."""
+    token = subparsers.add_parser("token", help="print a bearer token signed by the server key")
+    token.add_argument("--data-dir", required=True, help="the server's data directory")
+    token.add_argument(
         "--fhir-user",
-        help="Patient/…, RelatedPerson/…, Practitioner/… or PractitionerRole/…; none: a system client",
+        help="Patient/…, RelatedPerson/…, Practitioner/…, PractitionerRole/…; none: system",
     )
-    parser.add_argument(
+    token.add_argument(
         "--scope", help="SMART scopes (default user/*.cruds, or system/*.cruds without --fhir-user)"
     )
-    parser.add_argument("--purpose", choices=sorted(MODE_BY_PURPOSE), help="purpose_of_use")
-    parser.add_argument("--reason", help="why (required with BTG and ETREAT)")
-    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
-    parser.add_argument("--sub", help="subject (default: the fhirUser, or carnet-cli)")
-    parser.add_argument("--issuer", help="iss (default: FHIR_AUTH_ISSUER, else carnet)")
-    parser.add_argument("--audience", help="aud (default: first of FHIR_AUTH_AUDIENCE, else carnet)")
-    parser.set_defaults(func=token_command)
+    token.add_argument("--purpose", choices=sorted(MODE_BY_PURPOSE), help="purpose_of_use")
+    token.add_argument("--reason", help="why (required with BTG and ETREAT)")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token.add_argument("--sub", help="subject (default: the fhirUser, or carnet-cli)")
+    token.add_argument("--issuer", help="iss (default: CARNET_TOKEN_ISSUER, else carnet)")
+    token.add_argument(
+        "--audience", help="aud (default: CARNET_TOKEN_AUDIENCE, else CARNET_BASE_URL, else carnet)"
+    )
+    token.set_defaults(func=token_command)
+
+    clients = subparsers.add_parser("clients", help="OAuth clients of the authorization server")
+    add_client = clients.add_subparsers(dest="action", required=True).add_parser(
+        "add", help="register a client"
+    )
+    add_client.add_argument("--data-dir", required=True)
+    add_client.add_argument("--name", required=True)
+    add_client.add_argument("--scope", required=True, help="the scopes it may ask for")
+    add_client.add_argument("--jwks-url", help="a backend service's JWKS (private_key_jwt)")
+    add_client.add_argument(
+        "--redirect-uri", action="append", default=[], help="an app's redirect URI (repeatable)"
+    )
+    add_client.add_argument(
+        "--public", action="store_true", help="an app without a secret (PKCE only)"
+    )
+    add_client.set_defaults(func=clients_add_command)
+
+    users = subparsers.add_parser("users", help="people who sign in on the authorization page")
+    add_user = users.add_subparsers(dest="action", required=True).add_parser(
+        "add", help="create a user"
+    )
+    add_user.add_argument("--data-dir", required=True)
+    add_user.add_argument("--username", required=True)
+    add_user.add_argument(
+        "--fhir-user", required=True, help="Patient/…, RelatedPerson/…, Practitioner/…"
+    )
+    add_user.add_argument("--password", help="else read from the terminal or standard input")
+    add_user.set_defaults(func=users_add_command)
 
 
 def token_command(args: argparse.Namespace) -> int:
-    """Print one token for ``args`` (as parsed by ``add_parser``); exit status 0, or 2 on misuse."""
+    """Print one token for ``args``; exit status 0, or 2 on misuse."""
     if args.purpose in EMERGENCY and not args.reason:
         return _usage(f"--purpose {args.purpose} needs --reason")
     if args.reason and not args.purpose:
         return _usage("--reason goes with --purpose")
-    env = Config(".")
-    env.from_prefixed_env("FHIR")
+    if args.ttl <= 0:
+        return _usage("--ttl must be a positive number of seconds")
+    env = _environment()
     try:
-        settings = {key: env[key] for key in ("AUTH_ISSUER", "AUTH_AUDIENCE") if key in env}
+        settings = {key: env.get(key) for key in ("TOKEN_ISSUER", "TOKEN_AUDIENCE", "BASE_URL")}
         config = AuthConfig.from_mapping({**settings, "DATA_DIR": args.data_dir})
         token = mint_token(
             args.data_dir,
@@ -66,6 +112,60 @@ def token_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def clients_add_command(args: argparse.Namespace) -> int:
+    try:
+        client_id, secret = accounts.add_client(
+            _database(args.data_dir),
+            name=args.name,
+            scope=args.scope,
+            redirect_uris=args.redirect_uri,
+            jwks_uri=args.jwks_url,
+            public=args.public,
+        )
+    except ValueError as error:
+        return _usage(str(error))
+    print(f"client_id: {client_id}")
+    if secret is not None:
+        print(f"client_secret: {secret}")
+    return 0
+
+
+def users_add_command(args: argparse.Namespace) -> int:
+    password = args.password
+    if password is None:
+        password = (
+            getpass.getpass("password: ")
+            if sys.stdin.isatty()
+            else sys.stdin.readline().rstrip("\n")
+        )
+    try:
+        user = accounts.add_user(_database(args.data_dir), args.username, password, args.fhir_user)
+    except ValueError as error:
+        return _usage(str(error))
+    print(f"user: {user.username} fhirUser: {user.fhir_user}")
+    return 0
+
+
+def _environment() -> Config:
+    env = Config(".")
+    env.from_prefixed_env("CARNET")
+    return env
+
+
+def _database(data_dir: str) -> Db:
+    """The server's database, opened as ``create_app`` opens it."""
+    from fhir_server.storage import open_database
+
+    env = _environment()
+    settings = {
+        "MONGODB_URI": os.environ.get("MONGODB_URI"),
+        "DATABASE_FILE": env.get("DATABASE_FILE") or str(Path(data_dir) / "carnet.sqlite"),
+        "MONGODB_DATABASE": env.get("MONGODB_DATABASE", "carnet"),
+    }
+    database: Db = open_database(settings)
+    return database
+
+
 def _usage(message: str) -> int:
-    print(f"carnet token: {message}", file=sys.stderr)
+    print(f"carnet: {message}", file=sys.stderr)
     return 2

@@ -32,6 +32,7 @@ Read from the app config by ``AuthConfig.from_mapping`` (cached: cheap on every 
     token names a key id it does not hold. Only asymmetric algorithms are accepted, so a public
     key can never serve as an HMAC secret.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,9 +85,9 @@ class RemoteKeySet:
     def __call__(self, kid: str | None) -> KeySet:
         with self._lock:
             age = time.monotonic() - self._fetched
-            if self._keys is None or age > self.MAX_AGE:
-                self._refresh()
-            elif kid not in {key.kid for key in self._keys} and age > self.MIN_REFRESH:
+            stale = self._keys is None or age > self.MAX_AGE
+            unknown = self._keys is not None and kid not in {key.kid for key in self._keys}
+            if stale or (unknown and age > self.MIN_REFRESH):
                 self._refresh()
             assert self._keys is not None
             return self._keys
@@ -111,9 +112,9 @@ class Issuer:
         return self.claims.get(name, name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AuthConfig:
-    """The authentication settings of one app."""
+    """The authentication settings of one app (compared and hashed by identity)."""
 
     data_dir: str
     issuer: str
@@ -146,6 +147,7 @@ def _build(settings: str, fetch: Fetch) -> AuthConfig:
     if data_dir is None:
         raise ValueError("DATA_DIR is not set")
     issuer = issuer or DEFAULT_ISSUER
+    base_url = base_url.rstrip("/") if base_url else None
     audiences = _strings(token_audience, "TOKEN_AUDIENCE") if token_audience else ()
     external_default = audiences or ((base_url,) if base_url else ())
     trusted: dict[str, Issuer] = {}
@@ -167,7 +169,11 @@ def _issuer(entry: Mapping[str, Any], audiences: tuple[str, ...], fetch: Fetch) 
     claims = dict(entry.get("claims") or {})
     if not set(claims) <= set(MAPPED_CLAIMS):
         raise ValueError(f"TRUSTED_ISSUERS {name}: claims may map only {MAPPED_CLAIMS}")
-    own_audiences = _strings(entry.get("audience", audiences), f"TRUSTED_ISSUERS {name}: audience")
+    if not (entry.get("audience") or audiences):
+        raise ValueError(f"TRUSTED_ISSUERS {name}: set its audience, TOKEN_AUDIENCE or BASE_URL")
+    own_audiences = _strings(
+        entry.get("audience") or audiences, f"TRUSTED_ISSUERS {name}: audience"
+    )
     keys: Callable[[str | None], KeySet]
     if ("jwks" in entry) == ("jwks_url" in entry):
         raise ValueError(f"TRUSTED_ISSUERS {name}: give exactly one of jwks and jwks_url")

@@ -5,6 +5,7 @@ first use; the ``kid`` is its RFC 7638 thumbprint. Creation is atomic: the key i
 a private temporary file, then hard-linked to its final name, which fails if another process won
 the race, so every worker ends up signing with the same key. ``jwks`` publishes the public half.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,6 +56,11 @@ def _create(path: Path) -> None:
 
 def key_set(data_dir: str | os.PathLike[str]) -> KeySet:
     """The verification key set of ``data_dir``: the server's key."""
+    return _key_set(os.fspath(data_dir))
+
+
+@lru_cache(maxsize=8)
+def _key_set(data_dir: str) -> KeySet:
     return KeySet([load_or_create_key(data_dir)])
 
 

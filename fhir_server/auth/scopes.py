@@ -14,9 +14,11 @@ A scope reads ``<context>/<type or *>.<permissions>``: the context is ``patient`
 - scopes that are not resource scopes (``openid``, ``fhirUser``, ``launch/patient``,
   ``offline_access``…) are ignored here.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,6 +99,33 @@ def allows(scopes: frozenset[str], kind: Kind, resource_type: str, interaction: 
         for parsed in map(parse, scopes)
         for context in contexts
     )
+
+
+def covers(granted: Iterable[str], requested: str) -> bool:
+    """Whether ``requested`` stays within ``granted``: one of them, or a resource scope of the same
+    context whose type and permissions a granted one includes (``user/*.rs`` covers
+    ``user/Patient.r``). A query-restricted scope is covered by nothing."""
+    want = parse(requested)
+    if want is None:
+        return requested in granted
+    if want.query is not None:
+        return False
+    return any(
+        have is not None
+        and have.query is None
+        and have.context == want.context
+        and have.resource_type in ("*", want.resource_type)
+        and want.permissions <= have.permissions
+        for have in map(parse, granted)
+    )
+
+
+def for_kind(scopes: Iterable[str], kind: Kind) -> list[str]:
+    """``scopes`` without the resource scopes a caller of ``kind`` could not use."""
+    contexts = CONTEXTS_BY_KIND[kind]
+    return [
+        scope for scope in scopes if (parsed := parse(scope)) is None or parsed.context in contexts
+    ]
 
 
 def require(requester: Requester, resource_type: str, interaction: str) -> None:

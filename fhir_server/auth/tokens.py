@@ -6,6 +6,7 @@ separated, SMART syntax), ``fhirUser`` (a relative reference such as ``Practitio
 for system clients), and for professionals an optional ``purpose_of_use`` (TREAT, BTG, ETREAT)
 with a free-text ``reason``. Header: ``typ: at+jwt``, ``alg: RS256``, ``kid``.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,13 +41,12 @@ def claims_for(
     audience: str,
     client_id: str = CLI_CLIENT_ID,
 ) -> dict[str, Any]:
-    """The claim set of a new access token; ValueError on a bad fhirUser, purpose or ttl."""
+    """The claim set of a new access token (expiring ``ttl`` seconds from now; a negative ttl
+    makes an expired one); ValueError on a bad fhirUser or purpose."""
     if fhir_user is not None and FHIR_USER.fullmatch(fhir_user) is None:
         raise ValueError(f"fhirUser must be one of {', '.join(KIND_BY_TYPE)}/<id>: {fhir_user!r}")
     if purpose is not None and purpose not in MODE_BY_PURPOSE:
         raise ValueError(f"purpose_of_use must be one of {', '.join(MODE_BY_PURPOSE)}: {purpose!r}")
-    if ttl <= 0:
-        raise ValueError("ttl must be a positive number of seconds")
     subject = sub or fhir_user or client_id
     issued = int(time.time())
     claims: dict[str, Any] = {

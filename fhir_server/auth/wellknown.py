@@ -1,5 +1,7 @@
 """Well-known URIs (RFC 8615, https://www.rfc-editor.org/rfc/rfc8615) served without a token:
-the server's public keys at ``/.well-known/jwks.json`` (RFC 7517 §5)."""
+the server's public keys at ``/.well-known/jwks.json`` (RFC 7517 §5), and SMART's
+``/.well-known/smart-configuration``, at the root and under the FHIR base ``/fhir``."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -7,6 +9,8 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 
+from fhir_server.auth import smart
+from fhir_server.auth import views
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.keys import jwks
 
@@ -25,3 +29,9 @@ def jwks_json() -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+@bp.get("/.well-known/smart-configuration")
+@bp.get("/fhir/.well-known/smart-configuration")
+def smart_configuration() -> Response:
+    return jsonify(smart.configuration(views.server()))

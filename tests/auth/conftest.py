@@ -1,7 +1,10 @@
 """Shared fixtures of the auth tests: a data dir with its key, an AuthConfig, an external
 provider's key pair, and ``sign`` to forge any token."""
+
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import Key
 from joserfc.jwk import RSAKey
 
+from fhir_server.auth.accounts import Db
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.keys import load_or_create_key
 
@@ -21,6 +25,16 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data")
     load_or_create_key(path)
     return path
+
+
+@pytest.fixture
+def db() -> Iterator[Db]:
+    from mongoeco import MongoClient
+    from mongoeco.engines.sqlite import SQLiteEngine
+
+    client = MongoClient(SQLiteEngine(":memory:"))
+    yield client["t"]
+    client.close()
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +61,37 @@ def config(data_dir: Path, idp_key: RSAKey) -> AuthConfig:
 
 def sign(claims: dict[str, Any], key: Key, alg: str = "RS256", **header: Any) -> str:
     return jwt.encode({"alg": alg, "kid": key.kid, **header}, claims, key, algorithms=[alg])
+
+
+class Live:
+    """A running server: the auth blueprints and a FHIR stub, over HTTP on a free port."""
+
+    def __init__(self, url: str, db: Db, data_dir: Path) -> None:
+        from tests.auth.fhir_stub import JWKS
+
+        self.url = url
+        self.fhir = f"{url}/fhir"
+        self.db = db
+        self.data_dir = data_dir
+        self.jwks = JWKS
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    from mongoeco import MongoClient
+    from mongoeco.engines.sqlite import SQLiteEngine
+    from werkzeug.serving import make_server
+
+    from tests.auth.fhir_stub import create_app
+
+    data_dir = tmp_path_factory.mktemp("live")
+    client = MongoClient(SQLiteEngine(":memory:"))
+    database: Db = client["live"]
+    app = create_app({"DATA_DIR": str(data_dir)}, database)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Live(f"http://127.0.0.1:{server.server_port}", database, data_dir)
+    server.shutdown()
+    thread.join()
+    client.close()

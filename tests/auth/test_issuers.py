@@ -1,4 +1,5 @@
 """AuthConfig: reading the settings, and a provider's JWKS fetched from its URL."""
+
 from __future__ import annotations
 
 import time
@@ -18,17 +19,35 @@ from tests.auth.conftest import sign
 
 
 def test_defaults(data_dir: Path) -> None:
-    config = AuthConfig.from_mapping({"DATA_DIR": data_dir})
-    assert (config.issuer, config.audiences, config.audience) == ("carnet", ("carnet",), "carnet")
-    assert config.find("carnet") is not None and config.find(IDP) is None
+    config = AuthConfig.from_mapping({"DATA_DIR": data_dir, "BASE_URL": None})
+    assert (config.issuer, config.audiences, config.audience) == ("carnet", (), "carnet")
+    assert config.find(IDP) is None
+    own = config.find("carnet", "http://h/fhir")
+    assert own is not None and own.audiences == ("http://h/fhir", "carnet")
+    assert AuthConfig.from_mapping(
+        {"DATA_DIR": data_dir, "BASE_URL": "https://c.example/fhir/"}
+    ).audience == ("https://c.example/fhir")
 
 
-def test_audience_list(data_dir: Path) -> None:
+def test_configured_audiences(data_dir: Path) -> None:
     config = AuthConfig.from_mapping(
-        {"DATA_DIR": data_dir, "AUTH_ISSUER": "https://c.example", "AUTH_AUDIENCE": ["https://c.example/fhir", "carnet"]}
+        {
+            "DATA_DIR": data_dir,
+            "TOKEN_ISSUER": "https://c.example",
+            "TOKEN_AUDIENCE": ["https://c.example/fhir", "urn:c"],
+            "TRUSTED_ISSUERS": [{"issuer": IDP, "jwks_url": f"{IDP}/jwks"}],
+        }
     )
     assert config.audience == "https://c.example/fhir"
-    assert config.find("carnet") is None and config.find("https://c.example") is not None
+    assert config.find("carnet") is None
+    own = config.find("https://c.example", "http://spoofed/fhir")
+    assert own is not None and own.audiences == ("https://c.example/fhir", "urn:c")
+    assert config.trusted[IDP].audiences == ("https://c.example/fhir", "urn:c")
+
+
+def test_cached(data_dir: Path) -> None:
+    settings = {"DATA_DIR": data_dir, "TOKEN_AUDIENCE": "a"}
+    assert AuthConfig.from_mapping(settings) is AuthConfig.from_mapping(dict(settings))
 
 
 @pytest.mark.parametrize(
@@ -36,17 +55,34 @@ def test_audience_list(data_dir: Path) -> None:
     [
         ({"jwks_url": "https://x/jwks"}, "no issuer"),
         ({"issuer": "https://x"}, "exactly one of"),
-        ({"issuer": "https://x", "jwks": {"keys": []}, "jwks_url": "https://x/jwks"}, "exactly one of"),
+        (
+            {"issuer": "https://x", "jwks": {"keys": []}, "jwks_url": "https://x/jwks"},
+            "exactly one of",
+        ),
         ({"issuer": "https://x", "jwks": {"keys": []}}, "unusable jwks"),
-        ({"issuer": "https://x", "jwks": {"keys": [OctKey.generate_key(256).as_dict()]}}, "public keys only"),
-        ({"issuer": "https://x", "jwks": {"keys": [RSAKey.generate_key(2048).as_dict(private=True)]}}, "public keys only"),
+        (
+            {"issuer": "https://x", "jwks": {"keys": [OctKey.generate_key(256).as_dict()]}},
+            "public keys only",
+        ),
+        (
+            {
+                "issuer": "https://x",
+                "jwks": {"keys": [RSAKey.generate_key(2048).as_dict(private=True)]},
+            },
+            "public keys only",
+        ),
         ({"issuer": "https://x", "jwks_url": "https://x/j", "algorithms": ["HS256"]}, "algorithms"),
-        ({"issuer": "https://x", "jwks_url": "https://x/j", "claims": {"exp": "e"}}, "claims may map"),
-        ({"issuer": "https://x", "jwks_url": "https://x/j", "audience": []}, "audience"),
+        (
+            {"issuer": "https://x", "jwks_url": "https://x/j", "claims": {"exp": "e"}},
+            "claims may map",
+        ),
+        ({"issuer": "https://x", "jwks_url": "https://x/j", "audience": [""]}, "audience"),
+        ({"issuer": "https://x", "jwks_url": "https://x/j", "audience": None}, "set its audience"),
         ({"issuer": "carnet", "jwks_url": "https://x/j"}, "given twice"),
     ],
 )
 def test_bad_trusted_issuer(data_dir: Path, entry: dict[str, Any], message: str) -> None:
+    entry = {"audience": "carnet", **entry}
     with pytest.raises(ValueError, match=message):
         AuthConfig.from_mapping({"DATA_DIR": data_dir, "TRUSTED_ISSUERS": [entry]})
 
@@ -65,7 +101,13 @@ class FakeProvider:
 
 
 def claims() -> dict[str, Any]:
-    return {"iss": IDP, "sub": "svc", "aud": "carnet", "exp": int(time.time()) + 60, "scope": "system/*.rs"}
+    return {
+        "iss": IDP,
+        "sub": "svc",
+        "aud": "carnet",
+        "exp": int(time.time()) + 60,
+        "scope": "system/*.rs",
+    }
 
 
 def test_jwks_url_fetched_lazily_and_refreshed_on_rotation(
@@ -75,7 +117,11 @@ def test_jwks_url_fetched_lazily_and_refreshed_on_rotation(
     second = RSAKey.generate_key(2048, auto_kid=True)
     provider = FakeProvider(first)
     config = AuthConfig.from_mapping(
-        {"DATA_DIR": data_dir, "TRUSTED_ISSUERS": [{"issuer": IDP, "jwks_url": f"{IDP}/jwks"}]},
+        {
+            "DATA_DIR": data_dir,
+            "BASE_URL": "carnet",
+            "TRUSTED_ISSUERS": [{"issuer": IDP, "jwks_url": f"{IDP}/jwks"}],
+        },
         fetch=provider,
     )
     assert provider.fetches == 0
@@ -95,7 +141,12 @@ def test_jwks_url_unreachable(data_dir: Path) -> None:
         raise OSError("connection refused")
 
     config = AuthConfig.from_mapping(
-        {"DATA_DIR": data_dir, "TRUSTED_ISSUERS": [{"issuer": IDP, "jwks_url": f"{IDP}/jwks"}]}, fetch=down
+        {
+            "DATA_DIR": data_dir,
+            "TOKEN_AUDIENCE": "carnet",
+            "TRUSTED_ISSUERS": [{"issuer": IDP, "jwks_url": f"{IDP}/jwks"}],
+        },
+        fetch=down,
     )
     key = RSAKey.generate_key(2048, auto_kid=True)
     with pytest.raises(Unauthorized) as error:

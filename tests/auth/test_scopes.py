@@ -1,5 +1,6 @@
-"""SMART scopes: parsing, the kind × context × interaction matrix, and ``require``.
+"""SMART scopes: parsing, the matrix of kinds, contexts and interactions, and ``require``.
 Integration twin: tests/auth/test_bearer.py builds Requesters from real tokens."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,6 +8,8 @@ import pytest
 from consent.requester import Requester
 from fhir_server.auth.scopes import ResourceScope
 from fhir_server.auth.scopes import allows
+from fhir_server.auth.scopes import covers
+from fhir_server.auth.scopes import for_kind
 from fhir_server.auth.scopes import parse
 from fhir_server.auth.scopes import require
 from fhir_server.errors import Forbidden
@@ -20,7 +23,10 @@ from fhir_server.errors import Forbidden
         ("system/*.*", ResourceScope("system", "*", frozenset("cruds"))),
         ("patient/Observation.read", ResourceScope("patient", "Observation", frozenset("rs"))),
         ("user/Consent.write", ResourceScope("user", "Consent", frozenset("cud"))),
-        ("user/Observation.rs?category=laboratory", ResourceScope("user", "Observation", frozenset("rs"), "category=laboratory")),
+        (
+            "user/Observation.rs?category=laboratory",
+            ResourceScope("user", "Observation", frozenset("rs"), "category=laboratory"),
+        ),
         ("openid", None),
         ("launch/patient", None),
         ("fhirUser", None),
@@ -77,7 +83,9 @@ MATRIX = [
 
 
 @pytest.mark.parametrize(("scopes", "kind", "resource_type", "interaction", "allowed"), MATRIX)
-def test_allows(scopes: str, kind: str, resource_type: str, interaction: str, allowed: bool) -> None:
+def test_allows(
+    scopes: str, kind: str, resource_type: str, interaction: str, allowed: bool
+) -> None:
     assert allows(frozenset(scopes.split()), kind, resource_type, interaction) is allowed  # type: ignore[arg-type]
 
 
@@ -87,10 +95,38 @@ def test_unknown_interaction() -> None:
 
 
 def test_require_names_the_scope() -> None:
-    require(Requester("practitioner", "p", scopes=frozenset({"user/Patient.rs"})), "Patient", "read")
+    require(
+        Requester("practitioner", "p", scopes=frozenset({"user/Patient.rs"})), "Patient", "read"
+    )
     with pytest.raises(Forbidden) as refused:
         require(Requester("patient", "x", scopes=frozenset({"patient/*.rs"})), "Consent", "create")
     assert "patient/Consent.c or user/Consent.c" in refused.value.diagnostics
     assert refused.value.issues[0]["code"] == "forbidden"
-    with pytest.raises(Forbidden, match="system/Patient.d"):
+    with pytest.raises(Forbidden, match=r"system/Patient\.d"):
         require(Requester("system", "c", scopes=frozenset({"system/*.rs"})), "Patient", "delete")
+
+
+@pytest.mark.parametrize(
+    ("granted", "requested", "covered"),
+    [
+        ("system/*.rs", "system/Patient.r", True),
+        ("system/*.rs", "system/*.rs", True),
+        ("system/Patient.rs", "system/*.rs", False),
+        ("system/*.rs", "system/Patient.c", False),
+        ("system/*.read", "system/Patient.rs", True),
+        ("user/*.rs", "patient/*.rs", False),
+        ("user/*.rs", "user/Observation.rs?category=laboratory", False),
+        ("openid fhirUser", "openid", True),
+        ("openid", "offline_access", False),
+        ("user/*.*", "user/Consent.cud", True),
+    ],
+)
+def test_covers(granted: str, requested: str, covered: bool) -> None:
+    assert covers(granted.split(), requested) is covered
+
+
+def test_for_kind() -> None:
+    scopes = ["openid", "launch/patient", "patient/*.rs", "user/*.rs", "system/*.rs"]
+    assert for_kind(scopes, "practitioner") == ["openid", "launch/patient", "user/*.rs"]
+    assert for_kind(scopes, "patient") == ["openid", "launch/patient", "patient/*.rs", "user/*.rs"]
+    assert for_kind(scopes, "system") == ["openid", "launch/patient", "system/*.rs"]

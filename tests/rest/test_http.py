@@ -83,7 +83,7 @@ def test_unknown_path_is_404_operation_outcome(client, system):
 
 
 def test_method_not_allowed_is_operation_outcome(client, system):
-    resp = client.delete("/fhir/metadata", headers=system)
+    resp = client.put("/fhir/Patient/x/_history", headers=system)
     assert resp.status_code == 405 and resp.get_json()["resourceType"] == "OperationOutcome"
 
 

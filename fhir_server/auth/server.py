@@ -1,0 +1,144 @@
+"""The OAuth 2.0 authorization server (RFC 6749, https://www.rfc-editor.org/rfc/rfc6749) on
+authlib's Flask integration: grants, client authentication, endpoints, and the tokens it issues,
+which are the JWT access tokens of ``tokens`` that the FHIR endpoints verify.
+
+Lifetimes: access tokens one hour, five minutes for client credentials (SMART Backend Services);
+refresh tokens, issued only with ``offline_access`` or ``online_access``, thirty days, rotated on
+each use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from flask import request
+from joserfc import jws
+
+from fhir_server.auth import accounts
+from fhir_server.auth import records
+from fhir_server.auth.accounts import Db
+from fhir_server.auth.assertions import PrivateKeyJWT
+from fhir_server.auth.grants import PKCE
+from fhir_server.auth.grants import AuthorizationCodeGrant
+from fhir_server.auth.grants import ClientCredentialsGrant
+from fhir_server.auth.grants import OpenIDToken
+from fhir_server.auth.grants import RefreshTokenGrant
+from fhir_server.auth.introspection import Introspection
+from fhir_server.auth.issuers import AuthConfig
+from fhir_server.auth.models import Approval
+from fhir_server.auth.models import Client
+from fhir_server.auth.registration import Registration
+from fhir_server.auth.revocation import Revocation
+from fhir_server.auth.tokens import claims_for
+from fhir_server.auth.tokens import sign
+
+ACCESS_TTL = 3600
+SERVICE_TTL = 300
+REFRESH_TTL = 30 * 86400
+REFRESH_SCOPES = frozenset({"offline_access", "online_access"})
+#: where the endpoints live, under the server's root URL
+PATHS = {
+    "authorize": "/auth/authorize",
+    "token": "/auth/token",
+    "register": "/auth/register",
+    "revoke": "/auth/revoke",
+    "introspect": "/auth/introspect",
+}
+
+
+class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
+    def __init__(self, db: Db, config: AuthConfig) -> None:
+        super().__init__()
+        self.db = db
+        self.config = config
+        self.register_token_generator("default", self.generate_bearer)
+        self.register_client_auth_method(
+            PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(db, lambda: self.url("token"))
+        )
+        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(AuthorizationCodeGrant, [PKCE(required=True), OpenIDToken(self)])
+        self.register_grant(RefreshTokenGrant)
+        self.register_endpoint(Revocation(self))
+        self.register_endpoint(Introspection(self))
+        self.register_endpoint(Registration(self))
+
+    # -- URLs of the current request's server ----------------------------------------------
+    def root(self) -> str:
+        """The server's root URL: BASE_URL without its ``/fhir``, else the request's host."""
+        base = self.config.base_url
+        if base and base.endswith("/fhir"):
+            return base.removesuffix("/fhir")
+        return request.host_url.rstrip("/")
+
+    def fhir_base(self) -> str:
+        return self.config.base_url or request.host_url.rstrip("/") + "/fhir"
+
+    def url(self, endpoint: str) -> str:
+        return self.root() + PATHS[endpoint]
+
+    def audiences(self) -> tuple[str, ...]:
+        """The ``aud`` values an app may ask a token for (SMART: the FHIR base URL)."""
+        return self.config.audiences or (self.fhir_base(),)
+
+    # -- authlib's storage contract ------------------------------------------------------
+    def query_client(self, client_id: str) -> Client | None:
+        return accounts.query_client(self.db, client_id)
+
+    def save_token(self, token: dict[str, Any], oauth_request: OAuth2Request) -> None:
+        claims = json.loads(jws.extract_compact(token["access_token"].encode()).payload or b"")
+        approval: Approval | None = oauth_request.user
+        previous = oauth_request.refresh_token
+        doc: dict[str, Any] = {
+            "_id": claims["jti"],
+            "client_id": claims["client_id"],
+            "scope": claims["scope"],
+            "aud": claims["aud"],
+            "issued": claims["iat"],
+            "expires": claims["exp"],
+            "refresh_expires": claims["iat"] + REFRESH_TTL,
+            "grant": previous.doc["grant"] if previous is not None else claims["jti"],
+            **(approval.as_doc() if approval is not None else {}),
+        }
+        records.save_token(self.db, doc, token.get("refresh_token"))
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        """Scopes are checked against each client's grant (``Client.get_allowed_scope``)."""
+
+    # -- the token --------------------------------------------------------------------------
+    def generate_bearer(
+        self,
+        grant_type: str,
+        client: Client,
+        user: Approval | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        granted = client.get_allowed_scope(scope)
+        ttl = SERVICE_TTL if grant_type == "client_credentials" else ACCESS_TTL
+        claims = claims_for(
+            fhir_user=user.user.fhir_user if user else None,
+            scope=granted,
+            purpose=user.purpose if user else None,
+            reason=user.reason if user else None,
+            ttl=ttl,
+            sub=user.user.username if user else client.client_id,
+            issuer=self.config.issuer,
+            audience=user.audience if user else self.audiences()[0],
+            client_id=client.client_id,
+        )
+        token: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": sign(self.config.data_dir, claims),
+            "expires_in": ttl,
+            "scope": granted,
+        }
+        scopes = set(granted.split())
+        if user is not None and user.patient and "launch/patient" in scopes:
+            token["patient"] = user.patient
+        if include_refresh_token and scopes & REFRESH_SCOPES:
+            token["refresh_token"] = records.new_refresh_token(claims["jti"])
+        return token

@@ -1,0 +1,17 @@
+"""The server's clock: ``CLOCK`` in the app config (a callable returning an aware datetime) when
+set, for tests and replays; the system clock otherwise. Consent decisions, emergency windows and
+retention read the time here."""
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+
+from flask import current_app
+from flask import has_app_context
+
+
+def now() -> datetime:
+    """The current time, UTC."""
+    configured = current_app.config.get("CLOCK") if has_app_context() else None
+    moment: datetime = configured() if configured is not None else datetime.now(UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,201 @@
+"""The DMP's own endpoints: the access matrix in force, record closure and reopening, and the
+consent preview.
+
+- ``GET /dmp/access-matrix`` (no token): the matrix file in force, as plain JSON;
+- ``POST /fhir/Patient/{id}/$close`` (Parameters: ``reason`` string, required; ``erase`` boolean,
+  the holder's request for early deletion): closes the record (``fhir_server.retention``);
+- ``POST /fhir/Patient/{id}/$reopen``: reopens a closed record that was not purged yet;
+- ``POST /fhir/Consent/$preview`` (the proposed Consent as body): a Parameters listing, per actor,
+  the items gained and lost if it were saved (``change`` with ``actor`` or ``mode``, ``gains``,
+  ``loses``), and ``warning`` strings. Nothing is saved.
+
+Only the patient, their legal representative (RelatedPerson GUARD) or a system client may call
+the operations for a record; anyone else gets 403 whether the record exists or not.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import request
+
+from consent import matrix
+from consent.elements import reference
+from consent.engine import block_warnings
+from consent.engine import identities
+from consent.engine import own_records
+from consent.predicate import evaluate
+from consent.preview import compare
+from consent.preview import named_actors
+from consent.requester import Mode
+from consent.requester import Requester
+from consent.state import TRE_R248
+from consent.state import patient_state
+
+from . import audit
+from . import auth
+from . import consent_state
+from . import http
+from . import rest
+from . import retention
+from . import validation
+from .access import MATRIX_EXTENSION
+from .emergency import SESSIONS
+from .errors import BadRequest
+from .errors import Conflict
+from .errors import Forbidden
+from .errors import NotFound
+from .storage import Stored
+from .storage import get_store
+
+bp = Blueprint("dmp", __name__)
+PUBLIC_ENDPOINTS = {"dmp.access_matrix"}
+#: emergency modes a preview reports on, as a physician with a running window would meet them
+EMERGENCY_MODES: tuple[Mode, ...] = ("bris_de_glace", "centre_15")
+
+
+def init_app(app: Flask) -> None:
+    """Load and check the access matrix (``ACCESS_MATRIX_FILE``, default the packaged one: a bad
+    file stops the start with ``consent.matrix.MatrixError``), index the emergency sessions, and
+    serve the endpoints."""
+    configured = app.config.get("ACCESS_MATRIX_FILE")
+    app.extensions[MATRIX_EXTENSION] = matrix.load(Path(configured)) if configured else matrix.load()
+    app.extensions["carnet.store"].db[SESSIONS].create_index([("requester", 1)])
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def authenticate() -> None:
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        rest.authenticate()
+
+
+@bp.get("/dmp/access-matrix")
+def access_matrix() -> Response:
+    return http.respond(dict(current_app.extensions[MATRIX_EXTENSION].document), mime=http.JSON)
+
+
+@bp.post("/fhir/Patient/<id_>/$close")
+def close(id_: str) -> Response:
+    current = _holder_record(id_, "update")
+    if current.resource.get("active") is False:
+        raise Conflict(f"Patient/{id_} is already closed")
+    parameters = _parameters()
+    reason = _value(parameters, "reason", "valueString", str)
+    if reason is None or not reason.strip():
+        raise BadRequest("$close needs a reason (Parameters.parameter 'reason', valueString)")
+    erase = _value(parameters, "erase", "valueBoolean", bool) is True
+    body = retention.closed(current.resource, reason.strip(), rest.access().now, erase=erase)
+    return _store_patient(current, body)
+
+
+@bp.post("/fhir/Patient/<id_>/$reopen")
+def reopen(id_: str) -> Response:
+    current = _holder_record(id_, "update")
+    if current.resource.get("active") is not False:
+        raise Conflict(f"Patient/{id_} is not closed")
+    return _store_patient(current, retention.reopened(current.resource))
+
+
+@bp.post("/fhir/Consent/$preview")
+def preview() -> Response:
+    proposed = rest.resource_body("Consent")
+    validation.raise_for_issues(
+        validation.validate(proposed, "Consent", required_profiles=current_app.config["REQUIRED_PROFILES"])
+    )
+    ref = reference(proposed.get("patient"))
+    if ref is None or not ref.startswith("Patient/"):
+        raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
+    patient = _holder_record(ref.partition("/")[2], "create", "Consent")
+    access, db = rest.access(), get_store().db
+    record = consent_state.records(db, [ref])[ref]
+    proposed = {**proposed, "id": proposed.get("id") or "proposed"}
+    kept = [c for c in record.consents if c.get("id") != proposed["id"]]
+    before = patient_state(record.patient, record.consents, record.related, access.now)
+    after = patient_state(record.patient, [*kept, proposed], record.related, access.now)
+    actors = named_actors([*record.consents, proposed]) | before.general_practitioners
+    requesters = _professionals(db, actors, access.now) | _emergencies(ref)
+    items = {
+        key: acl for key, acl in consent_state.compartment(db, ref).items()
+        if evaluate(access.policy_for(acl["type"]), acl)
+    }
+    changes = compare(requesters, before, after, items, matrix=access.matrix, now=access.now)
+    audit.record(access, "operation", "Patient", stored=patient)
+    parameter = [
+        {"name": "change", "part": [_actor(change.actor)]
+         + [{"name": "gains", "valueReference": {"reference": r}} for r in change.gains]
+         + [{"name": "loses", "valueReference": {"reference": r}} for r in change.loses]}
+        for change in changes
+    ] + [{"name": "warning", "valueString": text} for text in block_warnings(after, proposed)]
+    return http.respond({"resourceType": "Parameters", "parameter": parameter})
+
+
+def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -> Stored:
+    """The current Patient ``id_``, if the caller holds that record (or is a system client)."""
+    requester, ref = rest.access().requester, f"Patient/{id_}"
+    auth.require(requester, resource_type, interaction)
+    if requester.kind != "system" and ref not in own_records(requester):
+        state = rest.access().states([ref]).get(ref)
+        if state is None or not identities(requester) & state.guardians:
+            raise Forbidden(f"Only the patient, their representative or a system client may do this for {ref}")
+    current = get_store().current("Patient", id_)
+    if current is None or current.deleted:
+        raise NotFound(f"{ref} is not known")
+    return current
+
+
+def _store_patient(current: Stored, body: dict[str, Any]) -> Response:
+    stored = get_store().write("Patient", current.id, body, method="PATCH", expected_vid=current.vid)
+    audit.record(rest.access(), "operation", "Patient", stored=stored)
+    headers = http.version_headers(stored, rest.base_url())
+    return http.respond(stored.resource, 200, headers)
+
+
+def _parameters() -> list[dict[str, Any]]:
+    body = http.body_json()
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise BadRequest("The body must be a Parameters resource")
+    parameters = body.get("parameter") or []
+    if not isinstance(parameters, list) or not all(isinstance(p, dict) for p in parameters):
+        raise BadRequest("Parameters.parameter must be a list of parameters")
+    return parameters
+
+
+def _value(parameters: list[dict[str, Any]], name: str, element: str, kind: type) -> Any:
+    """The value of the parameter ``name`` (None when absent); 400 when it is not a ``kind``."""
+    found = [p for p in parameters if p.get("name") == name]
+    if len(found) > 1 or (found and not isinstance(found[0].get(element), kind)):
+        raise BadRequest(f"Parameter '{name}' must appear once, with {element}")
+    return found[0][element] if found else None
+
+
+def _professionals(db: Any, actors: set[str], now: datetime) -> dict[str, Requester]:
+    """The professionals behind the actors, enriched: practitioners and roles as themselves, an
+    organization as the practitioners its PractitionerRoles name."""
+    refs = {ref for ref in actors if ref.startswith(("Practitioner/", "PractitionerRole/"))}
+    organizations = sorted(ref for ref in actors if ref.startswith("Organization/"))
+    members = db["PractitionerRole"].find({"deleted": False, "resource.organization.reference": {"$in": organizations}})
+    refs |= {ref for doc in members if (ref := reference(doc["resource"].get("practitioner")))}
+    return {ref: consent_state.enrich(db, Requester("practitioner", ref, ref), now=now) for ref in sorted(refs)}
+
+
+def _emergencies(ref: str) -> dict[str, Requester]:
+    """A physician in each emergency mode with a running window on the record."""
+    return {
+        f"mode:{mode}": Requester(
+            "practitioner", f"emergency {mode}", mode=mode, reason="preview", profession="10",
+            emergency_records=frozenset({ref}),
+        ) for mode in EMERGENCY_MODES
+    }
+
+
+def _actor(name: str) -> dict[str, Any]:
+    kind, _, value = name.partition(":")
+    if kind == "mode":
+        return {"name": "mode", "valueCoding": {"system": TRE_R248, "code": value}}
+    return {"name": "actor", "valueReference": {"reference": name}}

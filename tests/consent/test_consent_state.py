@@ -1,0 +1,220 @@
+"""fhir_server.consent_state on mongoeco: identities and consent states read from stored documents
+shaped as in docs/contracts.md, with the French examples. Pure rules: test_state.py, test_engine.py.
+"""
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+from mongoeco import MongoClient
+from mongoeco.engines.sqlite import SQLiteEngine
+
+from consent.attributes import access_attributes
+from consent.elements import reference
+from consent.engine import decide
+from consent.engine import policy
+from consent.predicate import And
+from consent.predicate import AnyOf
+from consent.predicate import Empty
+from consent.predicate import Or
+from consent.predicate import evaluate
+from consent.requester import Requester
+from consent.state import Directive
+from fhir_server.consent_state import enrich
+from fhir_server.consent_state import load_states
+
+NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
+ADULT, MINOR = "Patient/ins-adulte", "Patient/ins-mineur"
+
+
+def document(resource):
+    """A stored document as storage writes it (compartment: the subject or patient, or the Patient itself)."""
+    kind = resource["resourceType"]
+    patients = [r for r in (reference(resource.get("subject")), reference(resource.get("patient"))) if r]
+    return {
+        "_id": resource["id"], "vid": 1, "ts": "2026-11-25T19:00:00.000000Z", "deleted": False,
+        "resource": resource, "idx": {}, "acl": access_attributes(kind, resource, patients),
+    }
+
+
+def store(db, *resources):
+    for resource in resources:
+        db[resource["resourceType"]].insert_many([document(resource)])
+
+
+@pytest.fixture
+def db(fr):
+    client = MongoClient(SQLiteEngine(":memory:"))
+    database = client["carnet"]
+    store(database, *fr.values())
+    store(
+        database,
+        {"resourceType": "PractitionerRole", "id": "urgentiste-chu", "practitioner": {"reference": "Practitioner/urgentiste"},
+         "organization": {"reference": "Organization/chu-exemple"}},
+        {"resourceType": "PractitionerRole", "id": "urgentiste-ancien", "active": False,
+         "practitioner": {"reference": "Practitioner/urgentiste"}, "organization": {"reference": "Organization/ancienne"}},
+    )
+    yield database
+    client.close()
+
+
+def practitioner(ref):
+    return Requester("practitioner", ref, ref)
+
+
+def test_enrich_a_practitioner_with_roles_organizations_and_profession(db):
+    requester = enrich(db, practitioner("Practitioner/medecin-traitant"))
+    assert requester.identities == {
+        "Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role", "Organization/cabinet-lambert",
+    }
+    assert (requester.profession, requester.specialty) == ("10", "SM54")
+
+
+def test_enrich_a_practitioner_role(db):
+    requester = enrich(db, practitioner("PractitionerRole/infirmier-role"))
+    assert requester.identities == {"PractitionerRole/infirmier-role", "Practitioner/infirmier"}
+    assert requester.profession == "60"
+
+
+def test_inactive_roles_give_no_organization(db):
+    assert enrich(db, practitioner("Practitioner/urgentiste")).identities == {
+        "Practitioner/urgentiste", "PractitionerRole/urgentiste-chu", "Organization/chu-exemple",
+    }
+    inactive = enrich(db, practitioner("PractitionerRole/urgentiste-ancien"))
+    assert inactive.identities == {"PractitionerRole/urgentiste-ancien", "Practitioner/urgentiste"}
+
+
+def test_enrich_keeps_the_token_profession_without_a_directory_one(db):
+    requester = enrich(db, Requester("practitioner", "x", "Practitioner/inconnu", profession="21"))
+    assert (requester.identities, requester.profession) == ({"Practitioner/inconnu"}, "21")
+
+
+def test_enrich_patients_and_systems(db):
+    assert enrich(db, Requester("patient", "p", ADULT)).identities == {ADULT}
+    system = Requester("system", "batch")
+    assert enrich(db, system) == system
+
+
+def test_attending_physician_finds_their_patients(db):
+    states = load_states(db, enrich(db, practitioner("Practitioner/medecin-traitant")), now=NOW)
+    assert set(states) == {ADULT}
+    assert states[ADULT].general_practitioners == {"Practitioner/medecin-traitant"}
+    assert len(states[ADULT].blocks) == 1 and len(states[ADULT].objections) == 2
+
+
+def test_granted_practitioner_finds_the_record_and_the_grant(db):
+    states = load_states(db, enrich(db, practitioner("PractitionerRole/infirmier-role")), now=NOW)
+    assert states[ADULT].grant_for({"Practitioner/infirmier"}) == Directive("Practitioner/infirmier", "Consent/autorisation-praticien")
+    early = load_states(db, enrich(db, practitioner("Practitioner/infirmier")), now=datetime(2026, 10, 1, tzinfo=UTC))
+    assert set(early) == {ADULT} and not early[ADULT].grant_for({"Practitioner/infirmier"})
+
+
+def test_organization_grant_reaches_its_members(db):
+    requester = enrich(db, practitioner("Practitioner/urgentiste"))
+    states = load_states(db, requester, now=NOW)
+    assert states[ADULT].grant_for(requester.identities).consent == "Consent/autorisation-etablissement"
+
+
+def test_blocked_practitioner_gets_the_block(db):
+    states = load_states(db, enrich(db, practitioner("Practitioner/praticien-bloque")), now=NOW)
+    assert states[ADULT].block_for({"Practitioner/praticien-bloque"}).consent == "Consent/blocage-praticien"
+
+
+def test_authors_find_the_records_they_fed(db):
+    assert set(load_states(db, enrich(db, practitioner("Practitioner/biologiste")), now=NOW)) == {ADULT}
+
+
+def test_nested_actors_are_found(db, fr):
+    consent = fr["Consent-autorisation-praticien"] | {"id": "imbrique", "patient": {"reference": MINOR}}
+    consent["provision"] = {"type": "deny", "provision": [{"type": "permit", "provision": [
+        {"type": "deny", "actor": [{"reference": {"reference": "Practitioner/lointain"}}]}]}]}
+    store(db, consent)
+    states = load_states(db, practitioner("Practitioner/lointain"), now=NOW)
+    assert states[MINOR].block_for({"Practitioner/lointain"}).consent == "Consent/imbrique"
+
+
+def test_legal_representative_gets_the_minor(db):
+    states = load_states(db, Requester("related", "r", "RelatedPerson/representant-legal"), now=NOW)
+    assert set(states) == {MINOR}
+    assert states[MINOR].guardians == {"RelatedPerson/representant-legal"}
+    contact = load_states(db, Requester("related", "c", "RelatedPerson/contact-urgence"), now=NOW)
+    assert set(contact) == {ADULT} and not contact[ADULT].guardians
+
+
+def test_patient_gets_their_record(db):
+    assert set(load_states(db, Requester("patient", "p", MINOR), now=NOW)) == {MINOR}
+
+
+def test_strangers_get_only_what_is_asked(db):
+    stranger = practitioner("Practitioner/inconnu")
+    assert load_states(db, stranger, now=NOW) == {}
+    assert set(load_states(db, stranger, [MINOR, "Patient/absent", "Organization/x"], now=NOW)) == {MINOR}
+    doctor = enrich(db, practitioner("Practitioner/medecin-traitant"))
+    assert set(load_states(db, doctor, [MINOR], now=NOW, discover=False)) == {MINOR}
+
+
+def test_a_consent_change_counts_on_the_next_load(db, fr):
+    doctor = enrich(db, practitioner("Practitioner/medecin-traitant"))
+    assert not load_states(db, doctor, now=NOW)[ADULT].block_for(doctor.identities)
+    block = fr["Consent-blocage-praticien"] | {"id": "blocage-mt"}
+    block["provision"]["actor"][0]["reference"]["reference"] = "Organization/cabinet-lambert"
+    store(db, block)
+    assert load_states(db, doctor, now=NOW)[ADULT].block_for(doctor.identities).consent == "Consent/blocage-mt"
+    db["Consent"].update_one({"_id": "blocage-mt"}, {"$set": {"deleted": True}})
+    assert not load_states(db, doctor, now=NOW)[ADULT].block_for(doctor.identities)
+
+
+def test_closed_or_deleted_records(db):
+    db["Patient"].update_one({"_id": "ins-adulte"}, {"$set": {"resource.active": False}})
+    assert not load_states(db, Requester("patient", "p", ADULT), now=NOW)[ADULT].open
+    db["Patient"].update_one({"_id": "ins-adulte"}, {"$set": {"deleted": True}})
+    assert load_states(db, Requester("patient", "p", ADULT), now=NOW) == {}
+
+
+def to_mongo(predicate):
+    """A reference translation of a Predicate to a MongoDB filter on the stored ``acl`` (search owns the real one)."""
+    if isinstance(predicate, AnyOf):
+        return {f"acl.{predicate.path}": {"$in": list(predicate.values)}}
+    if isinstance(predicate, Empty):
+        return {f"acl.{predicate.path}": {"$in": [None, []]}}
+    if isinstance(predicate, And):
+        return {"$and": [to_mongo(t) for t in predicate.terms]} if predicate.terms else {}
+    if isinstance(predicate, Or):
+        return {"$or": [to_mongo(t) for t in predicate.terms]} if predicate.terms else {"_id": {"$in": []}}
+    return {"$nor": [to_mongo(predicate.term)]}
+
+
+@pytest.mark.parametrize("requester", [
+    practitioner("Practitioner/medecin-traitant"), practitioner("Practitioner/infirmier"),
+    practitioner("Practitioner/urgentiste"), practitioner("Practitioner/praticien-bloque"),
+    practitioner("Practitioner/biologiste"), practitioner("Practitioner/inconnu"),
+    Requester("practitioner", "u", "Practitioner/urgentiste", mode="bris_de_glace", reason="coma"),
+    Requester("patient", "p", ADULT), Requester("patient", "m", MINOR),
+    Requester("related", "r", "RelatedPerson/representant-legal"), Requester("system", "batch"),
+])
+def test_the_loaded_policy_selects_what_decide_allows(db, requester):
+    """End to end on the store: states loaded, policy run as a MongoDB filter, each document decided."""
+    requester = enrich(db, requester)
+    states = load_states(db, requester, now=NOW)
+    for name in db.list_collection_names():
+        docs = list(db[name].find({"deleted": False}))
+        allowed = {d["_id"] for d in docs if decide(requester, states.get(d["acl"]["patient"] or ""), d["acl"]).allowed}
+        selected = policy(requester, states, name)
+        assert {d["_id"] for d in docs if evaluate(selected, d["acl"])} == allowed
+        assert {d["_id"] for d in db[name].find({"$and": [{"deleted": False}, to_mongo(selected)]})} == allowed
+
+
+def test_what_each_caller_sees_of_the_adult_documents(db):
+    def visible(requester):
+        requester = enrich(db, requester)
+        states = load_states(db, requester, now=NOW)
+        return {d["_id"] for d in db["DocumentReference"].find(to_mongo(policy(requester, states, "DocumentReference")))}
+
+    everything = {"compte-rendu", "directives-anticipees", "invisible-patient", "masque-ps"}
+    assert visible(practitioner("Practitioner/medecin-traitant")) == everything
+    assert visible(practitioner("Practitioner/infirmier")) == everything - {"masque-ps"}
+    assert visible(practitioner("Practitioner/biologiste")) == {"invisible-patient", "masque-ps"}
+    assert visible(practitioner("Practitioner/praticien-bloque")) == set()
+    assert visible(Requester("patient", "p", ADULT)) == everything - {"invisible-patient"}
+    assert visible(Requester("practitioner", "u", "Practitioner/inconnu", mode="bris_de_glace", reason="coma")) == set()
