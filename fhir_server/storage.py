@@ -6,7 +6,11 @@ insert it; the current document is then replaced by ``_id`` alone (fast on every
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -57,6 +61,10 @@ class Stored:
         )
 
 
+#: the writes of the atomic block in progress: (type, id, new vid, previous current document)
+Journal = list[tuple[str, str, int, dict[str, Any] | None]]
+_journal: ContextVar[Journal | None] = ContextVar("carnet_journal", default=None)
+
 #: computes (idx, acl) for a resource about to be stored
 Indexer = Callable[[str, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
 
@@ -76,6 +84,34 @@ class Store:
         self.client = client
         self.db = db
         self.indexer = indexer
+        self._atomic_lock = threading.Lock()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """All the writes inside happen, or none: on any exception every write is undone.
+
+        Blocks run one at a time. Undo restores each resource's previous current document and
+        removes the versions written, so the store reads as before (R4 transaction semantics).
+        """
+        with self._atomic_lock:
+            journal: Journal = []
+            token = _journal.set(journal)
+            try:
+                yield
+            except BaseException:
+                self._undo(journal)
+                raise
+            finally:
+                _journal.reset(token)
+
+    def _undo(self, journal: Journal) -> None:
+        for type_, id_, vid, previous in reversed(journal):
+            if previous is None:
+                self.db[type_].delete_one({"_id": id_})
+            else:
+                self.db[type_].replace_one({"_id": id_}, previous)
+                self._propagate_acl(type_, id_, previous["vid"] + 1, previous.get("acl", {}))
+            self.db[HISTORY].delete_one({"_id": f"{type_}/{id_}/{vid}"})
 
     def close(self) -> None:
         self.client.close()
@@ -118,7 +154,7 @@ class Store:
         on top of whatever is current, retrying when another writer got in first.
         """
         for _ in range(50):
-            cur = self.db[type_].find_one({"_id": id_}, {"idx": 0})
+            cur = self.db[type_].find_one({"_id": id_})
             vid = cur["vid"] if cur else 0
             if expected_vid is not None and vid != expected_vid:
                 raise PreconditionFailed(
@@ -179,6 +215,9 @@ class Store:
         except BaseException:
             self.db[HISTORY].delete_one({"_id": hist["_id"]})
             raise
+        journal = _journal.get()
+        if journal is not None:
+            journal.append((type_, id_, vid, cur))
         if cur is not None and cur.get("acl") != acl:
             self._propagate_acl(type_, id_, vid, acl)
         return Stored(type_, id_, vid, ts, deleted, body, acl, method)
