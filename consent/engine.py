@@ -2,7 +2,8 @@
 (``policy``, exactly ``decide`` over every acl of the type), and writes (``may_write``).
 
 First match wins, within the resource's primary compartment (``acl.patient``); [n] is DESIGN's rule:
-- system clients, and directory resources (no compartment) -> allowed;
+- system clients, and directory resources (no compartment) -> allowed, but for access traces
+  naming no record, which only the traced professional reads;
 - the patient [3] -> their record but ``INVISIBLE_PATIENT`` (never blocked from it: L.1111-19);
 - a record whose state was not loaded -> nothing;
 - closed record [1] -> nothing, but for the legal representative;
@@ -91,7 +92,7 @@ def decide(
         return Decision(True, "system")
     patient = acl.get("patient")
     if _empty(acl.get("patients")) and _empty(patient):
-        return Decision(True, "directory")
+        return _outside_records(requester, acl)
     if not isinstance(patient, str):
         return Decision(False, "no primary compartment")
     if patient in own_records(requester):
@@ -99,6 +100,15 @@ def decide(
     if state is None or state.ref != patient:
         return Decision(False, f"no consent state for {patient}")
     return _in_record(requester, state, acl, matrix, now)
+
+
+def _outside_records(requester: Requester, acl: Acl) -> Decision:
+    """Directory data, for every caller; but an access trace naming no record (an empty search's)
+    is never directory data: only the traced professional reads it (R.1111-43)."""
+    if not _held(acl, "type") & TRACE_TYPES:
+        return Decision(True, "directory")
+    author = _first(identities(requester) & _held(acl, "authors"))
+    return Decision(True, f"author {author}") if author else Decision(False, "access trace outside any record")
 
 
 def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matrix, now: datetime | None) -> Decision:
@@ -192,7 +202,11 @@ def policy(
     """
     if requester.kind == "system":
         return ALLOW
-    terms: list[Predicate] = [And((Empty("patients"), Empty("patient")))]
+    directory: Predicate = And((Empty("patients"), Empty("patient")))
+    if resource_type in TRACE_TYPES:
+        ids = tuple(sorted(identities(requester)))
+        directory = and_(directory, AnyOf("authors", ids)) if ids else DENY
+    terms = [directory]
     own = own_records(requester)
     if own:
         terms.append(and_(AnyOf("patient", tuple(sorted(own))), _without("patient", now)))

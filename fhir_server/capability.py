@@ -9,9 +9,10 @@ from search import registry as search_registry
 from . import auth
 from . import catalog
 from . import http
+from . import operations
 
 SOFTWARE = {"name": "Carnet", "version": "0.1.0"}
-SYSTEM_INTERACTIONS = ("search-system",)
+SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system")
 SMART_SECURITY = {
     "cors": False,
     "service": [{
@@ -41,6 +42,11 @@ def _resource(entry: catalog.TypeEntry, reg: Any) -> dict[str, Any]:
             for code, p in sorted(params.items())
         ],
     }
+    served = [op for op in operations.REGISTRY if op.applies_to(entry.name)]
+    if served:
+        out["operation"] = [
+            {"name": op.code, "definition": op.definition, "documentation": op.documentation} for op in served
+        ]
     if entry.documentation:
         out["documentation"] = entry.documentation
     return out

@@ -1,4 +1,5 @@
-"""The resource types the server serves and the interactions each allows (read from catalog.json)."""
+"""The resource types the server serves and the interactions each allows (read from catalog.json:
+every R4 type when ``all_r4_types`` is set, with per-type overrides)."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from . import validation
 from .errors import MethodNotAllowed
 from .errors import NotFound
 
@@ -41,7 +43,9 @@ class Catalog:
 def load(path: Path = CATALOG_FILE) -> Catalog:
     raw = json.loads(path.read_text())
     default = tuple(raw["default_interactions"])
+    names = sorted(validation.supported_types()) if raw.get("all_r4_types") else []
+    specs = {name: {} for name in names} | raw["types"]
     return Catalog({
         name: TypeEntry(name, tuple(spec.get("interactions", default)), spec.get("documentation"))
-        for name, spec in raw["types"].items()
+        for name, spec in specs.items()
     })

@@ -1,9 +1,11 @@
 """The DMP's own endpoints: the access matrix in force, record closure and reopening, and the
-consent preview.
+consent preview; the three operations are ``Operation`` definitions (``OPERATIONS``), served here
+until the operation router serves them.
 
 - ``GET /dmp/access-matrix`` (no token): the matrix file in force, as plain JSON;
 - ``POST /fhir/Patient/{id}/$close`` (Parameters: ``reason`` string, required; ``erase`` boolean,
-  the holder's request for early deletion): closes the record (``fhir_server.retention``);
+  the holder's request for early deletion): closes the record (``fhir_server.retention``) and
+  answers the new Patient version;
 - ``POST /fhir/Patient/{id}/$reopen``: reopens a closed record that was not purged yet;
 - ``POST /fhir/Consent/$preview`` (the proposed Consent as body): a Parameters listing, per actor,
   the items gained and lost if it were saved (``change`` with ``actor`` or ``mode``, ``gains``,
@@ -43,13 +45,16 @@ from . import consent_state
 from . import http
 from . import rest
 from . import retention
-from . import validation
 from .access import MATRIX_EXTENSION
 from .emergency import SESSIONS
 from .errors import BadRequest
 from .errors import Conflict
 from .errors import Forbidden
 from .errors import NotFound
+from .interactions import access
+from .interactions import check
+from .operations.definition import Call
+from .operations.definition import Operation
 from .storage import Stored
 from .storage import get_store
 
@@ -81,66 +86,82 @@ def access_matrix() -> Response:
 
 
 @bp.post("/fhir/Patient/<id_>/$close")
-def close(id_: str) -> Response:
-    current = _holder_record(id_, "update")
-    if current.resource.get("active") is False:
-        raise Conflict(f"Patient/{id_} is already closed")
-    parameters = _parameters()
-    reason = _value(parameters, "reason", "valueString", str)
-    if reason is None or not reason.strip():
-        raise BadRequest("$close needs a reason (Parameters.parameter 'reason', valueString)")
-    erase = _value(parameters, "erase", "valueBoolean", bool) is True
-    body = retention.closed(current.resource, reason.strip(), rest.access().now, erase=erase)
-    return _store_patient(current, body)
+def close_route(id_: str) -> Response:
+    return _serve(CLOSE, "Patient", id_)
 
 
 @bp.post("/fhir/Patient/<id_>/$reopen")
-def reopen(id_: str) -> Response:
-    current = _holder_record(id_, "update")
-    if current.resource.get("active") is not False:
-        raise Conflict(f"Patient/{id_} is not closed")
-    return _store_patient(current, retention.reopened(current.resource))
+def reopen_route(id_: str) -> Response:
+    return _serve(REOPEN, "Patient", id_)
 
 
 @bp.post("/fhir/Consent/$preview")
-def preview() -> Response:
-    proposed = rest.resource_body("Consent")
-    validation.raise_for_issues(
-        validation.validate(proposed, "Consent", required_profiles=current_app.config["REQUIRED_PROFILES"])
-    )
+def preview_route() -> Response:
+    return _serve(PREVIEW, "Consent", None)
+
+
+def _serve(operation: Operation, resource_type: str, id_: str | None) -> Response:
+    body = http.body_json() if request.get_data(cache=True).strip() else None
+    call = Call(resource_type, id_, list(request.args.items(multi=True)), body, rest.base_url())
+    return http.respond(operation.handler(call))
+
+
+def close(call: Call) -> dict[str, Any]:
+    assert call.id is not None
+    current = _holder_record(call.id, "update")
+    if current.resource.get("active") is False:
+        raise Conflict(f"Patient/{call.id} is already closed")
+    reason = _value(call, "reason", "valueString", str)
+    if reason is None or not reason.strip():
+        raise BadRequest("$close needs a reason (Parameters.parameter 'reason', valueString)")
+    erase = _value(call, "erase", "valueBoolean", bool) is True
+    return _store_patient(current, retention.closed(current.resource, reason.strip(), access().now, erase=erase))
+
+
+def reopen(call: Call) -> dict[str, Any]:
+    assert call.id is not None
+    current = _holder_record(call.id, "update")
+    if current.resource.get("active") is not False:
+        raise Conflict(f"Patient/{call.id} is not closed")
+    return _store_patient(current, retention.reopened(current.resource))
+
+
+def preview(call: Call) -> dict[str, Any]:
+    check(call.body, "Consent")
+    proposed: dict[str, Any] = call.body
     ref = reference(proposed.get("patient"))
     if ref is None or not ref.startswith("Patient/"):
         raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
     patient = _holder_record(ref.partition("/")[2], "create", "Consent")
-    access, db = rest.access(), get_store().db
+    db, now = get_store().db, access().now
     record = consent_state.records(db, [ref])[ref]
     proposed = {**proposed, "id": proposed.get("id") or "proposed"}
     kept = [c for c in record.consents if c.get("id") != proposed["id"]]
-    before = patient_state(record.patient, record.consents, record.related, access.now)
-    after = patient_state(record.patient, [*kept, proposed], record.related, access.now)
+    before = patient_state(record.patient, record.consents, record.related, now)
+    after = patient_state(record.patient, [*kept, proposed], record.related, now)
     actors = named_actors([*record.consents, proposed]) | before.general_practitioners
-    requesters = _professionals(db, actors, access.now) | _emergencies(ref)
+    requesters = _professionals(db, actors, now) | _emergencies(ref)
     items = {
         key: acl for key, acl in consent_state.compartment(db, ref).items()
-        if evaluate(access.policy_for(acl["type"]), acl)
+        if evaluate(access().policy_for(acl["type"]), acl)
     }
-    changes = compare(requesters, before, after, items, matrix=access.matrix, now=access.now)
-    audit.record(access, "operation", "Patient", stored=patient)
+    changes = compare(requesters, before, after, items, matrix=access().matrix, now=now)
+    audit.record(access(), "operation", "Patient", stored=patient)
     parameter = [
         {"name": "change", "part": [_actor(change.actor)]
          + [{"name": "gains", "valueReference": {"reference": r}} for r in change.gains]
          + [{"name": "loses", "valueReference": {"reference": r}} for r in change.loses]}
         for change in changes
     ] + [{"name": "warning", "valueString": text} for text in block_warnings(after, proposed)]
-    return http.respond({"resourceType": "Parameters", "parameter": parameter})
+    return {"resourceType": "Parameters", "parameter": parameter}
 
 
 def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -> Stored:
     """The current Patient ``id_``, if the caller holds that record (or is a system client)."""
-    requester, ref = rest.access().requester, f"Patient/{id_}"
+    requester, ref = access().requester, f"Patient/{id_}"
     auth.require(requester, resource_type, interaction)
     if requester.kind != "system" and ref not in own_records(requester):
-        state = rest.access().states([ref]).get(ref)
+        state = access().states([ref]).get(ref)
         if state is None or not identities(requester) & state.guardians:
             raise Forbidden(f"Only the patient, their representative or a system client may do this for {ref}")
     current = get_store().current("Patient", id_)
@@ -149,26 +170,17 @@ def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -
     return current
 
 
-def _store_patient(current: Stored, body: dict[str, Any]) -> Response:
+def _store_patient(current: Stored, body: dict[str, Any]) -> dict[str, Any]:
     stored = get_store().write("Patient", current.id, body, method="PATCH", expected_vid=current.vid)
-    audit.record(rest.access(), "operation", "Patient", stored=stored)
-    headers = http.version_headers(stored, rest.base_url())
-    return http.respond(stored.resource, 200, headers)
+    audit.record(access(), "operation", "Patient", stored=stored)
+    return stored.resource
 
 
-def _parameters() -> list[dict[str, Any]]:
-    body = http.body_json()
-    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+def _value(call: Call, name: str, element: str, kind: type) -> Any:
+    """The value of the Parameters body's ``name`` (None when absent); 400 when it is not a ``kind``."""
+    if not isinstance(call.body, dict) or call.body.get("resourceType") != "Parameters":
         raise BadRequest("The body must be a Parameters resource")
-    parameters = body.get("parameter") or []
-    if not isinstance(parameters, list) or not all(isinstance(p, dict) for p in parameters):
-        raise BadRequest("Parameters.parameter must be a list of parameters")
-    return parameters
-
-
-def _value(parameters: list[dict[str, Any]], name: str, element: str, kind: type) -> Any:
-    """The value of the parameter ``name`` (None when absent); 400 when it is not a ``kind``."""
-    found = [p for p in parameters if p.get("name") == name]
+    found = [p for p in call.parameters() if p.get("name") == name]
     if len(found) > 1 or (found and not isinstance(found[0].get(element), kind)):
         raise BadRequest(f"Parameter '{name}' must appear once, with {element}")
     return found[0][element] if found else None
@@ -199,3 +211,23 @@ def _actor(name: str) -> dict[str, Any]:
     if kind == "mode":
         return {"name": "mode", "valueCoding": {"system": TRE_R248, "code": value}}
     return {"name": "actor", "valueReference": {"reference": name}}
+
+
+CLOSE = Operation(
+    code="close", definition="https://carnet.example.org/fhir/OperationDefinition/Patient-close", handler=close,
+    documentation="Close the record (holder, legal representative or system): Patient.active=false and the "
+                  "dmp-fermeture extension; Parameters reason (string, required), erase (boolean: early deletion).",
+    types=("Patient",), instance_level=True, affects_state=True,
+)
+REOPEN = Operation(
+    code="reopen", definition="https://carnet.example.org/fhir/OperationDefinition/Patient-reopen", handler=reopen,
+    documentation="Reopen a closed record not purged yet (holder, legal representative or system).",
+    types=("Patient",), instance_level=True, affects_state=True,
+)
+PREVIEW = Operation(
+    code="preview", definition="https://carnet.example.org/fhir/OperationDefinition/Consent-preview", handler=preview,
+    documentation="Who would gain or lose access to which items if the Consent in the body were saved "
+                  "(holder, legal representative or system); nothing is saved.",
+    types=("Consent",), type_level=True,
+)
+OPERATIONS = (CLOSE, REOPEN, PREVIEW)

@@ -94,14 +94,24 @@ def search(
         raise _bad_request(exc) from None
 
     count_only = req.summary == "count"
-    need_counts = count_only or req.total != "none" or len(req.types) > 1
-    counts = {t: db[t].count_documents(filters[t]) for t in req.types} if need_counts else {}
-    total = sum(counts.values()) if need_counts else None
-
     matches: list[tuple[str, dict[str, Any]]] = []
     has_more = False
-    if not count_only and req.count > 0:
-        matches, has_more = _page(db, req, filters, sorts, counts)
+    total: int | None = None
+    if len(req.types) == 1 and not count_only and req.count > 0:
+        # one type: fetch the page first; a partial page that is not past the end gives the exact
+        # total without counting, else count with the very same filter
+        matches, has_more = _page(db, req, filters, sorts, {})
+        if req.total != "none":
+            if not has_more and (matches or req.offset == 0):
+                total = req.offset + len(matches)
+            else:
+                total = db[req.types[0]].count_documents(filters[req.types[0]])
+    else:
+        need_counts = count_only or req.total != "none" or len(req.types) > 1
+        counts = {t: db[t].count_documents(filters[t]) for t in req.types} if need_counts else {}
+        total = sum(counts.values()) if need_counts else None
+        if not count_only and req.count > 0:
+            matches, has_more = _page(db, req, filters, sorts, counts)
 
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if total is not None and (req.total != "none" or count_only):
@@ -175,7 +185,8 @@ def _included(
         for target, ids in sorted(include.include_ids(registry, frontier, includes, known).items()):
             wanted = sorted(i for i in ids if (target, i) not in seen)
             if wanted:
-                flt = compiler.and_(compiler.base_filter(target, policy_for), {"_id": {"$in": wanted}})
+                by_id = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
+                flt = compiler.and_(compiler.base_filter(target, policy_for), by_id)
                 found += [(target, d) for d in db[target].find(flt, _PROJECTION).sort([("_id", 1)])]
         for source, criteria in include.revinclude_filters(registry, frontier, revincludes):
             flt = compiler.and_(compiler.base_filter(source, policy_for), criteria)

@@ -17,6 +17,7 @@ from typing import Any
 from typing import Callable
 from typing import Protocol
 
+from consent.predicate import After
 from consent.predicate import And
 from consent.predicate import AnyOf
 from consent.predicate import Empty
@@ -26,12 +27,12 @@ from consent.predicate import Predicate
 
 from . import normalize
 from .errors import SearchError
+from .extract import PREFIX_MAX
 from .parse import Criterion
 from .parse import SortKey
 from .registry import ParamDef
 from .registry import Registry
 from .values import DateValue
-from .values import NumberValue
 from .values import OfTypeValue
 from .values import QuantityValue
 from .values import TokenValue
@@ -54,7 +55,9 @@ def and_(*terms: Filter) -> Filter:
     for t in terms:
         if t == NEVER:
             return NEVER
-        if t:
+        if list(t) == ["$and"]:
+            kept += t["$and"]
+        elif t:
             kept.append(t)
     if not kept:
         return {}
@@ -96,6 +99,8 @@ def policy_filter(predicate: Predicate, prefix: str = "acl") -> Filter:
     if isinstance(predicate, Empty):
         path = f"{prefix}.{predicate.path}"
         return {"$or": [{path: {"$exists": False}}, {path: None}, {path: {"$size": 0}}]}
+    if isinstance(predicate, After):
+        return {f"{prefix}.{predicate.path}": {"$gt": predicate.instant}}
     if isinstance(predicate, And):
         return and_(*(policy_filter(t, prefix) for t in predicate.terms))
     if isinstance(predicate, Or):
@@ -180,12 +185,42 @@ def _quantity_cond(value: QuantityValue, path: str) -> Filter:
     return and_(*terms)
 
 
+def _dnf(flt: Filter) -> list[list[Filter]]:
+    """``flt`` as an OR of ANDs of plain field conditions (it holds only $and / $or)."""
+    if list(flt) == ["$or"]:
+        return [conj for term in flt["$or"] for conj in _dnf(term)]
+    if list(flt) == ["$and"]:
+        out: list[list[Filter]] = [[]]
+        for term in flt["$and"]:
+            out = [a + b for a in out for b in _dnf(term)]
+        return out
+    return [[flt]]
+
+
+def _merge(conj: list[Filter]) -> Filter:
+    merged: dict[str, Any] = {}
+    for term in conj:
+        for key, cond in term.items():
+            if key in merged and isinstance(merged[key], dict) and isinstance(cond, dict):
+                merged[key] = {**merged[key], **cond}
+            else:
+                merged[key] = cond
+    return merged
+
+
+def _elem_match(field: str, inner: Filter) -> Filter:
+    """One element of ``field`` satisfying ``inner``: an OR of ``$elemMatch`` over plain
+    documents (no $and / $or inside, which not every MongoDB implementation accepts)."""
+    if inner in ({}, NEVER):
+        return inner
+    return or_(*({field: {"$elemMatch": _merge(conj)}} for conj in _dnf(inner)))
+
+
 def _scoped(field: str, multi: bool, build: Callable[[str], Filter]) -> Filter:
     """``build`` over element paths: inside ``$elemMatch`` when the values are a list of
     objects (so one value satisfies every part), else on dotted paths."""
     if multi:
-        inner = build("")
-        return {field: {"$elemMatch": inner}} if inner not in ({}, NEVER) else inner
+        return _elem_match(field, build(""))
     return build(field)
 
 
@@ -214,6 +249,8 @@ class _Compiler:
             return self._chain(param, c)
         if c.missing is not None:
             return self._missing(param, c.missing)
+        if c.modifier == "not":  # none of the values (gender:not=male,female)
+            return nor(or_(*(self.value(type_, param, None, v) for v in c.values)))
         return or_(*(self.value(type_, param, c.modifier, v) for v in c.values))
 
     def _missing(self, param: ParamDef, missing: bool) -> Filter:
@@ -248,7 +285,10 @@ class _Compiler:
                 return {f"{field}:x": value}
             if modifier == "contains":
                 return {field: {"$regex": re.escape(normalize.fold(value))}}
-            return {field: _starts(normalize.fold(value))}
+            folded = normalize.fold(value)
+            if len(folded) <= PREFIX_MAX:
+                return {f"{field}:p": folded}
+            return {field: _starts(folded)}
         if kind == "token":
             return self._token(param, field, modifier, value)
         if kind == "reference":
@@ -273,7 +313,7 @@ class _Compiler:
                 return _in(field, _uri_ancestors(value))
             return {field: value}
         if kind == "composite":
-            return {field: {"$elemMatch": self._composite(param, value)}}
+            return _elem_match(field, self._composite(param, value))
         raise SearchError(f"Search parameter '{param.code}' of type {kind} is not supported", param=param.code)
 
     def _token(self, param: ParamDef, field: str, modifier: str | None, value: Any) -> Filter:
@@ -286,7 +326,7 @@ class _Compiler:
             positive = {"_id": value.code} if value.code else NEVER
         else:
             positive = {field: _token_form(value)}
-        return nor(positive) if modifier == "not" else positive
+        return positive
 
     def _reference_forms(self, param: ParamDef, modifier: str | None, value: str) -> list[str]:
         text = value
@@ -370,7 +410,7 @@ def sort_spec(registry: Registry, resource_type: str, keys: tuple[SortKey, ...])
         if param.field is not None:
             path = param.field
         elif param.type == "date":
-            path = f"idx.{param.code}.{'hi' if key.descending else 'lo'}"
+            path = f"idx.{param.code}.lo"
         elif param.type == "quantity":
             path = f"idx.{param.code}.v"
         else:

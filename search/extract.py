@@ -2,7 +2,9 @@
 
 Layout (every key absent when the resource has no value, so ``:missing`` is an ``$exists``):
 
-- string ``code``: folded values (lower case, no accents); ``code:x``: the exact values.
+- string ``code``: folded values (lower case, no accents); ``code:p``: their prefixes up to
+  ``PREFIX_MAX`` characters (starts-with as an equality, which every engine indexes);
+  ``code:x``: the exact values.
 - token ``code``: ``c``, ``s|c`` (or ``|c`` without a system) and ``s|`` per coding;
   ``code:t``: folded display / text; ``code:ot``: ``typesystem|typecode|value`` of identifiers.
 - reference ``code``: ``Type/id`` (relative), absolute URLs and canonicals as written;
@@ -34,6 +36,7 @@ PRIMITIVES = frozenset(
 )
 _NAME_PARTS = ("family", "given", "text", "prefix", "suffix")
 _ADDRESS_PARTS = ("line", "city", "district", "state", "postalCode", "country", "text")
+PREFIX_MAX = 32
 _QUANTITY_TYPES = frozenset({"Quantity", "Age", "Duration", "Count", "Distance", "SimpleQuantity", "MoneyQuantity"})
 
 
@@ -230,7 +233,9 @@ def _param_values(param: ParamDef, values: list[tuple[Any, str]], out: dict[str,
     if kind == "string":
         raw = _unique([s for v, t in values for s in _strings(v, t) if s])
         if raw:
-            out[key] = _unique([normalize.fold(s) for s in raw])
+            folded = _unique([normalize.fold(s) for s in raw])
+            out[key] = folded
+            out[key + ":p"] = sorted({f[:n] for f in folded for n in range(1, min(len(f), PREFIX_MAX) + 1)})
             out[key + ":x"] = raw
     elif kind == "token":
         forms: list[str] = []

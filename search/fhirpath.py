@@ -30,6 +30,9 @@ class Step:
     value: str = ""
 
 
+_IDENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)$")
+
+
 def _tokens(text: str) -> list[str]:
     out: list[str] = []
     pos = 0
@@ -85,7 +88,10 @@ class _Parser:
             alts = self.union()
             self.take(")")
         else:
-            alts = [[Step("child", self.take())]]
+            name = self.take()
+            if not _IDENT.match(name):
+                raise SearchError(f"FHIRPath: unexpected {name!r}")
+            alts = [[Step("child", name)]]
         while self.peek() in (".", "["):
             if self.take() == "[":
                 n = self.take()
@@ -93,6 +99,8 @@ class _Parser:
                 alts = [a + [Step("index", n)] for a in alts]
                 continue
             name = self.take()
+            if not _IDENT.match(name):
+                raise SearchError(f"FHIRPath: expected a name after '.', got {name!r}")
             if self.peek() == "(":
                 step = self.function(name)
                 alts = [a + [step] for a in alts]

@@ -26,11 +26,14 @@ _DATE = re.compile(
     r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
 )
 _SPACES = re.compile(r"\s+")
+#: letters NFKD does not decompose (ligatures and stroked letters)
+_LETTERS = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O",
+                          "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss", "þ": "th", "Þ": "TH"})
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed (NFKD minus combining marks), whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", bare).strip().lower()
 

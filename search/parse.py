@@ -207,6 +207,8 @@ def _include(registry: Registry, name: str, value: str, types: tuple[str, ...]) 
     if name.partition(":")[2] not in ("", "iterate", "recurse"):
         raise SearchError(f"Unsupported modifier in '{name}'", param=name)
     if value == "*":
+        if name.startswith("_revinclude"):
+            raise _bad_value(name, value, "_revinclude takes Type:parameter[:targetType]")
         return [Include(t, None, None, iterate) for t in types]
     parts = value.split(":")
     if len(parts) not in (2, 3) or parts[0] not in registry.by_type:
@@ -272,6 +274,8 @@ def parse(
                 registry.param(t, base) is None for t in types
             ):
                 raise SearchError(f"Unsupported search parameter '{name}'", param=name)
+            if value == "":  # a parameter without a value is ignored
+                continue
             parsed = [criterion(registry, t, name, value) for t in types]
         except SearchError as exc:
             unknown = exc.message.startswith(("Unknown", "Unsupported search parameter"))

@@ -111,10 +111,10 @@ def token(text: str) -> TokenValue:
         return TokenValue(None, code, False)
     if len(parts) != 2:
         raise ValueError("a token has at most one '|' (system|code)")
-    system, code = unescape(parts[0]) or None, unescape(parts[1]) or None
-    if system is None and code is None:
+    system, value = unescape(parts[0]) or None, unescape(parts[1]) or None
+    if system is None and value is None:
         raise ValueError("'|' alone is not a token")
-    return TokenValue(system, code, True)
+    return TokenValue(system, value, True)
 
 
 def of_type(text: str) -> OfTypeValue:

@@ -47,7 +47,7 @@ def test_served_crud_round_trip(server):
 def test_served_store_persists_under_data_dir(server):
     _, data_dir = server
     assert (data_dir / "carnet.sqlite").exists()
-    assert any(p.name.endswith(".json") or "key" in p.name for p in data_dir.iterdir())
+    assert (data_dir / "auth" / "signing-key.jwk.json").exists()
 
 
 def test_served_never_500_on_garbage(server):

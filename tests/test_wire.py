@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from conftest import bearer
+from tests.support import bearer
 from fhir_server.app import create_app
 from tests.servers import wire_store
 

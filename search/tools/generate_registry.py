@@ -206,7 +206,7 @@ def build(shared: Path) -> dict[str, Any]:
                 entry["targets"] = sorted(sp["target"])
             if sp["type"] == "composite":
                 roots = _routes(schema, type_, sp["expression"])
-                comps = []
+                comps: list[dict[str, Any]] = []
                 for comp in sp.get("component", []):
                     ref = by_url.get(comp["definition"])
                     if ref is None or "%" in comp["expression"]:

@@ -220,3 +220,13 @@ def test_policies_are_small():
     blocked = policy(ACTORS["stranger"], {P: state("blocked", "stranger")}, "DocumentReference")
     assert blocked == policy(ACTORS["stranger"], {}, "DocumentReference")
     assert DENY != blocked  # the directory stays visible
+
+
+@pytest.mark.parametrize(("actor", "allowed"), [
+    ("author", True), ("stranger", False), ("patient", False), ("attending", False), ("system", True),
+])
+def test_a_trace_naming_no_record_is_not_directory_data(actor, allowed):
+    """An empty search's trace names no patient: only the traced professional reads it (R.1111-43)."""
+    item = {"type": "AuditEvent", "patients": [], "patient": None, "labels": [], "authors": ["Practitioner/au"]}
+    assert decide(ACTORS[actor], None, item).allowed is allowed
+    assert evaluate(policy(ACTORS[actor], {}, "AuditEvent"), item) is allowed

@@ -1,7 +1,12 @@
-"""consent.engine.policy is decide as a filter: on generated worlds (records, states, requesters,
-acls, matrices) the two always agree. The DESIGN §4 table: test_engine.py.
+"""consent.engine.policy is decide as a filter: on generated worlds (records, states, requesters
+with their emergency windows, acls with their deposits, matrices, the packaged one included, and
+clocks) the two always agree. The DESIGN §4 table: test_engine.py; the matrix rows: test_matrix.py.
 """
 from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import settings
@@ -16,7 +21,9 @@ from consent.labels import INVISIBLE_PATIENT
 from consent.labels import INVISIBLE_REPRESENTANTS_LEGAUX
 from consent.labels import MASQUE_PS
 from consent.labels import TRE_A07
+from consent.matrix import load as load_matrix
 from consent.predicate import DENY
+from consent.predicate import After
 from consent.predicate import And
 from consent.predicate import AnyOf
 from consent.predicate import Empty
@@ -33,7 +40,7 @@ PROFESSIONALS = [
 ]
 RELATED = ["RelatedPerson/g1", "RelatedPerson/g2"]
 EVERYONE = PATIENTS + PROFESSIONALS + RELATED
-TYPES = ["DocumentReference", "AuditEvent", "AllergyIntolerance", "Consent", "Practitioner"]
+TYPES = ["DocumentReference", "AuditEvent", "AllergyIntolerance", "Consent", "Practitioner", "Patient", "RelatedPerson"]
 FLAGS = [MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX, "MASQUE_PT"]
 CONSENTS = ["Consent/1", "Consent/2", "Consent/3"]
 MATRICES = {
@@ -42,7 +49,12 @@ MATRICES = {
     "class 10": lambda r: AnyOf("docClass", ("10",)),
     "doctors see all, others class 10": lambda r: And(()) if r.profession == "10" else AnyOf("docClass", ("10",)),
     "no care history": lambda r: Not(AnyOf("docType", ("REMB",))),
+    "packaged": load_matrix(),
 }
+DEPOSIT = datetime(2026, 11, 20, 13, tzinfo=UTC)
+#: deposits around the 30-day lapse seen from the clocks below
+DEPOSITS = [None, "2026-11-20T13:00:00.000000Z", "2026-10-21T13:00:00.000000Z", "2026-10-21T13:00:00.000001Z"]
+CLOCKS = [None, DEPOSIT, DEPOSIT + timedelta(days=1), DEPOSIT + timedelta(days=30)]
 
 refs = st.sampled_from(EVERYONE)
 
@@ -81,8 +93,10 @@ def requesters(draw):
         kind, "sub", ref,
         mode=draw(st.sampled_from(["normal", "bris_de_glace", "centre_15"])),
         reason=draw(st.sampled_from([None, "", "  ", "urgence vitale"])),
-        profession=draw(st.sampled_from([None, "10", "60"])),
+        profession=draw(st.sampled_from([None, "10", "60", "21", "40", "26"])),
+        specialty=draw(st.sampled_from([None, "SM54"])),
         identities=draw(subsets(EVERYONE)) if draw(st.booleans()) else frozenset({ref} - {None}),
+        emergency_records=draw(subsets(PATIENTS)),
     )
 
 
@@ -95,25 +109,28 @@ def acls(draw):
         "patient": draw(st.sampled_from(patients)) if patients else None,
         "labels": sorted(draw(subsets(FLAGS))),
         "confidentiality": draw(st.sampled_from([None, "N", "R", "V"])),
-        "docClass": draw(st.lists(st.sampled_from(["10", "11", "60"]), max_size=2)),
-        "docType": draw(st.lists(st.sampled_from(["11502-2", "REMB", "AllergyIntolerance"]), max_size=2)),
+        "docClass": draw(st.lists(st.sampled_from(["10", "11", "42", "60", "90"]), max_size=2)),
+        "docType": draw(st.lists(st.sampled_from(
+            ["11502-2", "REMB", "ATTEST-RESID", "68599-0", "PRESC-KINE", "AllergyIntolerance"]), max_size=2)),
         "authors": sorted(draw(subsets(EVERYONE))),
-        "deposited": None,
+        "deposited": draw(st.sampled_from(DEPOSITS)),
     }
 
 
-def agree(requester, world, acl, matrix):
+def agree(requester, world, acl, matrix, now=None):
     primary = acl["patient"]
-    expected = decide(requester, world.get(primary) if primary else None, acl, matrix=MATRICES[matrix])
-    assert evaluate(policy(requester, world, acl["type"], matrix=MATRICES[matrix]), acl) is expected.allowed, expected
+    expected = decide(requester, world.get(primary) if primary else None, acl, matrix=MATRICES[matrix], now=now)
+    found = policy(requester, world, acl["type"], matrix=MATRICES[matrix], now=now)
+    assert evaluate(found, acl) is expected.allowed, expected
     return expected
 
 
 @settings(max_examples=800, deadline=None)
-@given(requesters(), states(), st.lists(acls(), min_size=1, max_size=8), st.sampled_from(sorted(MATRICES)))
-def test_policy_is_decide(requester, world, items, matrix):
+@given(requesters(), states(), st.lists(acls(), min_size=1, max_size=8), st.sampled_from(sorted(MATRICES)),
+       st.sampled_from(CLOCKS))
+def test_policy_is_decide(requester, world, items, matrix, now):
     for acl in items:
-        agree(requester, world, acl, matrix)
+        agree(requester, world, acl, matrix, now)
 
 
 @st.composite
@@ -167,12 +184,14 @@ def well_formed(predicate):
         return isinstance(predicate.path, str) and all(isinstance(v, str) for v in predicate.values) and predicate.values
     if isinstance(predicate, Empty):
         return isinstance(predicate.path, str)
+    if isinstance(predicate, After):
+        return isinstance(predicate.path, str) and isinstance(predicate.instant, str)
     if isinstance(predicate, (And, Or)):
         return isinstance(predicate.terms, tuple) and all(well_formed(t) for t in predicate.terms)
     return isinstance(predicate, Not) and well_formed(predicate.term)
 
 
 @settings(max_examples=200, deadline=None)
-@given(requesters(), states(), st.sampled_from(TYPES))
-def test_policies_are_plain_predicates(requester, world, resource_type):
-    assert well_formed(policy(requester, world, resource_type))
+@given(requesters(), states(), st.sampled_from(TYPES), st.sampled_from(CLOCKS))
+def test_policies_are_plain_predicates(requester, world, resource_type, now):
+    assert well_formed(policy(requester, world, resource_type, matrix=MATRICES["packaged"], now=now))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import bearer
+from tests.support import bearer
 from tests.rest.test_crud import PATIENT
 
 

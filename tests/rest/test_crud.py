@@ -162,12 +162,12 @@ def test_prefer_return(client, system, prefer, body_kind):
         assert resp.get_json()["resourceType"] == body_kind
 
 
-def test_unsupported_type_is_404(client, system):
-    resp = client.get("/fhir/Observation/1", headers=system)
+@pytest.mark.parametrize("method,path", [("get", "/fhir/NotAType/1"), ("get", "/fhir/NotAType"),
+                                         ("post", "/fhir/NotAType"), ("get", "/fhir/patient/1")])
+def test_unsupported_type_is_404(client, system, method, path):
+    resp = getattr(client, method)(path, json={"resourceType": "NotAType"}, headers=system)
     assert resp.status_code == 404
     assert "not supported" in resp.get_json()["issue"][0]["diagnostics"]
-    assert client.post("/fhir/Observation", json={"resourceType": "Observation"}, headers=system).status_code == 404
-    assert client.get("/fhir/NotAType", headers=system).status_code == 404
 
 
 def test_audit_event_is_written_by_the_server_only(client, system):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import SHARED
+from tests.support import SHARED
 from fhir_server import catalog
 
 EXAMPLES = sorted((SHARED / "fhir-r4" / "examples").glob("*.json")) + sorted((SHARED / "examples-fr").glob("*.json"))

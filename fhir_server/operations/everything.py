@@ -1,0 +1,132 @@
+"""Patient/$everything (https://hl7.org/fhir/R4/patient-operation-everything.html): the patient and
+every resource in their compartment the caller may see, paged across types in a stable order.
+
+One query per compartment type on ``acl.patients`` (the Patient compartment computed at write time
+from the type's compartment parameters, ``search.compartment``), with the type's consent policy
+inside the query: totals and pages are exact. Types the token's scopes do not cover are left out;
+access traces (AuditEvent) only when ``_type`` asks for them, so that paging does not move as this
+very operation is traced.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from search import compile as compiler
+from search import paging
+from search import registry as search_registry
+
+from .. import audit
+from .. import auth
+from .. import catalog
+from .. import interactions
+from .. import searching
+from ..errors import BadRequest
+from ..errors import Gone
+from ..storage import get_store
+from .definition import Call
+from .definition import Operation
+
+PARAMS = {"_since", "_type", "_count", "_page"}
+#: compartment types left out unless ``_type`` names them
+ON_REQUEST = {"AuditEvent"}
+ORDER = [("_id", 1)]
+
+
+def compartment_types() -> list[str]:
+    """The Patient compartment's types that this server serves: Patient first, then by name."""
+    served = catalog.load().types
+    return ["Patient"] + sorted(t for t in search_registry.load().patient_compartment if t != "Patient" and t in served)
+
+
+def in_compartment(resource_type: str, patient: str, *extra: dict[str, Any]) -> dict[str, Any]:
+    """The filter of the live ``resource_type`` resources in ``patient``'s compartment that the
+    caller may see (its policy inside), ANDed with ``extra``."""
+    base = compiler.base_filter(resource_type, interactions.access().policy_for)
+    return compiler.and_(base, {"acl.patients": patient}, *extra)
+
+
+def record(id_: str) -> str:
+    """``Patient/id`` when the caller may read that patient (404 as for an unknown id otherwise)."""
+    interactions.allow("Patient", "read")
+    patient = interactions.visible("Patient", id_)
+    if patient.deleted:
+        raise Gone(f"Patient/{id_} was deleted")
+    return f"Patient/{id_}"
+
+
+def _types(call: Call) -> list[str]:
+    known = compartment_types()
+    asked = [t for k, v in call.pairs() if k == "_type" for t in v.split(",") if t]
+    unknown = [t for t in asked if t not in known]
+    if unknown:
+        raise BadRequest(f"_type: {', '.join(unknown)} not in the Patient compartment", expression=["_type"])
+    requester = interactions.access().requester
+    wanted = [t for t in known if t in asked] if asked else [t for t in known if t not in ON_REQUEST]
+    return [t for t in wanted if auth.allows(requester.scopes, requester.kind, t, "search-type")]
+
+
+def _count(call: Call) -> int:
+    raw = call.first("_count") or str(current_app.config["DEFAULT_COUNT"])
+    if not raw.isdigit():
+        raise BadRequest(f"_count '{raw}' is not a non-negative integer", expression=["_count"])
+    return min(int(raw), int(current_app.config["MAX_COUNT"]))
+
+
+def _offset(call: Call) -> int:
+    token = call.first("_page")
+    try:
+        return paging.decode(token) if token else 0
+    except ValueError:
+        raise BadRequest(f"_page '{token}' is not a page of this result", expression=["_page"]) from None
+
+
+def everything(call: Call) -> dict[str, Any]:
+    unknown = sorted({k for k, _ in call.pairs()} - PARAMS)
+    if unknown:
+        raise BadRequest(f"Unknown $everything parameter(s): {', '.join(unknown)}")
+    assert call.id is not None
+    patient = record(call.id)
+    since = call.first("_since")
+    extra = [{"ts": {"$gte": searching.instant_bound(since, "_since")}}] if since else []
+    db = get_store().db
+    filters = {t: in_compartment(t, patient, *extra) for t in _types(call)}
+    counts = {t: db[t].count_documents(f) for t, f in filters.items()}
+    count, offset = _count(call), _offset(call)
+    page: list[tuple[str, dict[str, Any]]] = []
+    skip = offset
+    for type_, flt in filters.items():
+        if len(page) >= count:
+            break
+        if skip >= counts[type_]:
+            skip -= counts[type_]
+            continue
+        docs = db[type_].find(flt, {"resource": 1}).sort(ORDER).skip(skip).limit(count - len(page))
+        page += [(type_, d) for d in docs]
+        skip = 0
+    total = sum(counts.values())
+    applied = tuple((k, v) for k, v in call.pairs() if k not in ("_page", "_count"))
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": paging.links(call.base_url, f"{patient}/$everything", applied, count, offset, total,
+                             offset + len(page) < total),
+        "entry": [{"fullUrl": f"{call.base_url}/{t}/{d['_id']}", "resource": d["resource"],
+                   "search": {"mode": "match"}} for t, d in page],
+    }
+    audit.record(interactions.access(), "operation", "Patient", bundle=bundle)
+    return bundle
+
+
+OPERATION = Operation(
+    code="everything",
+    definition="http://hl7.org/fhir/OperationDefinition/Patient-everything",
+    handler=everything,
+    documentation="The patient's compartment as the caller may see it (_since, _type, _count; paged, "
+                  "exact totals). AuditEvent only when _type names it.",
+    types=("Patient",),
+    instance_level=True,
+    methods=("GET", "POST"),
+)

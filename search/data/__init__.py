@@ -1,0 +1,1 @@
+"""The generated registry table (see search/tools/generate_registry.py)."""

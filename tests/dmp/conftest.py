@@ -1,0 +1,31 @@
+"""Fixtures of the DMP HTTP tests: a settable clock (``CLOCK``), the dmp blueprint registered when
+the app factory does not do it yet, and the seeded world (tests/dmp/world.py)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.dmp.world import DEPOSIT
+from tests.dmp.world import Clock
+from tests.dmp.world import seed
+from tests.dmp.world import wire
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    moment = Clock(DEPOSIT + timedelta(days=1))
+    app.config["CLOCK"] = moment
+    return moment
+
+
+@pytest.fixture(autouse=True)
+def wired(app: Flask) -> None:
+    wire(app)
+
+
+@pytest.fixture
+def world(client: FlaskClient, system: dict[str, str], clock: Clock) -> None:
+    seed(client, system)

@@ -1,0 +1,117 @@
+"""INVISIBLE_PATIENT timers over HTTP and in the store: the lift at deposit + 30 days to the
+microsecond (lazy, in the consent rules), the notice at 14 days (fhir_server.timers, `carnet timers`).
+The rule itself: tests/consent/test_timers.py."""
+from __future__ import annotations
+
+import argparse
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+
+from consent.labels import INVISIBLE_PATIENT
+from consent.predicate import After
+from fhir_server import dmp_cli
+from fhir_server import timers
+from fhir_server.app import create_app
+from fhir_server.storage import get_store
+from tests.dmp.world import DEPOSIT
+from tests.dmp.world import P
+from tests.dmp.world import communications
+from tests.dmp.world import document
+from tests.dmp.world import put
+from tests.dmp.world import seed
+from tests.dmp.world import token
+from tests.support import app_config
+from tests.support import bearer
+
+PATIENT = "Patient/ins-adulte"
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(("delta", "visible"), [
+    (timedelta(days=1), False),
+    (timedelta(days=14), False),
+    (timedelta(days=30) - timedelta(microseconds=1), False),
+    (timedelta(days=30), True),
+    (timedelta(days=400), True),
+])
+def test_the_flag_lapses_at_thirty_days(app, client, clock, delta, visible):
+    clock.moment = DEPOSIT + delta
+    resp = client.get("/fhir/DocumentReference/invisible-patient", headers=token(app, PATIENT))
+    assert resp.status_code == (200 if visible else 404)
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(("delta", "visible"), [(timedelta(days=29, hours=23), False), (timedelta(days=30), True)])
+def test_searches_follow_the_lapse(app, client, clock, delta, visible):
+    clock.moment = DEPOSIT + delta
+    bundle = client.get("/fhir/DocumentReference?patient=ins-adulte", headers=token(app, PATIENT)).get_json()
+    ids = {entry["resource"]["id"] for entry in bundle["entry"]}
+    assert ("invisible-patient" in ids) is visible
+
+
+@pytest.mark.usefixtures("world")
+def test_the_notice_is_due_at_fourteen_days_once(app, clock):
+    with app.app_context():
+        store = get_store()
+        assert timers.notify_invisible(store, DEPOSIT + timedelta(days=14) - timedelta(seconds=1)) == []
+        (written,) = timers.notify_invisible(store, DEPOSIT + timedelta(days=14))
+        assert timers.notify_invisible(store, DEPOSIT + timedelta(days=20)) == []
+    assert written.resource["recipient"] == [{"reference": P}]
+    assert written.resource["subject"] == {"reference": P}
+    assert "about" not in written.resource  # the item is still hidden from the patient
+    assert [c["id"] for c in communications(app)] == [written.id]
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(("flags", "age", "notified"), [
+    ((INVISIBLE_PATIENT,), timedelta(days=15), True),
+    ((), timedelta(days=15), False),  # not flagged
+    ((INVISIBLE_PATIENT,), timedelta(days=10), False),  # too early
+    ((INVISIBLE_PATIENT,), timedelta(days=30), False),  # lifted already
+])
+def test_which_items_are_noticed(app, client, system, clock, flags, age, notified):
+    moment = DEPOSIT + timedelta(days=100)
+    date = (moment - age).isoformat()
+    put(client, system, document("late", flags=flags, date=date))
+    with app.app_context():
+        written = timers.notify_invisible(get_store(), moment)
+    # the seeded invisible-patient item is 100 days old: never noticed here
+    assert len(written) == notified
+
+
+def test_carnet_timers(tmp_path, monkeypatch, capsys):
+    config = app_config(tmp_path)
+    config.pop("DATABASE_FILE", None)  # a file store the command opens again
+    app = create_app(config)
+    client = app.test_client()
+    system = bearer(app)
+    seed(client, system)
+    deposit = datetime.now(UTC) - timedelta(days=15)
+    put(client, system, document("pending", flags=(INVISIBLE_PATIENT,), date=deposit.isoformat()))
+    monkeypatch.setenv("CARNET_DATA_DIR", str(tmp_path))
+    assert dmp_cli.timers_command(argparse.Namespace(data_dir=str(tmp_path))) == 0
+    assert capsys.readouterr().out.startswith(f"notified {P}: Communication/")
+    assert dmp_cli.timers_command(argparse.Namespace(data_dir=str(tmp_path))) == 0
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("value", [
+    None, "absent", [], 7, "2026-11-20T12:59:59.999999Z", "2026-11-20T13:00:00.000000Z",
+    "2026-11-20T13:00:00.000001Z", ["2026-01-01T00:00:00.000000Z", "2027-01-01T00:00:00.000000Z"],
+])
+def test_after_is_gt_in_the_store(app, value):
+    """After's Mongo translation ({"acl.<path>": {"$gt": instant}}, $nor for Not) is evaluate's semantics."""
+    from consent.predicate import Not
+    from consent.predicate import evaluate
+
+    acl = {} if value == "absent" else {"deposited": value}
+    node = After("deposited", "2026-11-20T13:00:00.000000Z")
+    with app.app_context():
+        scratch = get_store().db["scratch"]
+        scratch.insert_many([{"_id": "x", "acl": acl}])
+        gt = {"acl.deposited": {"$gt": node.instant}}
+        assert (scratch.find_one(gt) is not None) is evaluate(node, acl)
+        assert (scratch.find_one({"$nor": [gt]}) is not None) is evaluate(Not(node), acl)

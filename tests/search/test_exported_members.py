@@ -1,0 +1,39 @@
+"""The public surface of search/ and fhir_server.searching, and search/'s purity."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import search
+from fhir_server import searching
+
+
+def test_search_all():
+    assert search.__all__ == [
+        "ParamDef", "Registry", "SearchError", "SearchRequest", "criteria_filter", "index_values",
+        "load", "parse", "patient_refs", "policy_filter", "sort_spec",
+    ]
+    for name in search.__all__:
+        assert hasattr(search, name)
+
+
+def test_searching_all():
+    assert set(searching.__all__) == {
+        "ensure_indexes", "find_matches", "index_plan", "instant_bound", "policy_filter", "search"}
+
+
+def test_search_imports_only_stdlib_and_consent():
+    root = Path(search.__file__).parent
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in {"pymongo", "flask", "mongoeco", "fhir_server", "bson"}, (path, name)
+                if path.parent.name != "tools":  # the generator may import fhir.resources (dev time)
+                    assert top != "fhir", (path, name)
