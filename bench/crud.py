@@ -14,7 +14,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,26 +103,15 @@ def hello_ceiling(n: int, threads: int) -> None:
 
 
 def preload(data_dir: Path, count: int) -> None:
-    """Bulk-load ``count`` Patients straight into the store (the same Store code, insert path aside)."""
+    """Bulk-load ``count`` resources (patients with a document each) into the store under ``data_dir``."""
+    from bench.dataset import load
+    from bench.dataset import records
     from fhir_server.app import create_app
 
     app = create_app({"DATA_DIR": str(data_dir)})
     store = app.extensions["carnet.store"]
-    batch = []
-    for i in range(count):
-        pid = str(uuid.uuid4())
-        body = {"resourceType": "Patient", "id": pid, "meta": {"versionId": "1", "lastUpdated": "2026-01-01T00:00:00.000000Z"},
-                "name": [{"family": f"Famille{i}", "given": ["Jean"]}], "gender": "male"}
-        idx, acl = store.indexer("Patient", body)
-        batch.append(({"_id": pid, "vid": 1, "ts": "2026-01-01T00:00:00.000000Z", "deleted": False,
-                       "resource": body, "idx": idx, "acl": acl},
-                      {"_id": f"Patient/{pid}/1", "type": "Patient", "id": pid, "vid": 1,
-                       "ts": "2026-01-01T00:00:00.000000Z", "method": "POST", "deleted": False,
-                       "resource": body, "acl": acl, "cacl": acl}))
-        if len(batch) == 2000 or i == count - 1:
-            store.db["Patient"].insert_many([c for c, _ in batch])
-            store.db["history"].insert_many([h for _, h in batch])
-            batch = []
+    load(store, records(count // 2, docs_per_patient=1, allergies_per_patient=0))
+    store.close()
 
 
 def main() -> None:

@@ -86,8 +86,9 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         with carnet_server(data_dir, env=env) as base:
             pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
-                                    "--scope", "system/*.cruds"], capture_output=True, text=True, check=True).stdout.strip()
+            minted = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
+                                     "--scope", "system/*.cruds"], capture_output=True, text=True, check=True)
+            token = minted.stdout.strip()
             post = loader.http_poster(base, token)
             for size in args.sizes:
                 bundle = generated(size)

@@ -299,9 +299,9 @@ def _targets(entries: list[Entry]) -> dict[str, str]:
             target = f"{type_}/{match or entry.assigned}"
         elif entry.method in ("PUT", "PATCH") and entry.query:
             match = _matched(entry, type_, resolver.url(entry.query))
-            if match is None and entry.method == "PUT":
-                entry.resource.setdefault("id", str(uuid.uuid4()))
-            target = f"{type_}/{match or entry.resource['id']}" if match or entry.method == "PUT" else None
+            if match is None and entry.method == "PUT":  # the update creates: with the body's id, or one chosen here
+                match = entry.resource.setdefault("id", str(uuid.uuid4()))
+            target = f"{type_}/{match}" if match else None
         elif entry.method in ("PUT", "PATCH"):
             target = entry.path
         if target and entry.full_url:
@@ -397,7 +397,8 @@ def _perform(entry: Entry, base_url: str) -> dict[str, Any]:
                    else fhir.update(type_, parts[1], entry.resource, entry.if_match))
     elif entry.method == "PATCH":
         ops = _patch_operations(entry)
-        outcome = fhir.conditional_patch(type_, query, ops) if query else fhir.patch(type_, parts[1], ops, entry.if_match)
+        outcome = (fhir.conditional_patch(type_, query, ops) if query
+                   else fhir.patch(type_, parts[1], ops, entry.if_match))
     else:
         outcome = fhir.conditional_delete(type_, query) if query else fhir.delete(type_, parts[1], entry.if_match)
     return _written(outcome, base_url)
@@ -445,7 +446,7 @@ def _read(entry: Entry) -> dict[str, Any]:
     headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
     if entry.if_none_match:
         headers["If-None-Match"] = entry.if_none_match
-    environ = EnvironBuilder(path=f"{request.path.rstrip('/')}/{entry.path}", base_url=request.root_url,
+    environ = EnvironBuilder(path=f"{request.path}/{entry.path}".rstrip("/"), base_url=request.root_url,
                              query_string=entry.query, method="GET", headers=list(headers.items())).get_environ()
     with current_app.request_context(environ):
         try:

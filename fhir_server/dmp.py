@@ -1,24 +1,11 @@
-"""The DMP's own endpoints: the access matrix in force, record closure and reopening, and the
-consent preview; the three operations are ``Operation`` definitions (``OPERATIONS``), served here
-until the operation router serves them.
-
-- ``GET /dmp/access-matrix`` (no token): the matrix file in force, as plain JSON;
-- ``POST /fhir/Patient/{id}/$close`` (Parameters: ``reason`` string, required; ``erase`` boolean,
-  the holder's request for early deletion): closes the record (``fhir_server.retention``) and
-  answers the new Patient version;
-- ``POST /fhir/Patient/{id}/$reopen``: reopens a closed record that was not purged yet;
-- ``POST /fhir/Consent/$preview`` (the proposed Consent as body): a Parameters listing, per actor,
-  the items gained and lost if it were saved (``change`` with ``actor`` or ``mode``, ``gains``,
-  ``loses``), and ``warning`` strings. Nothing is saved.
-
-Only the patient, their legal representative (RelatedPerson GUARD) or a system client may call
-the operations for a record; anyone else gets 403 whether the record exists or not.
+"""The DMP's own endpoints: ``GET /dmp/access-matrix`` (no token: the access matrix in force, as
+plain JSON, read-only) and, until the operation router serves them, the record operations of
+``fhir_server.operations.record`` (``Patient/[id]/$close``, ``$reopen``, ``Consent/$preview``).
+``init_app`` loads and checks the matrix at start.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint
 from flask import Flask
@@ -27,41 +14,17 @@ from flask import current_app
 from flask import request
 
 from consent import matrix
-from consent.elements import reference
-from consent.engine import block_warnings
-from consent.engine import identities
-from consent.engine import own_records
-from consent.predicate import evaluate
-from consent.preview import compare
-from consent.preview import named_actors
-from consent.requester import Mode
-from consent.requester import Requester
-from consent.state import TRE_R248
-from consent.state import patient_state
 
-from . import audit
-from . import auth
-from . import consent_state
 from . import http
 from . import rest
-from . import retention
 from .access import MATRIX_EXTENSION
 from .emergency import SESSIONS
-from .errors import BadRequest
-from .errors import Conflict
-from .errors import Forbidden
-from .errors import NotFound
-from .interactions import access
-from .interactions import check
+from .operations import record
 from .operations.definition import Call
 from .operations.definition import Operation
-from .storage import Stored
-from .storage import get_store
 
 bp = Blueprint("dmp", __name__)
 PUBLIC_ENDPOINTS = {"dmp.access_matrix"}
-#: emergency modes a preview reports on, as a physician with a running window would meet them
-EMERGENCY_MODES: tuple[Mode, ...] = ("bris_de_glace", "centre_15")
 
 
 def init_app(app: Flask) -> None:
@@ -85,149 +48,23 @@ def access_matrix() -> Response:
     return http.respond(dict(current_app.extensions[MATRIX_EXTENSION].document), mime=http.JSON)
 
 
+# until operations.REGISTRY lists record.OPERATIONS (then operations.routes serves them) --------
 @bp.post("/fhir/Patient/<id_>/$close")
 def close_route(id_: str) -> Response:
-    return _serve(CLOSE, "Patient", id_)
+    return _serve(record.CLOSE, "Patient", id_)
 
 
 @bp.post("/fhir/Patient/<id_>/$reopen")
 def reopen_route(id_: str) -> Response:
-    return _serve(REOPEN, "Patient", id_)
+    return _serve(record.REOPEN, "Patient", id_)
 
 
 @bp.post("/fhir/Consent/$preview")
 def preview_route() -> Response:
-    return _serve(PREVIEW, "Consent", None)
+    return _serve(record.PREVIEW, "Consent", None)
 
 
 def _serve(operation: Operation, resource_type: str, id_: str | None) -> Response:
     body = http.body_json() if request.get_data(cache=True).strip() else None
     call = Call(resource_type, id_, list(request.args.items(multi=True)), body, rest.base_url())
     return http.respond(operation.handler(call))
-
-
-def close(call: Call) -> dict[str, Any]:
-    assert call.id is not None
-    current = _holder_record(call.id, "update")
-    if current.resource.get("active") is False:
-        raise Conflict(f"Patient/{call.id} is already closed")
-    reason = _value(call, "reason", "valueString", str)
-    if reason is None or not reason.strip():
-        raise BadRequest("$close needs a reason (Parameters.parameter 'reason', valueString)")
-    erase = _value(call, "erase", "valueBoolean", bool) is True
-    return _store_patient(current, retention.closed(current.resource, reason.strip(), access().now, erase=erase))
-
-
-def reopen(call: Call) -> dict[str, Any]:
-    assert call.id is not None
-    current = _holder_record(call.id, "update")
-    if current.resource.get("active") is not False:
-        raise Conflict(f"Patient/{call.id} is not closed")
-    return _store_patient(current, retention.reopened(current.resource))
-
-
-def preview(call: Call) -> dict[str, Any]:
-    check(call.body, "Consent")
-    proposed: dict[str, Any] = call.body
-    ref = reference(proposed.get("patient"))
-    if ref is None or not ref.startswith("Patient/"):
-        raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
-    patient = _holder_record(ref.partition("/")[2], "create", "Consent")
-    db, now = get_store().db, access().now
-    record = consent_state.records(db, [ref])[ref]
-    proposed = {**proposed, "id": proposed.get("id") or "proposed"}
-    kept = [c for c in record.consents if c.get("id") != proposed["id"]]
-    before = patient_state(record.patient, record.consents, record.related, now)
-    after = patient_state(record.patient, [*kept, proposed], record.related, now)
-    actors = named_actors([*record.consents, proposed]) | before.general_practitioners
-    requesters = _professionals(db, actors, now) | _emergencies(ref)
-    items = {
-        key: acl for key, acl in consent_state.compartment(db, ref).items()
-        if evaluate(access().policy_for(acl["type"]), acl)
-    }
-    changes = compare(requesters, before, after, items, matrix=access().matrix, now=now)
-    audit.record(access(), "operation", "Patient", stored=patient)
-    parameter = [
-        {"name": "change", "part": [_actor(change.actor)]
-         + [{"name": "gains", "valueReference": {"reference": r}} for r in change.gains]
-         + [{"name": "loses", "valueReference": {"reference": r}} for r in change.loses]}
-        for change in changes
-    ] + [{"name": "warning", "valueString": text} for text in block_warnings(after, proposed)]
-    return {"resourceType": "Parameters", "parameter": parameter}
-
-
-def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -> Stored:
-    """The current Patient ``id_``, if the caller holds that record (or is a system client)."""
-    requester, ref = access().requester, f"Patient/{id_}"
-    auth.require(requester, resource_type, interaction)
-    if requester.kind != "system" and ref not in own_records(requester):
-        state = access().states([ref]).get(ref)
-        if state is None or not identities(requester) & state.guardians:
-            raise Forbidden(f"Only the patient, their representative or a system client may do this for {ref}")
-    current = get_store().current("Patient", id_)
-    if current is None or current.deleted:
-        raise NotFound(f"{ref} is not known")
-    return current
-
-
-def _store_patient(current: Stored, body: dict[str, Any]) -> dict[str, Any]:
-    stored = get_store().write("Patient", current.id, body, method="PATCH", expected_vid=current.vid)
-    audit.record(access(), "operation", "Patient", stored=stored)
-    return stored.resource
-
-
-def _value(call: Call, name: str, element: str, kind: type) -> Any:
-    """The value of the Parameters body's ``name`` (None when absent); 400 when it is not a ``kind``."""
-    if not isinstance(call.body, dict) or call.body.get("resourceType") != "Parameters":
-        raise BadRequest("The body must be a Parameters resource")
-    found = [p for p in call.parameters() if p.get("name") == name]
-    if len(found) > 1 or (found and not isinstance(found[0].get(element), kind)):
-        raise BadRequest(f"Parameter '{name}' must appear once, with {element}")
-    return found[0][element] if found else None
-
-
-def _professionals(db: Any, actors: set[str], now: datetime) -> dict[str, Requester]:
-    """The professionals behind the actors, enriched: practitioners and roles as themselves, an
-    organization as the practitioners its PractitionerRoles name."""
-    refs = {ref for ref in actors if ref.startswith(("Practitioner/", "PractitionerRole/"))}
-    organizations = sorted(ref for ref in actors if ref.startswith("Organization/"))
-    members = db["PractitionerRole"].find({"deleted": False, "resource.organization.reference": {"$in": organizations}})
-    refs |= {ref for doc in members if (ref := reference(doc["resource"].get("practitioner")))}
-    return {ref: consent_state.enrich(db, Requester("practitioner", ref, ref), now=now) for ref in sorted(refs)}
-
-
-def _emergencies(ref: str) -> dict[str, Requester]:
-    """A physician in each emergency mode with a running window on the record."""
-    return {
-        f"mode:{mode}": Requester(
-            "practitioner", f"emergency {mode}", mode=mode, reason="preview", profession="10",
-            emergency_records=frozenset({ref}),
-        ) for mode in EMERGENCY_MODES
-    }
-
-
-def _actor(name: str) -> dict[str, Any]:
-    kind, _, value = name.partition(":")
-    if kind == "mode":
-        return {"name": "mode", "valueCoding": {"system": TRE_R248, "code": value}}
-    return {"name": "actor", "valueReference": {"reference": name}}
-
-
-CLOSE = Operation(
-    code="close", definition="https://carnet.example.org/fhir/OperationDefinition/Patient-close", handler=close,
-    documentation="Close the record (holder, legal representative or system): Patient.active=false and the "
-                  "dmp-fermeture extension; Parameters reason (string, required), erase (boolean: early deletion).",
-    types=("Patient",), instance_level=True, affects_state=True,
-)
-REOPEN = Operation(
-    code="reopen", definition="https://carnet.example.org/fhir/OperationDefinition/Patient-reopen", handler=reopen,
-    documentation="Reopen a closed record not purged yet (holder, legal representative or system).",
-    types=("Patient",), instance_level=True, affects_state=True,
-)
-PREVIEW = Operation(
-    code="preview", definition="https://carnet.example.org/fhir/OperationDefinition/Consent-preview", handler=preview,
-    documentation="Who would gain or lose access to which items if the Consent in the body were saved "
-                  "(holder, legal representative or system); nothing is saved.",
-    types=("Consent",), type_level=True,
-)
-OPERATIONS = (CLOSE, REOPEN, PREVIEW)

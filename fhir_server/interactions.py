@@ -255,7 +255,8 @@ def search(resource_types: list[str], params: list[tuple[str, str]], base_url: s
         allow(type_, "search-type")
     bundle = searching.search(
         get_store().db, search_registry.load(), resource_types, params, access().policy_for,
-        base_url, lenient=lenient, path=path,
+        base_url, lenient=lenient, path=path, default_count=current_app.config["DEFAULT_COUNT"],
+        max_count=current_app.config["MAX_COUNT"],
     )
     audit.record(access(), "search", resource_types[0] if len(resource_types) == 1 else None, bundle=bundle)
     return bundle

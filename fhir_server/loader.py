@@ -20,12 +20,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
-from typing import Callable
 from typing import TextIO
 
 import orjson
@@ -152,7 +152,7 @@ def failures(key: str, sent: dict[str, Any], status: int, body: Any) -> list[str
     if status >= 400 or not isinstance(body, dict):
         return [f"{key}: HTTP {status}: {_diagnostics(body)}"]
     out = []
-    for index, (request, answer) in enumerate(zip(sent.get("entry") or [], body.get("entry") or [])):
+    for index, (request, answer) in enumerate(zip(sent.get("entry") or [], body.get("entry") or [], strict=False)):
         response = answer.get("response") or {}
         if not str(response.get("status", "")).startswith(("2", "3")):
             name = request.get("fullUrl") or (request.get("request") or {}).get("url")
@@ -264,7 +264,14 @@ def command(args: argparse.Namespace) -> int:
         from .app import create_app
 
         post = app_poster(create_app({"DATA_DIR": args.data_dir}))
-    report = load(args.paths, post, State(args.state), chunk=args.chunk)
+    try:
+        report = load(args.paths, post, State(args.state), chunk=args.chunk)
+    except urllib.error.URLError as error:  # the server went away: what was loaded is in the state file
+        print(f"cannot reach {args.url}: {error.reason}; re-run to resume", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"{error.args[0]}: no such file or directory", file=sys.stderr)
+        return 2
     print(f"{report.resources} resources in {report.seconds:.1f} s ({report.rate:.0f} resources/s), "
           f"{report.skipped} unit(s) already loaded, {len(report.failures)} failure(s)")
     for line in report.failures:

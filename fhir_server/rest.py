@@ -9,15 +9,11 @@ from flask import current_app
 from flask import g
 from flask import request
 
-from search import registry as search_registry
-
 from . import auth
 from . import capability
-from . import catalog
 from . import consent_state
 from . import http
 from . import interactions as fhir
-from . import searching
 from .access import Access
 from .errors import BadRequest
 from .errors import Gone
@@ -28,6 +24,9 @@ from .storage import Store
 from .storage import get_store
 
 bp = Blueprint("fhir", __name__)
+#: collections indexed at start; every other type's on its first write
+CORE_TYPES = ("Patient", "DocumentReference", "AllergyIntolerance", "Consent", "RelatedPerson",
+              "Practitioner", "PractitionerRole", "Organization", "AuditEvent")
 PUBLIC_ENDPOINTS = {"fhir.metadata"}
 #: request parameters that shape the response, not the search
 RESPONSE_PARAMS = {"_format", "_pretty"}
@@ -177,8 +176,8 @@ def vread(resource_type: str, id_: str, vid: str) -> Response:
 
 
 def init_app(app: Flask, store: Store) -> None:
-    types = list(catalog.load().types)
-    store.ensure_indexes(types, searching.index_plan(search_registry.load(), types))
+    for type_ in CORE_TYPES:
+        store.ensure_indexes(type_)
     app.register_blueprint(bp, url_prefix="/fhir")
     auth.init_app(app)
 

@@ -80,11 +80,19 @@ def _is_duplicate(exc: pymongo.errors.PyMongoError) -> bool:
 class Store:
     """Versioned FHIR resources in one pymongo Database."""
 
-    def __init__(self, client: Any, db: Any, indexer: Indexer) -> None:
+    def __init__(
+        self,
+        client: Any,
+        db: Any,
+        indexer: Indexer,
+        extra_indexes: Callable[[str], list[list[tuple[str, int]]]] = lambda type_: [],
+    ) -> None:
         self.client = client
         self.db = db
         self.indexer = indexer
+        self.extra_indexes = extra_indexes
         self._atomic_lock = threading.Lock()
+        self._indexed: set[str] = set()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -153,6 +161,7 @@ class Store:
         ``expected_vid`` is the If-Match version (412 when stale); without it the write applies
         on top of whatever is current, retrying when another writer got in first.
         """
+        self.ensure_indexes(type_)
         for _ in range(50):
             cur = self.db[type_].find_one({"_id": id_})
             vid = cur["vid"] if cur else 0
@@ -238,18 +247,20 @@ class Store:
         if age.total_seconds() > ORPHAN_SECONDS:
             self.db[HISTORY].delete_one({"_id": hist["_id"]})
 
-    def ensure_indexes(self, types: list[str], extra: list[tuple[str, list[tuple[str, int]]]]) -> None:
-        """Create the indexes every deployment needs, plus ``extra`` (collection, keys) pairs."""
+    def ensure_indexes(self, type_: str) -> None:
+        """Create a type collection's indexes, once per process, before its first write."""
+        if type_ in self._indexed:
+            return
+        col = self.db[type_]
+        col.create_index([("ts", 1)])
+        for keys in self.extra_indexes(type_):
+            col.create_index(keys)
+        self._indexed.add(type_)
+
+    def ensure_history_indexes(self) -> None:
         hist = self.db[HISTORY]
         hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
         hist.create_index([("type", 1), ("ts", -1)])
-        hist.create_index([("acl.patients", 1)])
-        for type_ in types:
-            col = self.db[type_]
-            col.create_index([("ts", 1)])
-            col.create_index([("acl.patients", 1)])
-        for name, keys in extra:
-            self.db[name].create_index(keys)
 
 
 # app wiring ----------------------------------------------------------------------------------
@@ -272,9 +283,12 @@ def open_database(config: dict[str, Any]) -> Any:
     return open_client(config)[config.get("MONGODB_DATABASE", "carnet")]
 
 
-def init_app(app: Flask, indexer: Indexer) -> Store:
+def init_app(
+    app: Flask, indexer: Indexer, extra_indexes: Callable[[str], list[list[tuple[str, int]]]]
+) -> Store:
     client = open_client(app.config)
-    store = Store(client, client[app.config.get("MONGODB_DATABASE", "carnet")], indexer)
+    store = Store(client, client[app.config.get("MONGODB_DATABASE", "carnet")], indexer, extra_indexes)
+    store.ensure_history_indexes()
     app.extensions["carnet.store"] = store
     return store
 

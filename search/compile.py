@@ -348,7 +348,7 @@ class _Compiler:
 
     def _composite(self, param: ParamDef, parts: tuple[Any, ...]) -> Filter:
         terms: list[Filter] = []
-        for n, (comp, value) in enumerate(zip(param.components, parts)):
+        for n, (comp, value) in enumerate(zip(param.components, parts, strict=True)):
             key = str(n)
             if comp.type == "token":
                 terms.append({key: _token_form(value)})

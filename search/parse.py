@@ -134,7 +134,7 @@ def _value_parser(param: ParamDef, modifier: str | None) -> Callable[[str], Any]
             parts = v.split_escaped(text, "$")
             if len(parts) != len(parsers):
                 raise ValueError(f"a composite value has {len(parsers)} parts joined by '$'")
-            return tuple(p(part) for p, part in zip(parsers, parts))
+            return tuple(p(part) for p, part in zip(parsers, parts, strict=True))
 
         return composite
     return _component_parser(param.type)
@@ -283,7 +283,7 @@ def parse(
                 ignored.append((name, exc.message))
                 continue
             raise
-        for t, c in zip(types, parsed):
+        for t, c in zip(types, parsed, strict=True):
             criteria[t].append(c)
         applied.append((name, value))
     return SearchRequest(

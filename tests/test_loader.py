@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.support import SHARED
-from tests.support import bearer
 from fhir_server import loader
 from fhir_server.storage import get_store
 from tests.bundles.conftest import wired  # noqa: F401  (the bundle routes, until the app registers them)
+from tests.servers import free_port
+from tests.support import SHARED
+from tests.support import bearer
 
 SYNTHEA = SHARED / "data" / "synthea"
 #: the two smallest patients: the full set runs in bench/ingest.py
@@ -88,7 +89,8 @@ def test_failures_are_reported_with_their_reason(app, tmp_path):
     (tmp_path / "lines.ndjson").write_text(json.dumps({"resourceType": "Patient", "id": "ok"}) + "\n"
                                            + json.dumps({**bad, "id": "bad"}) + "\n")
     transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
+        {"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient"},
+         "request": {"method": "POST", "url": "Patient"}},
         {"fullUrl": "urn:uuid:b", "resource": bad, "request": {"method": "POST", "url": "Patient"}}]}
     (tmp_path / "tx.json").write_text(json.dumps(transaction))
     state = tmp_path / "state" / "load.json"
@@ -137,7 +139,8 @@ def test_the_command_posts_to_a_server(app, served, tmp_path, capsys):
     loader.add_parser(parser.add_subparsers())
     token = bearer(app)["Authorization"].split()[1]
     state = tmp_path / "state.json"
-    args = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", served, "--token", token, "--state", str(state)])
+    args = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", served, "--token", token,
+                              "--state", str(state)])
     assert args.func(args) == 0
     assert "1 resources in" in capsys.readouterr().out
     with app.app_context():
@@ -146,3 +149,16 @@ def test_the_command_posts_to_a_server(app, served, tmp_path, capsys):
                                  "--state", str(tmp_path / "other.json")])
     assert refused.func(refused) == 1
     assert "HTTP 401" in capsys.readouterr().out
+
+
+def test_the_command_stops_cleanly_without_a_server(tmp_path, capsys):
+    (tmp_path / "one.json").write_text(json.dumps({"resourceType": "Patient"}))
+    parser = argparse.ArgumentParser()
+    loader.add_parser(parser.add_subparsers())
+    down = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", f"http://127.0.0.1:{free_port()}/fhir",
+                              "--state", str(tmp_path / "state.json")])
+    assert down.func(down) == 2
+    assert "re-run to resume" in capsys.readouterr().err
+    missing = parser.parse_args(["load", str(tmp_path / "none.json"), "--url", "http://127.0.0.1:1/fhir"])
+    assert missing.func(missing) == 2
+    assert "none.json: no such file or directory" in capsys.readouterr().err

@@ -2,9 +2,9 @@
 its handler, and the call a handler receives (query parameters and a Parameters or resource body)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from typing import Callable
 
 from ..errors import BadRequest
 

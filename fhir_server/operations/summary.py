@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from typing import Callable
 
 from search import registry as search_registry
 
@@ -124,8 +124,9 @@ def _narrative(section: Section, items: list[tuple[str, dict[str, Any]]]) -> str
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in ROWS[t](r)) + "</tr>" for t, r in items
     )
-    head = "<tr><th>Item</th><th>Date</th><th>Details</th></tr>"
-    return f"{XHTML}<table><caption>{html.escape(section.title)}</caption><thead>{head}</thead><tbody>{rows}</tbody></table></div>"
+    head = "<thead><tr><th>Item</th><th>Date</th><th>Details</th></tr></thead>"
+    caption = f"<caption>{html.escape(section.title)}</caption>"
+    return f"{XHTML}<table>{caption}{head}<tbody>{rows}</tbody></table></div>"
 
 
 def _section(section: Section, items: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:

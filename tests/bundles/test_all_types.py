@@ -59,7 +59,7 @@ def stored(client, system) -> list[tuple[dict[str, Any], str]]:
     seed(client, system)
     body = post(client, system, bundle("transaction", *(entry("POST", r["resourceType"], r) for r, _ in SAMPLES)))
     assert body.status_code == 200, body.get_json()
-    return [(e["resource"], query) for e, (_, query) in zip(body.get_json()["entry"], SAMPLES)]
+    return [(e["resource"], query) for e, (_, query) in zip(body.get_json()["entry"], SAMPLES, strict=True)]
 
 
 def test_types_beyond_the_core_are_stored_and_searchable(client, system, stored):

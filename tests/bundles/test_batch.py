@@ -51,10 +51,12 @@ def test_reads_in_a_batch(client, system):
         entry("GET", "Patient/known/_history"),
         entry("GET", "metadata"),
         entry("GET", "Nonsense/path/deeper/still/more"),
+        entry("GET", "?_type=Patient&identifier=urn:test|k-1"),
     )).get_json()
-    read, vread, search, head, unchanged, not_modified, history, metadata, unknown = body["entry"]
+    read, vread, search, head, unchanged, not_modified, history, metadata, unknown, system = body["entry"]
     assert read["response"]["status"] == "200 OK" and read["response"]["etag"] == 'W/"2"'
-    assert read["resource"]["id"] == "known" and read["response"]["lastModified"] == read["resource"]["meta"]["lastUpdated"]
+    assert read["resource"]["id"] == "known"
+    assert read["response"]["lastModified"] == read["resource"]["meta"]["lastUpdated"]
     assert vread["resource"]["meta"]["versionId"] == "1"
     assert search["resource"]["type"] == "searchset" and search["resource"]["entry"][0]["resource"]["id"] == "known"
     assert head["response"]["status"] == "200 OK" and "resource" not in head
@@ -63,6 +65,7 @@ def test_reads_in_a_batch(client, system):
     assert history["resource"]["type"] == "history" and history["resource"]["total"] == 2
     assert metadata["resource"]["resourceType"] == "CapabilityStatement"
     assert unknown["response"]["status"] == "404 Not Found"
+    assert [e["resource"]["id"] for e in system["resource"]["entry"]] == ["known"]
 
 
 def test_batch_entries_may_not_refer_to_each_other(client, system):

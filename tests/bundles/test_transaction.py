@@ -8,7 +8,6 @@ import threading
 import orjson
 import pytest
 
-from tests.support import SHARED
 from fhir_server.storage import get_store
 from tests.bundles.helpers import bundle
 from tests.bundles.helpers import entry
@@ -17,6 +16,7 @@ from tests.bundles.helpers import observation
 from tests.bundles.helpers import patient
 from tests.bundles.helpers import post
 from tests.bundles.helpers import snapshot
+from tests.support import SHARED
 
 R4_TRANSACTION = SHARED / "fhir-r4" / "Bundle-bundle-transaction.json"
 URN_P = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
@@ -225,8 +225,8 @@ def test_nothing_is_written_while_other_writers_run(app, client, system):
     for t in threads:
         t.start()
     try:
-        entries = [entry("POST", "Patient", patient(f"Tx{i}", "in-transaction"), f"urn:uuid:00000000-0000-4000-8000-{i:012d}")
-                   for i in range(30)]
+        entries = [entry("POST", "Patient", patient(f"Tx{i}", "in-transaction"),
+                         f"urn:uuid:00000000-0000-4000-8000-{i:012d}") for i in range(30)]
         entries.append(entry("PUT", "Patient/x", {**patient("Bad"), "id": "x", "gender": "robot"}))
         resp = post(client, system, bundle("transaction", *entries))
     finally:

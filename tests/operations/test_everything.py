@@ -36,7 +36,7 @@ def walk(client, headers_, url: str) -> tuple[list[str], set[int]]:
         page = client.get(url, headers=headers_).get_json()
         seen += refs(page)
         totals.add(page["total"])
-        url = next((local(l["url"]) for l in page["link"] if l["relation"] == "next"), "")
+        url = next((local(link["url"]) for link in page["link"] if link["relation"] == "next"), "")
     return seen, totals
 
 
