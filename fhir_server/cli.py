@@ -55,6 +55,21 @@ def _store(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(args: argparse.Namespace) -> int:
+    from . import catalog
+    from .app import create_app
+
+    os.environ["CARNET_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    app = create_app()
+    store = app.extensions["carnet.store"]
+    names = set(store.db.list_collection_names())
+    for type_ in catalog.load().types:
+        if type_ in names:
+            print(f"{type_}: {store.reindex(type_)} rewritten")
+    store.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carnet", description="Carnet FHIR R4 server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     store.add_argument("--host", default="127.0.0.1")
     store.add_argument("--port", type=int, default=0)
     store.set_defaults(func=_store)
+
+    reindex = sub.add_parser("reindex", help="recompute search values and access attributes")
+    reindex.add_argument("--data-dir", default="./var")
+    reindex.set_defaults(func=_reindex)
 
     auth.add_parser(sub)
     args = parser.parse_args(argv)

@@ -30,24 +30,10 @@ def _index(container: list[Any], token: str, pointer: str, *, for_add: bool) -> 
     return index
 
 
-def _parent(doc: Any, pointer: str) -> tuple[Any, str]:
-    tokens = _tokens(pointer)
-    if not tokens:
-        raise Unprocessable("The whole resource cannot be the target of this operation")
+def _walk(doc: Any, tokens: list[str], pointer: str) -> Any:
+    """The node at ``tokens`` below ``doc``; 422 when it does not exist."""
     node = doc
-    for token in tokens[:-1]:
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list):
-            node = node[_index(node, token, pointer, for_add=False)]
-        else:
-            raise Unprocessable(f"JSON Pointer '{pointer}' does not exist in the resource")
-    return node, tokens[-1]
-
-
-def _get(doc: Any, pointer: str) -> Any:
-    node = doc
-    for token in _tokens(pointer):
+    for token in tokens:
         if isinstance(node, dict) and token in node:
             node = node[token]
         elif isinstance(node, list):
@@ -55,6 +41,17 @@ def _get(doc: Any, pointer: str) -> Any:
         else:
             raise Unprocessable(f"JSON Pointer '{pointer}' does not exist in the resource")
     return node
+
+
+def _parent(doc: Any, pointer: str) -> tuple[Any, str]:
+    tokens = _tokens(pointer)
+    if not tokens:
+        raise Unprocessable("The whole resource cannot be the target of this operation")
+    return _walk(doc, tokens[:-1], pointer), tokens[-1]
+
+
+def _get(doc: Any, pointer: str) -> Any:
+    return _walk(doc, _tokens(pointer), pointer)
 
 
 def _add(doc: Any, pointer: str, value: Any) -> None:

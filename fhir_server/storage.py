@@ -257,6 +257,18 @@ class Store:
             col.create_index(keys)
         self._indexed.add(type_)
 
+    def reindex(self, type_: str) -> int:
+        """Recompute ``idx`` and ``acl`` of every stored ``type_`` resource (after an extraction
+        change); returns how many documents were rewritten."""
+        count = 0
+        for doc in self.db[type_].find({}):
+            idx, acl = self.indexer(type_, doc["resource"])
+            if idx != doc.get("idx") or acl != doc.get("acl"):
+                self.db[type_].replace_one({"_id": doc["_id"]}, {**doc, "idx": idx, "acl": acl})
+                self._propagate_acl(type_, doc["_id"], doc["vid"] + 1, acl)
+                count += 1
+        return count
+
     def ensure_history_indexes(self) -> None:
         hist = self.db[HISTORY]
         hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
