@@ -9,6 +9,7 @@ from flask import Flask
 
 from search import registry as search_registry
 
+from . import dmp
 from . import errors_http
 from . import rest
 from . import searching
@@ -32,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     # MongoDB; off for the embedded store, whose engine never uses indexes on nested paths yet
     # pays for them on every insert (measured: 64 vs 335 resources/s)
     "SEARCH_INDEXES": None,
+    "CLOCK": None,  # tests: a callable returning the current aware datetime
+    "EMERGENCY_WINDOW_MINUTES": 15,
+    "RETENTION_YEARS": 10,
+    "ACCESS_MATRIX_FILE": None,  # default: consent/matrix.json
 }
 
 
@@ -63,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
     store = storage.init_app(app, index_resource, search_indexes(app.config))
     rest.init_app(app, store)
+    dmp.init_app(app)
     errors_http.init_app(app)
     app.wsgi_app = _tolerate_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import auth
+from . import dmp_cli
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     reindex.set_defaults(func=_reindex)
 
     auth.add_parser(sub)
+    dmp_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -227,7 +227,13 @@ def requester(token: VerifiedToken) -> Requester:
         return Requester(kind="system", sub=sub, scopes=scopes, mode=mode, reason=reason)
     ref = _reference(fhir_user, issuer)
     kind = KIND_BY_TYPE[ref.split("/", 1)[0]]
-    return Requester(kind=kind, sub=sub, ref=ref, scopes=scopes, mode=mode, reason=reason)
+    # a TRE_G15 profession / TRE_R38 specialty stated by the issuer; the directory's win (enrich)
+    profession, specialty = (claims.get(issuer.claim(name)) for name in ("profession", "specialty"))
+    return Requester(
+        kind=kind, sub=sub, ref=ref, scopes=scopes, mode=mode, reason=reason,
+        profession=profession if isinstance(profession, str) else None,
+        specialty=specialty if isinstance(specialty, str) else None,
+    )
 
 
 def _scopes(value: Any) -> frozenset[str]:

@@ -55,7 +55,7 @@ from fhir_server.auth.keys import key_set
 DEFAULT_ISSUER = "carnet"
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 #: this server's claim names, which a provider's ``claims`` mapping may rename
-MAPPED_CLAIMS = ("sub", "fhirUser", "scope", "purpose_of_use", "reason")
+MAPPED_CLAIMS = ("sub", "fhirUser", "scope", "purpose_of_use", "reason", "profession", "specialty")
 #: the config keys read here
 SETTINGS = ("DATA_DIR", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "BASE_URL", "TRUSTED_ISSUERS")
 

@@ -324,3 +324,12 @@ def test_a_verified_token_still_expires(
     later = time.time() + 60
     monkeypatch.setattr(time, "time", lambda: later)
     assert "expired" in refused(token, config).headers["WWW-Authenticate"]
+
+
+def test_profession_claims_reach_the_requester(data_dir: Path, config: AuthConfig) -> None:
+    """A TRE_G15 profession and TRE_R38 specialty stated by the issuer (the directory's win later)."""
+    token = sign(own(data_dir, fhirUser="Practitioner/p", profession="21", specialty="SM54"), load_or_create_key(data_dir))
+    who = authenticate(bearer(token), config)
+    assert (who.profession, who.specialty) == ("21", "SM54")
+    plain = authenticate(bearer(sign(own(data_dir, fhirUser="Practitioner/p", profession=21), load_or_create_key(data_dir))), config)
+    assert plain.profession is None
