@@ -49,7 +49,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def server_pid(port: int) -> int:
-    out = subprocess.run(["pgrep", "-f", f"--port {port}|:{port}"], capture_output=True, text=True).stdout.split()
+    out = subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True, text=True).stdout.split()
     return min(int(p) for p in out)
 
 

@@ -11,6 +11,7 @@ from search import registry as search_registry
 
 from . import dmp
 from . import errors_http
+from . import profile_publication
 from . import rest
 from . import searching
 from . import storage
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
     store = storage.init_app(app, index_resource, search_indexes(app.config))
     rest.init_app(app, store)
+    profile_publication.publish(store)
     dmp.init_app(app)
     errors_http.init_app(app)
     app.wsgi_app = _tolerate_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]

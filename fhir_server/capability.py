@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import profiles
 from search import registry as search_registry
 
 from . import auth
@@ -25,7 +26,7 @@ SMART_SECURITY = {
 }
 
 
-def _resource(entry: catalog.TypeEntry, reg: Any) -> dict[str, Any]:
+def _resource(entry: catalog.TypeEntry, reg: Any, supported: dict[str, list[str]]) -> dict[str, Any]:
     params = reg.params(entry.name)
     out: dict[str, Any] = {
         "type": entry.name,
@@ -49,6 +50,8 @@ def _resource(entry: catalog.TypeEntry, reg: Any) -> dict[str, Any]:
         ]
     if entry.documentation:
         out["documentation"] = entry.documentation
+    if supported.get(entry.name):
+        out["supportedProfile"] = list(supported[entry.name])
     return out
 
 
@@ -67,7 +70,7 @@ def statement(base_url: str) -> dict[str, Any]:
         "rest": [{
             "mode": "server",
             "security": {**SMART_SECURITY, **auth.security()},
-            "resource": [_resource(e, reg) for e in catalog.load().types.values()],
+            "resource": [_resource(e, reg, profiles.urls_by_type()) for e in catalog.load().types.values()],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
         }],
     }

@@ -32,9 +32,9 @@ def carnet_server(data_dir: Path, workers: int = 1, env: dict[str, str] | None =
             if proc.poll() is not None:
                 raise RuntimeError(f"carnet serve exited: {proc.stderr.read().decode()[-2000:]}")
             try:
-                if requests.get(f"{base}/metadata", timeout=2).status_code == 200:
+                if requests.get(f"{base}/metadata", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("carnet serve did not start within 60 s")
