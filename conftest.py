@@ -1,26 +1,43 @@
 """Shared fixtures: an app on a fresh store (embedded, or MONGODB_URI when set), a client, tokens."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from fhir_server.app import create_app
+from fhir_server.storage import get_store_of
 from tests.support import app_config
 from tests.support import bearer
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(app_config(tmp_path))
-    yield app
-    store = app.extensions["carnet.store"]
-    if app.config.get("MONGODB_URI"):
-        store.client.drop_database(app.config["MONGODB_DATABASE"])
-    store.close()
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Apps on fresh stores under tmp_path with extra settings (None removes one); closed after."""
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        config = app_config(tmp_path) | settings
+        app = create_app({key: value for key, value in config.items() if value is not None})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        store = get_store_of(app)
+        if app.config.get("MONGODB_URI"):
+            store.client.drop_database(app.config["MONGODB_DATABASE"])
+        store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

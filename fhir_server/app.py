@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ from flask import Flask
 
 from search import registry as search_registry
 
+from . import bundles
 from . import dmp
 from . import errors_http
 from . import profile_publication
@@ -17,6 +20,7 @@ from . import searching
 from . import storage
 from . import validation
 from .indexing import index_resource
+from .operations import routes as operation_routes
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": "./var",
@@ -68,12 +72,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
     store = storage.init_app(app, index_resource, search_indexes(app.config))
-    rest.init_app(app, store)
-    profile_publication.publish(store)
-    dmp.init_app(app)
-    errors_http.init_app(app)
+    try:
+        rest.init_app(app, store)
+        bundles.init_app(app)
+        operation_routes.init_app(app)
+        profile_publication.publish(store)
+        dmp.init_app(app)
+        errors_http.init_app(app)
+    except BaseException:
+        store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock
+        raise
     app.wsgi_app = _tolerate_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+@contextmanager
+def command_app(data_dir: str) -> Iterator[Flask]:
+    """The app over the store under data_dir, for a one-shot CLI command; its store closed on exit."""
+    os.environ["CARNET_DATA_DIR"] = str(Path(data_dir).resolve())
+    app = create_app()
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        storage.get_store_of(app).close()
 
 
 def _tolerate_trailing_slash(wsgi_app: Any) -> Any:

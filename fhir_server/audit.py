@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import request
@@ -83,6 +86,28 @@ def _event(access: Access, interaction: str, outcome: str, refs: list[str], pati
     return event
 
 
+#: while a Bundle runs: the traces of its entries, written together when it ends
+_pending: ContextVar[list[tuple[str, str, Stored]] | None] = ContextVar("carnet_pending_audit", default=None)
+
+
+@contextmanager
+def collected(access: Access) -> Iterator[None]:
+    """Trace the single-resource interactions inside as one event per (interaction, outcome, patients,
+    labels, confidentiality) when the block ends, as BALP does for a transaction: one write, not one
+    per entry. Inside a store transaction the traces are part of it."""
+    pending: list[tuple[str, str, Stored]] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    events: dict[tuple[str, str], list[Stored]] = defaultdict(list)
+    for interaction, outcome, stored in pending:
+        events[(interaction, outcome)].append(stored)
+    for (interaction, outcome), items in events.items():
+        _write_groups(access, interaction, outcome, items)
+
+
 def _write(event: dict[str, Any]) -> None:
     get_store().write("AuditEvent", str(uuid.uuid4()), event, method="POST", expected_vid=0)
 
@@ -107,6 +132,10 @@ def record(
     outcome: str = "0",
 ) -> None:
     """Trace one interaction; raises (failing the request closed) if the trace cannot be written."""
+    pending = _pending.get()
+    if stored is not None and pending is not None:
+        pending.append((interaction, outcome, stored))
+        return
     if stored is not None:
         items = [stored]
     else:
@@ -114,6 +143,10 @@ def record(
     if not items:
         _write(_event(access, interaction, outcome, [], [], [], None))
         return
+    _write_groups(access, interaction, outcome, items)
+
+
+def _write_groups(access: Access, interaction: str, outcome: str, items: list[Stored]) -> None:
     for (patients, labels, confidentiality), group in _groups(items).items():
         refs = [f"{s.type}/{s.id}/_history/{s.vid}" if s.vid else f"{s.type}/{s.id}" for s in group]
         _write(_event(access, interaction, outcome, refs, list(patients), list(labels), confidentiality))

@@ -256,7 +256,8 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
     responses: dict[int, dict[str, Any]] = {}
     try:
         _no_overlap(entries)
-        with get_store().atomic():  # resolution too: no other transaction runs between match and write
+        # resolution inside too: no other transaction runs between a match and its write
+        with get_store().atomic(), audit.collected(fhir.access()):
             for entry in ordered[:deletes]:
                 responses[entry.index] = _run(entry, base_url)
             _resolve(entries)  # after the deletes, so conditional matches see what they left
@@ -354,13 +355,14 @@ def _batch(raw: list[Any], base_url: str) -> list[dict[str, Any]]:
             responses[index] = _failure(exc)
     full_urls = {e.full_url for e in parsed if e.full_url}
     resolver = Resolver({})
-    for entry in sorted(parsed, key=lambda e: (ORDER[e.method], e.index)):
-        try:
-            _independent(entry, full_urls)
-            resolver.rewrite(entry)
-            responses[entry.index] = _perform(entry, base_url)
-        except FHIRError as exc:
-            responses[entry.index] = _failure(exc)
+    with audit.collected(fhir.access()):
+        for entry in sorted(parsed, key=lambda e: (ORDER[e.method], e.index)):
+            try:
+                _independent(entry, full_urls)
+                resolver.rewrite(entry)
+                responses[entry.index] = _perform(entry, base_url)
+            except FHIRError as exc:
+                responses[entry.index] = _failure(exc)
     return [responses[i] for i in range(len(raw))]
 
 

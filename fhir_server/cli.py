@@ -10,6 +10,7 @@ from typing import Any
 
 from . import auth
 from . import dmp_cli
+from . import loader
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -58,16 +59,15 @@ def _store(args: argparse.Namespace) -> int:
 
 def _reindex(args: argparse.Namespace) -> int:
     from . import catalog
-    from .app import create_app
+    from .app import command_app
+    from .storage import get_store
 
-    os.environ["CARNET_DATA_DIR"] = str(Path(args.data_dir).resolve())
-    app = create_app()
-    store = app.extensions["carnet.store"]
-    names = set(store.db.list_collection_names())
-    for type_ in catalog.load().types:
-        if type_ in names:
-            print(f"{type_}: {store.reindex(type_)} rewritten")
-    store.close()
+    with command_app(args.data_dir):
+        store = get_store()
+        names = set(store.db.list_collection_names())
+        for type_ in catalog.load().types:
+            if type_ in names:
+                print(f"{type_}: {store.reindex(type_)} rewritten")
     return 0
 
 
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     auth.add_parser(sub)
     dmp_cli.add_parser(sub)
+    loader.add_parser(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

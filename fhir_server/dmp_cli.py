@@ -8,11 +8,9 @@ lists the closed records due for purging (``fhir_server.retention``) and removes
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from .app import command_app
 
 
 def add_parser(sub: Any) -> None:
@@ -34,7 +32,7 @@ def timers_command(args: argparse.Namespace) -> int:
     from . import timers
     from .storage import get_store
 
-    with _app(args.data_dir).app_context():
+    with command_app(args.data_dir):
         for stored in timers.notify_invisible(get_store(), clock.now()):
             print(f"notified {stored.resource['subject']['reference']}: Communication/{stored.id}")
     return 0
@@ -48,8 +46,7 @@ def purge_command(args: argparse.Namespace) -> int:
     if args.early and not args.patient:
         print("carnet purge: --early needs --patient")
         return 2
-    app = _app(args.data_dir)
-    with app.app_context():
+    with command_app(args.data_dir) as app:
         db = get_store().db
         years = int(app.config.get("RETENTION_YEARS", retention.RETENTION_YEARS))
         records = retention.due(db, clock.now(), years=years, patient=args.patient, early=args.early)
@@ -63,10 +60,3 @@ def purge_command(args: argparse.Namespace) -> int:
         print(f"carnet purge: {args.patient} is not a closed record due for purging (see --early)")
         return 1
     return 0
-
-
-def _app(data_dir: str) -> Flask:
-    from .app import create_app
-
-    os.environ["CARNET_DATA_DIR"] = str(Path(data_dir).resolve())
-    return create_app()

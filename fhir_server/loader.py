@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -258,14 +259,15 @@ def add_parser(subparsers: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    if args.url:
-        post = http_poster(args.url, args.token)
-    else:
-        from .app import create_app
-
-        post = app_poster(create_app({"DATA_DIR": args.data_dir}))
     try:
-        report = load(args.paths, post, State(args.state), chunk=args.chunk)
+        with ExitStack() as stack:
+            if args.url:
+                post = http_poster(args.url, args.token)
+            else:
+                from .app import command_app
+
+                post = app_poster(stack.enter_context(command_app(args.data_dir)))
+            report = load(args.paths, post, State(args.state), chunk=args.chunk)
     except urllib.error.URLError as error:  # the server went away: what was loaded is in the state file
         print(f"cannot reach {args.url}: {error.reason}; re-run to resume", file=sys.stderr)
         return 2

@@ -290,9 +290,14 @@ def open_client(config: dict[str, Any]) -> Any:
     return client
 
 
-def open_database(config: dict[str, Any]) -> Any:
-    """The pymongo Database named by MONGODB_DATABASE (for one-shot CLI commands)."""
-    return open_client(config)[config.get("MONGODB_DATABASE", "carnet")]
+@contextmanager
+def opened_database(config: dict[str, Any]) -> Iterator[Any]:
+    """The pymongo Database named by MONGODB_DATABASE, its client closed on exit (CLI commands)."""
+    client = open_client(config)
+    try:
+        yield client[config.get("MONGODB_DATABASE", "carnet")]
+    finally:
+        client.close()
 
 
 def init_app(
@@ -305,5 +310,9 @@ def init_app(
     return store
 
 
+def get_store_of(app: Flask) -> Store:
+    return app.extensions["carnet.store"]  # type: ignore[no-any-return]
+
+
 def get_store() -> Store:
-    return current_app.extensions["carnet.store"]  # type: ignore[no-any-return]
+    return get_store_of(current_app)

@@ -13,7 +13,6 @@ from werkzeug.serving import make_server
 
 from fhir_server import loader
 from fhir_server.storage import get_store
-from tests.bundles.conftest import wired  # noqa: F401  (the bundle routes, until the app registers them)
 from tests.servers import free_port
 from tests.support import SHARED
 from tests.support import bearer

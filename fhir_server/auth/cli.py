@@ -19,6 +19,7 @@ import argparse
 import getpass
 import os
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from flask import Config
@@ -114,14 +115,15 @@ def token_command(args: argparse.Namespace) -> int:
 
 def clients_add_command(args: argparse.Namespace) -> int:
     try:
-        client_id, secret = accounts.add_client(
-            _database(args.data_dir),
-            name=args.name,
-            scope=args.scope,
-            redirect_uris=args.redirect_uri,
-            jwks_uri=args.jwks_url,
-            public=args.public,
-        )
+        with _database(args.data_dir) as database:
+            client_id, secret = accounts.add_client(
+                database,
+                name=args.name,
+                scope=args.scope,
+                redirect_uris=args.redirect_uri,
+                jwks_uri=args.jwks_url,
+                public=args.public,
+            )
     except ValueError as error:
         return _usage(str(error))
     print(f"client_id: {client_id}")
@@ -139,7 +141,8 @@ def users_add_command(args: argparse.Namespace) -> int:
             else sys.stdin.readline().rstrip("\n")
         )
     try:
-        user = accounts.add_user(_database(args.data_dir), args.username, password, args.fhir_user)
+        with _database(args.data_dir) as database:
+            user = accounts.add_user(database, args.username, password, args.fhir_user)
     except ValueError as error:
         return _usage(str(error))
     print(f"user: {user.username} fhirUser: {user.fhir_user}")
@@ -152,9 +155,9 @@ def _environment() -> Config:
     return env
 
 
-def _database(data_dir: str) -> Db:
-    """The server's database, opened as ``create_app`` opens it."""
-    from fhir_server.storage import open_database
+def _database(data_dir: str) -> AbstractContextManager[Db]:
+    """The server's database, opened as ``create_app`` opens it, closed on exit."""
+    from fhir_server.storage import opened_database
 
     env = _environment()
     settings = {
@@ -162,8 +165,7 @@ def _database(data_dir: str) -> Db:
         "DATABASE_FILE": env.get("DATABASE_FILE") or str(Path(data_dir) / "carnet.sqlite"),
         "MONGODB_DATABASE": env.get("MONGODB_DATABASE", "carnet"),
     }
-    database: Db = open_database(settings)
-    return database
+    return opened_database(settings)
 
 
 def _usage(message: str) -> int:

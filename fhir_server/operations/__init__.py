@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import MethodNotAllowed
 from ..errors import NotFound
 from . import everything
+from . import record
 from . import summary
 from . import validate
 from .definition import Call
@@ -17,7 +18,7 @@ from .definition import Operation
 
 __all__ = ["REGISTRY", "Call", "Operation", "find", "invoke"]
 
-REGISTRY: tuple[Operation, ...] = (everything.OPERATION, summary.OPERATION, validate.OPERATION)
+REGISTRY: tuple[Operation, ...] = (everything.OPERATION, summary.OPERATION, validate.OPERATION, *record.OPERATIONS)
 
 
 def find(code: str, resource_type: str, instance: bool) -> Operation:

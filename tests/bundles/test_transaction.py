@@ -294,3 +294,23 @@ def test_references_to_entries_of_a_real_bundle_file(client, system):
 
 def resources(client, headers, url):
     return [e["resource"] for e in client.get(url, headers=headers).get_json()["entry"]]
+
+
+def test_a_transaction_is_traced_once_per_patient(app, client, system):
+    """BALP: the created resources of one patient share one AuditEvent, not one per entry."""
+    urn_b = "urn:uuid:0b7c0ad4-5d6e-4f43-9a0e-3c6c2c1f3b11"
+    tx = bundle("transaction",
+                entry("POST", "Patient", patient("A"), URN_P),
+                entry("POST", "Observation", observation(URN_P)),
+                entry("POST", "Observation", observation(URN_P, "8310-5")),
+                entry("POST", "Patient", patient("B"), urn_b),
+                entry("POST", "Observation", observation(urn_b)))
+    body = post(client, system, tx).get_json()
+    created = {f"{e['response']['location'].split('/_history')[0]}" for e in body["entry"]}
+    with app.app_context():
+        traces = [t["resource"] for t in get_store().db["AuditEvent"].find({"resource.subtype.code": "create"})]
+    assert len(traces) == 2
+    named = [{e["what"]["reference"].split("/_history")[0] for e in t["entity"]} for t in traces]
+    assert set().union(*named) == created
+    assert sorted(len(n) for n in named) == [2, 3]
+    assert all(len([e for e in t["entity"] if e["type"]["code"] == "1"]) == 1 for t in traces)

@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 from tests.dmp.world import DEPOSIT
 from tests.dmp.world import Clock
 from tests.dmp.world import seed
-from tests.dmp.world import wire
 
 
 @pytest.fixture
@@ -19,11 +18,6 @@ def clock(app: Flask) -> Clock:
     moment = Clock(DEPOSIT + timedelta(days=1))
     app.config["CLOCK"] = moment
     return moment
-
-
-@pytest.fixture(autouse=True)
-def wired(app: Flask) -> None:
-    wire(app)
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ import pytest
 
 from consent.matrix import MATRIX_FILE
 from consent.matrix import MatrixError
-from fhir_server.app import create_app
-from tests.dmp.world import wire
-from tests.support import app_config
 
 
 def test_anyone_reads_the_matrix(client):
@@ -24,17 +21,17 @@ def test_it_is_read_only(client, system, method):
     assert getattr(client, method)("/dmp/access-matrix", headers=system).status_code == 405
 
 
-def test_a_configured_matrix_is_served(tmp_path):
+def test_a_configured_matrix_is_served(tmp_path, make_app):
     raw = json.loads(MATRIX_FILE.read_text())
     raw["rows"] = raw["rows"][:2]
     (tmp_path / "matrix.json").write_text(json.dumps(raw))
-    app = wire(create_app(app_config(tmp_path) | {"ACCESS_MATRIX_FILE": str(tmp_path / "matrix.json")}))
+    app = make_app(ACCESS_MATRIX_FILE=str(tmp_path / "matrix.json"))
     assert len(app.test_client().get("/dmp/access-matrix").get_json()["rows"]) == 2
 
 
-def test_a_bad_matrix_stops_the_start(tmp_path):
+def test_a_bad_matrix_stops_the_start(tmp_path, make_app):
     raw = json.loads(MATRIX_FILE.read_text())
     raw["rows"][0]["profession"] = "77"
     (tmp_path / "matrix.json").write_text(json.dumps(raw))
     with pytest.raises(MatrixError, match="rows\\[0\\]: profession '77'"):
-        wire(create_app(app_config(tmp_path) | {"ACCESS_MATRIX_FILE": str(tmp_path / "matrix.json")}))
+        make_app(ACCESS_MATRIX_FILE=str(tmp_path / "matrix.json"))

@@ -9,7 +9,6 @@ import pytest
 
 from fhir_server import dmp_cli
 from fhir_server import retention
-from fhir_server.app import create_app
 from fhir_server.emergency import SESSIONS
 from fhir_server.storage import HISTORY
 from fhir_server.storage import get_store
@@ -17,8 +16,6 @@ from tests.dmp.world import GP
 from tests.dmp.world import P
 from tests.dmp.world import seed
 from tests.dmp.world import token
-from tests.dmp.world import wire
-from tests.support import app_config
 from tests.support import bearer
 
 pytestmark = pytest.mark.usefixtures("world")
@@ -136,10 +133,8 @@ def test_purging_removes_the_record_and_keeps_the_others(app, client, clock):
     assert reopen(client, bearer(app)).status_code == 404
 
 
-def test_carnet_purge(tmp_path, monkeypatch, capsys):
-    config = app_config(tmp_path)
-    config.pop("DATABASE_FILE", None)  # a file store the command opens again
-    app = wire(create_app(config))
+def test_carnet_purge(tmp_path, make_app, monkeypatch, capsys):
+    app = make_app(DATABASE_FILE=None)  # a file store the command opens again
     client, system = app.test_client(), bearer(app)
     seed(client, system)
     assert close(client, system, erase=True).status_code == 200

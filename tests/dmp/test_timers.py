@@ -14,7 +14,6 @@ from consent.labels import INVISIBLE_PATIENT
 from consent.predicate import After
 from fhir_server import dmp_cli
 from fhir_server import timers
-from fhir_server.app import create_app
 from fhir_server.storage import get_store
 from tests.dmp.world import DEPOSIT
 from tests.dmp.world import P
@@ -23,7 +22,6 @@ from tests.dmp.world import document
 from tests.dmp.world import put
 from tests.dmp.world import seed
 from tests.dmp.world import token
-from tests.support import app_config
 from tests.support import bearer
 
 PATIENT = "Patient/ins-adulte"
@@ -82,10 +80,8 @@ def test_which_items_are_noticed(app, client, system, clock, flags, age, notifie
     assert len(written) == notified
 
 
-def test_carnet_timers(tmp_path, monkeypatch, capsys):
-    config = app_config(tmp_path)
-    config.pop("DATABASE_FILE", None)  # a file store the command opens again
-    app = create_app(config)
+def test_carnet_timers(tmp_path, make_app, monkeypatch, capsys):
+    app = make_app(DATABASE_FILE=None)  # a file store the command opens again
     client = app.test_client()
     system = bearer(app)
     seed(client, system)

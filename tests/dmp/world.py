@@ -14,7 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from consent.labels import TRE_A07
-from fhir_server import dmp
 from fhir_server.storage import get_store
 from tests.support import bearer
 
@@ -39,13 +38,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
-
-
-def wire(app: Flask) -> Flask:
-    """``app`` with the dmp blueprint (until the app factory registers it)."""
-    if "dmp" not in app.blueprints:
-        dmp.init_app(app)
-    return app
 
 
 def example(stem: str) -> dict[str, Any]:

@@ -42,6 +42,12 @@ def test_parameters_with_mode_and_profile(client, system):
     assert any(i["severity"] == "error" for i in profiled), profiled
 
 
+def test_profile_in_the_query_with_a_bare_resource(client, system):
+    ins = validate(client, system, patient("P"), f"/fhir/Patient/$validate?profile={FR_CORE_PATIENT}")
+    assert any(i["severity"] == "error" for i in ins), ins
+    assert validate(client, system, patient("P"), "/fhir/Patient/$validate?mode=create")[0]["diagnostics"] == "All OK"
+
+
 def test_update_mode_needs_the_instance_id(client, system):
     missing = validate(client, system, params(patient("P"), mode="update"))
     assert missing[0]["expression"] == ["Patient.id"]

@@ -3,12 +3,8 @@ advertised in the CapabilityStatement, published as StructureDefinitions.
 Unit twins: tests/profiles/test_fr_core.py, test_dmp.py."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from fhir_server.app import create_app
-from tests.support import app_config
 from tests.support import bearer
 
 INS = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"
@@ -38,16 +34,13 @@ def test_a_claimed_profile_is_enforced(client, system):
     assert "INS" in issue["diagnostics"]
 
 
-def test_a_required_profile_applies_to_every_instance(tmp_path: Path):
-    app = create_app({**app_config(tmp_path), "REQUIRED_PROFILES": {"Patient": [INS]}})
-    try:
-        resp = app.test_client().post("/fhir/Patient", json={"resourceType": "Patient", "gender": "male"},
-                                      headers=bearer(app))
-        assert resp.status_code == 422
-    finally:
-        app.extensions["carnet.store"].close()
+def test_a_required_profile_applies_to_every_instance(make_app):
+    app = make_app(REQUIRED_PROFILES={"Patient": [INS]})
+    resp = app.test_client().post("/fhir/Patient", json={"resourceType": "Patient", "gender": "male"},
+                                  headers=bearer(app))
+    assert resp.status_code == 422
 
 
-def test_an_unknown_required_profile_refuses_to_start(tmp_path: Path):
+def test_an_unknown_required_profile_refuses_to_start(make_app):
     with pytest.raises(ValueError):
-        create_app({**app_config(tmp_path), "REQUIRED_PROFILES": {"Patient": ["https://example.org/nope"]}})
+        make_app(REQUIRED_PROFILES={"Patient": ["https://example.org/nope"]})
