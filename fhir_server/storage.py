@@ -162,8 +162,11 @@ class Store:
         on top of whatever is current, retrying when another writer got in first.
         """
         self.ensure_indexes(type_)
-        for _ in range(50):
-            cur = self.db[type_].find_one({"_id": id_})
+        for attempt in range(50):
+            # a create first just inserts (a duplicate key sends it to the lookup): the embedded
+            # engine answers a lookup of an absent _id with a scan of the whole collection
+            fresh = expected_vid == 0 and attempt == 0
+            cur = None if fresh else self.db[type_].find_one({"_id": id_})
             vid = cur["vid"] if cur else 0
             if expected_vid is not None and vid != expected_vid:
                 raise PreconditionFailed(
@@ -174,9 +177,10 @@ class Store:
             stored = self._next_version(type_, id_, vid + 1, resource, cur, method)
             if stored is not None:
                 return stored
-            if expected_vid is not None:
+            if expected_vid is not None and not fresh:
                 raise PreconditionFailed(f"version conflict: {type_}/{id_} was changed concurrently")
-            time.sleep(0.005)
+            if not fresh:
+                time.sleep(0.005)
         raise PreconditionFailed(f"{type_}/{id_} is being changed by other requests; retry")
 
     def _next_version(
@@ -221,8 +225,10 @@ class Store:
                 self.db[type_].insert_many([doc])
             else:
                 self.db[type_].replace_one({"_id": id_}, doc)
-        except BaseException:
+        except BaseException as exc:
             self.db[HISTORY].delete_one({"_id": hist["_id"]})
+            if isinstance(exc, pymongo.errors.PyMongoError) and _is_duplicate(exc):
+                return None  # the resource exists without that history version: look it up
             raise
         journal = _journal.get()
         if journal is not None:
