@@ -63,6 +63,7 @@ def load(store: Store, resources: Iterator[dict[str, Any]], batch: int = 2000) -
     count = 0
     for resource in resources:
         current, version = _docs(store, resource)
+        store.link(current["acl"])
         pending.setdefault(resource["resourceType"], []).append(current)
         pending.setdefault("history", []).append(version)
         count += 1

@@ -50,6 +50,7 @@ def access_attributes(resource_type: str, resource: Mapping[str, Any], patients:
         "docType": _codes(resource.get("type")) if document else [resource_type],
         "authors": sorted(_authors(resource_type, resource)),
         "deposited": (as_instant(resource.get("date")) if document else None) or as_instant(meta.get("lastUpdated")),
+        "actors": sorted(_actors(resource_type, resource)),
     }
 
 
@@ -66,6 +67,25 @@ def _restriction(code: str) -> int:
 
 def _codes(value: object) -> list[str]:
     return list(dict.fromkeys(c["code"] for c in codings(value) if isinstance(c.get("code"), str)))
+
+
+def _actors(resource_type: str, resource: Mapping[str, Any]) -> set[str]:
+    """Whose requests must load this record's consent state: the item's authors, the attending
+    physicians a Patient names, the actors of a Consent's provisions, a RelatedPerson itself."""
+    found = _authors(resource_type, resource)
+    if resource_type == "Patient":
+        found |= set(references(resource.get("generalPractitioner")))
+    elif resource_type == "Consent":
+        pending = [resource.get("provision")]
+        while pending:
+            provision = pending.pop()
+            if isinstance(provision, Mapping):
+                actors = [a.get("reference") for a in provision.get("actor") or [] if isinstance(a, Mapping)]
+                found |= set(references(actors))
+                pending.extend(provision.get("provision") or [])
+    elif resource_type == "RelatedPerson" and resource.get("id"):
+        found.add(f"RelatedPerson/{resource['id']}")
+    return found
 
 
 def _authors(resource_type: str, resource: Mapping[str, Any]) -> set[str]:

@@ -24,12 +24,13 @@ from consent.requester import Requester
 from consent.state import PatientState
 from consent.state import patient_state
 
+from .storage import HISTORY
+from .storage import LINKS
+
 TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
 TRE_R38 = "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale"
-#: Consent actor paths at each provision depth (IHE PCF nests two levels; one more for margin)
-ACTOR_PATHS = tuple("resource." + "provision." * depth + "actor.reference.reference" for depth in (1, 2, 3))
 #: collections that hold no current resource versions
-_NOT_RESOURCES = frozenset({"history"})
+_NOT_RESOURCES = frozenset({HISTORY, LINKS})
 _LIVE: dict[str, Any] = {"deleted": False}
 
 type Db = Database[Any]
@@ -70,9 +71,8 @@ def load_states(
     """The consent states of the records that may matter to ``requester``, keyed by ``Patient/id``.
 
     Always ``patient_refs`` (e.g. the record of the resource being read). With ``discover`` (for
-    searches): a patient's own record; a related person's patient; for every caller the records
-    holding items they authored; for a professional also the records naming them in a Consent
-    (grant or block) or as attending physician. A record missing from the store has no state.
+    searches): a patient's own record, and the records linked to any of the caller's identities
+    (``linked_records``). A record missing from the store has no state.
     ``requester`` should be enriched (``enrich``) first.
     """
     now = now or datetime.now(UTC)
@@ -80,16 +80,15 @@ def load_states(
     ids = sorted(identities(requester))
     if discover and requester.kind != "system" and ids:
         refs |= own_records(requester)
-        refs |= _authored(db, ids)
-        if requester.kind == "related":
-            related = [i.partition("/")[2] for i in ids if i.startswith("RelatedPerson/")]
-            refs |= _patients_of(db["RelatedPerson"].find({**_LIVE, "_id": {"$in": related}}, {"resource.patient": 1}))
-        if requester.kind == "practitioner":
-            named = {"$or": [{path: {"$in": ids}} for path in ACTOR_PATHS]}
-            refs |= _patients_of(db["Consent"].find({**_LIVE, **named}, {"resource.patient": 1}))
-            attended = db["Patient"].find({**_LIVE, "resource.generalPractitioner.reference": {"$in": ids}}, {"_id": 1})
-            refs |= {f"Patient/{doc['_id']}" for doc in attended}
+        refs |= linked_records(db, ids)
     return _states(db, sorted(refs), now)
+
+
+def linked_records(db: Db, actors: list[str]) -> set[str]:
+    """The records holding an item one of ``actors`` authored, a Consent naming one of them, a
+    Patient naming one as attending physician, or that RelatedPerson (``Store.link``): one lookup
+    instead of a scan of every collection."""
+    return {ref for doc in db[LINKS].find({"_id": {"$in": actors}}) for ref in doc["records"]}
 
 
 @dataclass(frozen=True)
@@ -144,21 +143,6 @@ def _grouped(docs: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, A
         if ref:
             grouped.setdefault(ref, []).append(doc["resource"])
     return grouped
-
-
-def _patients_of(docs: Iterable[Mapping[str, Any]]) -> set[str]:
-    return {ref for doc in docs if (ref := reference(doc.get("resource", {}).get("patient")))}
-
-
-def _authored(db: Db, ids: list[str]) -> set[str]:
-    """Records holding live items any of ``ids`` authored (``acl.authors``), in any collection."""
-    found: set[str] = set()
-    for name in resource_collections(db):
-        for doc in db[name].find({**_LIVE, "acl.authors": {"$in": ids}}, {"acl.patient": 1}):
-            patient = doc.get("acl", {}).get("patient")
-            if isinstance(patient, str):
-                found.add(patient)
-    return found
 
 
 def _active(role: Mapping[str, Any], now: datetime) -> bool:

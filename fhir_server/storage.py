@@ -25,6 +25,8 @@ from flask import current_app
 from .errors import PreconditionFailed
 
 HISTORY = "history"
+#: actor reference -> the records (``Patient/id``) whose consent state that actor's requests load
+LINKS = "links"
 #: a pending history version older than this with no matching current document is an orphan
 ORPHAN_SECONDS = 30.0
 DUPLICATE_KEY = 11000
@@ -235,7 +237,18 @@ class Store:
             journal.append((type_, id_, vid, cur))
         if cur is not None and cur.get("acl") != acl:
             self._propagate_acl(type_, id_, vid, acl)
+        if not deleted and (cur is None or _reach(cur.get("acl") or {}) != _reach(acl)):
+            self.link(acl)
         return Stored(type_, id_, vid, ts, deleted, body, acl, method)
+
+    def link(self, acl: dict[str, Any]) -> None:
+        """Record that ``acl``'s actors reach its record. Links are never removed: a stale one only
+        makes a request load a consent state that gives that actor nothing."""
+        patient = acl.get("patient")
+        if not patient:
+            return
+        for actor in acl.get("actors") or ():
+            self.db[LINKS].update_one({"_id": actor}, {"$addToSet": {"records": patient}}, upsert=True)
 
     def _propagate_acl(self, type_: str, id_: str, vid: int, acl: dict[str, Any]) -> None:
         """Older versions take the current access attributes as ``cacl``: a version now hidden
@@ -265,7 +278,7 @@ class Store:
 
     def reindex(self, type_: str) -> int:
         """Recompute ``idx`` and ``acl`` of every stored ``type_`` resource (after an extraction
-        change); returns how many documents were rewritten."""
+        change) and its actor links; returns how many documents were rewritten."""
         count = 0
         for doc in self.db[type_].find({}):
             idx, acl = self.indexer(type_, doc["resource"])
@@ -273,12 +286,18 @@ class Store:
                 self.db[type_].replace_one({"_id": doc["_id"]}, {**doc, "idx": idx, "acl": acl})
                 self._propagate_acl(type_, doc["_id"], doc["vid"] + 1, acl)
                 count += 1
+            if not doc.get("deleted"):
+                self.link(acl)
         return count
 
     def ensure_history_indexes(self) -> None:
         hist = self.db[HISTORY]
         hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
         hist.create_index([("type", 1), ("ts", -1)])
+
+
+def _reach(acl: dict[str, Any]) -> tuple[Any, ...]:
+    return acl.get("patient"), acl.get("actors")
 
 
 # app wiring ----------------------------------------------------------------------------------

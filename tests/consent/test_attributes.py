@@ -22,6 +22,7 @@ def test_masked_document(fr):
         "docType": ["11502-2"],
         "authors": ["Practitioner/biologiste"],
         "deposited": "2026-11-20T13:00:00.000000Z",  # DocumentReference.date, normalized to UTC
+        "actors": ["Practitioner/biologiste"],
     }
 
 
@@ -106,3 +107,25 @@ def test_audit_event_authors_are_the_requesting_agents():
         ],
     }
     assert access_attributes("AuditEvent", event, [ADULT])["authors"] == ["Practitioner/lecteur"]
+
+
+@pytest.mark.parametrize(("stem", "actors"), [
+    ("Patient-ins-adulte", None),  # its attending physician, read from the example
+    ("Consent-autorisation-praticien", None),  # every actor of every provision
+    ("RelatedPerson-representant-legal", ["RelatedPerson/representant-legal"]),
+])
+def test_actors_are_whose_requests_load_the_record(fr, stem, actors):
+    resource = fr[stem]
+    type_ = resource["resourceType"]
+    if type_ == "Patient":
+        actors = [g["reference"] for g in resource["generalPractitioner"]]
+    elif type_ == "Consent":
+        actors = sorted({a["reference"]["reference"] for a in resource["provision"]["actor"]})
+    assert actors and access_attributes(type_, resource, [ADULT])["actors"] == sorted(actors)
+
+
+def test_nested_consent_provisions_name_actors_too():
+    consent = {"resourceType": "Consent", "provision": {"type": "deny", "provision": [
+        {"type": "permit", "actor": [{"reference": {"reference": "Organization/o"}}],
+         "provision": [{"actor": [{"reference": {"reference": "Practitioner/deep"}}]}]}]}}
+    assert access_attributes("Consent", consent, [ADULT])["actors"] == ["Organization/o", "Practitioner/deep"]

@@ -11,7 +11,6 @@ from mongoeco import MongoClient
 from mongoeco.engines.sqlite import SQLiteEngine
 
 from consent.attributes import access_attributes
-from consent.elements import reference
 from consent.engine import decide
 from consent.engine import policy
 from consent.predicate import And
@@ -23,24 +22,18 @@ from consent.requester import Requester
 from consent.state import Directive
 from fhir_server.consent_state import enrich
 from fhir_server.consent_state import load_states
+from fhir_server.indexing import index_resource
+from fhir_server.storage import Store
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
 ADULT, MINOR = "Patient/ins-adulte", "Patient/ins-mineur"
 
 
-def document(resource):
-    """A stored document as storage writes it (compartment: the subject or patient, or the Patient itself)."""
-    kind = resource["resourceType"]
-    patients = [r for r in (reference(resource.get("subject")), reference(resource.get("patient"))) if r]
-    return {
-        "_id": resource["id"], "vid": 1, "ts": "2026-11-25T19:00:00.000000Z", "deleted": False,
-        "resource": resource, "idx": {}, "acl": access_attributes(kind, resource, patients),
-    }
-
-
 def store(db, *resources):
+    """Write ``resources`` as the server does (documents, history, actor links)."""
+    writer = Store(db.client, db, index_resource)
     for resource in resources:
-        db[resource["resourceType"]].insert_many([document(resource)])
+        writer.write(resource["resourceType"], resource["id"], resource, method="PUT")
 
 
 @pytest.fixture
@@ -101,6 +94,18 @@ def test_attending_physician_finds_their_patients(db):
     assert set(states) == {ADULT}
     assert states[ADULT].general_practitioners == {"Practitioner/medecin-traitant"}
     assert len(states[ADULT].blocks) == 1 and len(states[ADULT].objections) == 2
+
+
+def test_a_former_attending_physician_loads_a_state_that_gives_nothing(db, fr):
+    """Links are never removed: the old link loads the record, whose state no longer names them."""
+    store(db, fr["Patient-ins-adulte"] | {"generalPractitioner": [{"reference": "Practitioner/successeur"}]})
+    former = enrich(db, practitioner("Practitioner/medecin-traitant"))
+    states = load_states(db, former, now=NOW)
+    assert set(states) == {ADULT} and states[ADULT].general_practitioners == {"Practitioner/successeur"}
+    unauthored = {"resourceType": "AllergyIntolerance", "patient": {"reference": ADULT}}
+    acl = access_attributes("AllergyIntolerance", unauthored, [ADULT])
+    assert not decide(former, states[ADULT], acl, now=NOW).allowed
+    assert set(load_states(db, enrich(db, practitioner("Practitioner/successeur")), now=NOW)) == {ADULT}
 
 
 def test_granted_practitioner_finds_the_record_and_the_grant(db):
