@@ -107,11 +107,12 @@ def records(db: Db, refs: Iterable[str]) -> dict[str, Record]:
         return {}
     about = {**_LIVE, "resource.patient.reference": {"$in": wanted}}
     consents, related = _grouped(db["Consent"].find(about)), _grouped(db["RelatedPerson"].find(about))
-    patients = db["Patient"].find({**_LIVE, "_id": {"$in": [ref.partition("/")[2] for ref in wanted]}})
     found = {}
-    for doc in patients:
-        ref = f"Patient/{doc['_id']}"
-        found[ref] = Record(doc["resource"], consents.get(ref, []), related.get(ref, []))
+    for ref in wanted:
+        # one lookup by _id each: the embedded engine answers `_id: {$in: [...]}` with a scan (8x slower)
+        doc = db["Patient"].find_one({"_id": ref.partition("/")[2]})
+        if doc is not None and not doc["deleted"]:
+            found[ref] = Record(doc["resource"], consents.get(ref, []), related.get(ref, []))
     return found
 
 

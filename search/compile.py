@@ -98,7 +98,7 @@ def policy_filter(predicate: Predicate, prefix: str = "acl") -> Filter:
         return _in(f"{prefix}.{predicate.path}", list(predicate.values))
     if isinstance(predicate, Empty):
         path = f"{prefix}.{predicate.path}"
-        return {"$or": [{path: {"$exists": False}}, {path: None}, {path: {"$size": 0}}]}
+        return {"$or": [{path: None}, {path: {"$size": 0}}]}  # {path: None} also matches a missing path
     if isinstance(predicate, After):
         return {f"{prefix}.{predicate.path}": {"$gt": predicate.instant}}
     if isinstance(predicate, And):
@@ -396,7 +396,10 @@ def criteria_filter(
 ) -> Filter:
     """The complete filter of one search on ``resource_type``: live, permitted, matching."""
     compiler = _Compiler(registry, policy_for, lookup, base_url, now or datetime.now(timezone.utc))
-    return and_(base_filter(resource_type, policy_for), compiler.criteria(resource_type, criteria))
+    matching = compiler.criteria(resource_type, criteria)
+    # the criteria ahead of the policy: an engine that evaluates an AND in order (SQLite does) then
+    # tests the policy's array conditions only on the documents that match
+    return and_(LIVE, matching, policy_filter(policy_for(resource_type)))
 
 
 def sort_spec(registry: Registry, resource_type: str, keys: tuple[SortKey, ...]) -> list[tuple[str, int]]:
