@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     store.add_argument("--port", type=int, default=0)
     store.set_defaults(func=_store)
 
-    reindex = sub.add_parser("reindex", help="recompute search values and access attributes")
+    reindex = sub.add_parser("reindex", help="recompute search values, access attributes and consent links")
     reindex.add_argument("--data-dir", default="./var")
     reindex.set_defaults(func=_reindex)
 

@@ -1,7 +1,9 @@
 """`Store.reindex` (behind `carnet reindex`) rebuilds stale search values and access attributes."""
 from __future__ import annotations
 
+from fhir_server.storage import LINKS
 from tests.rest.test_crud import create
+from tests.support import bearer
 
 
 def test_reindex_restores_stale_index_values(app, client, system):
@@ -12,3 +14,18 @@ def test_reindex_restores_stale_index_values(app, client, system):
     assert store.reindex("Patient") == 1
     assert client.get("/fhir/Patient?family=dupont", headers=system).get_json()["total"] == 1
     assert store.reindex("Patient") == 0
+
+
+def test_reindex_rebuilds_the_consent_links(app, client, system):
+    """A store written before links existed: after reindex, the attending physician finds the record."""
+    gp = "Practitioner/gp-reindex"
+    body = {"resourceType": "Patient", "generalPractitioner": [{"reference": gp}], "name": [{"family": "Lien"}]}
+    created = client.post("/fhir/Patient", json=body, headers=system).get_json()
+    store = app.extensions["carnet.store"]
+    as_gp = bearer(app, fhir_user=gp, scope="user/*.rs")
+    assert client.get("/fhir/Patient?family=lien", headers=as_gp).get_json()["total"] == 1
+    store.db[LINKS].delete_many({})
+    assert client.get("/fhir/Patient?family=lien", headers=as_gp).get_json()["total"] == 0
+    store.reindex("Patient")
+    assert store.db[LINKS].find_one({"_id": gp})["records"] == [f"Patient/{created['id']}"]
+    assert client.get("/fhir/Patient?family=lien", headers=as_gp).get_json()["total"] == 1
