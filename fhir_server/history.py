@@ -22,7 +22,7 @@ def _count() -> int:
     raw = request.args.get("_count", str(current_app.config["DEFAULT_COUNT"]))
     if not raw.isdigit():
         raise BadRequest(f"_count '{raw}' is not a non-negative integer")
-    return min(int(raw), current_app.config["MAX_COUNT"])
+    return min(int(raw), int(current_app.config["MAX_COUNT"]))
 
 
 def _offset() -> int:
