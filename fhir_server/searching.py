@@ -186,10 +186,10 @@ def _included(
             wanted = sorted(i for i in ids if (target, i) not in seen)
             if wanted:
                 by_id = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
-                flt = compiler.and_(compiler.base_filter(target, policy_for), by_id)
+                flt = compiler.base_filter(target, policy_for, by_id)
                 found += [(target, d) for d in db[target].find(flt, _PROJECTION).sort([("_id", 1)])]
         for source, criteria in include.revinclude_filters(registry, frontier, revincludes):
-            flt = compiler.and_(compiler.base_filter(source, policy_for), criteria)
+            flt = compiler.base_filter(source, policy_for, criteria)
             found += [(source, d) for d in db[source].find(flt, _PROJECTION).sort([("_id", 1)])]
         fresh = []
         for t, d in found:

@@ -110,9 +110,11 @@ def policy_filter(predicate: Predicate, prefix: str = "acl") -> Filter:
     raise TypeError(f"not a consent predicate: {predicate!r}")
 
 
-def base_filter(resource_type: str, policy_for: PolicyFor) -> Filter:
-    """What every query on ``resource_type`` carries: live documents the policy lets through."""
-    return and_(LIVE, policy_filter(policy_for(resource_type)))
+def base_filter(resource_type: str, policy_for: PolicyFor, *criteria: Filter) -> Filter:
+    """Every query on ``resource_type``: live documents matching ``criteria`` that the policy lets
+    through. The criteria come ahead of the policy: an engine that evaluates an AND in order
+    (SQLite does) then tests the policy's array conditions only on the documents that match."""
+    return and_(LIVE, *criteria, policy_filter(policy_for(resource_type)))
 
 
 # per parameter type -----------------------------------------------------------------------------
@@ -261,7 +263,7 @@ class _Compiler:
     def _chain(self, param: ParamDef, c: Criterion) -> Filter:
         forms: list[str] = []
         for target, inner in c.chain:
-            sub = and_(base_filter(target, self.policy_for), self.criterion(target, inner))
+            sub = base_filter(target, self.policy_for, self.criterion(target, inner))
             if sub == NEVER:
                 continue
             forms += [f"{target}/{id_}" for id_ in self.lookup(target, sub, None)]
@@ -270,7 +272,7 @@ class _Compiler:
     def _has(self, type_: str, c: Criterion) -> Filter:
         assert c.has is not None
         has = c.has
-        sub = and_(base_filter(has.type, self.policy_for), self.criterion(has.type, has.inner))
+        sub = base_filter(has.type, self.policy_for, self.criterion(has.type, has.inner))
         if sub == NEVER:
             return NEVER
         prefix = f"{type_}/"
@@ -396,10 +398,7 @@ def criteria_filter(
 ) -> Filter:
     """The complete filter of one search on ``resource_type``: live, permitted, matching."""
     compiler = _Compiler(registry, policy_for, lookup, base_url, now or datetime.now(timezone.utc))
-    matching = compiler.criteria(resource_type, criteria)
-    # the criteria ahead of the policy: an engine that evaluates an AND in order (SQLite does) then
-    # tests the policy's array conditions only on the documents that match
-    return and_(LIVE, matching, policy_filter(policy_for(resource_type)))
+    return base_filter(resource_type, policy_for, compiler.criteria(resource_type, criteria))
 
 
 def sort_spec(registry: Registry, resource_type: str, keys: tuple[SortKey, ...]) -> list[tuple[str, int]]:

@@ -43,8 +43,7 @@ def compartment_types() -> list[str]:
 def in_compartment(resource_type: str, patient: str, *extra: dict[str, Any]) -> dict[str, Any]:
     """The filter of the live ``resource_type`` resources in ``patient``'s compartment that the
     caller may see (its policy inside), ANDed with ``extra``."""
-    base = compiler.base_filter(resource_type, interactions.access().policy_for)
-    return compiler.and_(base, {"acl.patients": patient}, *extra)
+    return compiler.base_filter(resource_type, interactions.access().policy_for, {"acl.patients": patient}, *extra)
 
 
 def record(id_: str) -> str:
