@@ -45,7 +45,7 @@ class Unit:
 
     key: str
     size: int  # bytes of the file it covers, for the progress bar
-    read: Callable[[], dict[str, Any]]
+    read: Callable[[], tuple[dict[str, Any], list[str]]]  # the Bundle to post, the lines it could not read
 
 
 @dataclass
@@ -70,25 +70,25 @@ def as_batch(resources: list[Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "batch", "entry": entries}
 
 
-def _bundle(path: Path) -> dict[str, Any]:
+def _bundle(path: Path) -> tuple[dict[str, Any], list[str]]:
     data = orjson.loads(path.read_bytes())
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise ValueError("not a FHIR resource")
     if data.get("resourceType") != "Bundle":
-        return as_batch([data])
+        return as_batch([data]), []
     if data.get("type") in BUNDLE_KINDS:
-        return data
-    return as_batch([e["resource"] for e in data.get("entry") or [] if isinstance(e, dict) and "resource" in e])
+        return data, []
+    return as_batch([e["resource"] for e in data.get("entry") or [] if isinstance(e, dict) and "resource" in e]), []
 
 
 def _ndjson_units(path: Path, chunk: int) -> Iterator[Unit]:
-    lines: list[bytes] = []
+    lines: list[tuple[int, bytes]] = []
     size, index = 0, 0
     with path.open("rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             size += len(line)
             if line.strip():
-                lines.append(line)
+                lines.append((number, line))
             if len(lines) == chunk:
                 yield _chunk(path, index, size, lines)
                 lines, size, index = [], 0, index + 1
@@ -96,9 +96,24 @@ def _ndjson_units(path: Path, chunk: int) -> Iterator[Unit]:
         yield _chunk(path, index, size, lines)
 
 
-def _chunk(path: Path, index: int, size: int, lines: list[bytes]) -> Unit:
-    kept = list(lines)
-    return Unit(f"{path}#{index}", size, lambda: as_batch([orjson.loads(line) for line in kept]))
+def _chunk(path: Path, index: int, size: int, lines: list[tuple[int, bytes]]) -> Unit:
+    return Unit(f"{path}#{index}", size, functools.partial(_read_lines, path, list(lines)))
+
+
+def _read_lines(path: Path, lines: list[tuple[int, bytes]]) -> tuple[dict[str, Any], list[str]]:
+    """A batch of the lines that hold a resource; each other line is reported (``file:line``)."""
+    resources, unreadable = [], []
+    for number, line in lines:
+        try:
+            resource = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            unreadable.append(f"{path}:{number}: {exc}")
+            continue
+        if isinstance(resource, dict):
+            resources.append(resource)
+        else:
+            unreadable.append(f"{path}:{number}: not a FHIR resource")
+    return as_batch(resources), unreadable
 
 
 def files(paths: list[Path]) -> Iterator[Path]:
@@ -187,10 +202,11 @@ def load(paths: list[Path], post: Post, state: State, *, chunk: int = 500, strea
             report.skipped += 1
             continue
         try:
-            bundle = unit.read()
+            bundle, unreadable = unit.read()
         except ValueError as exc:  # not JSON, or not FHIR
             report.failures.append(f"{unit.key}: {exc}")
             continue
+        report.failures += unreadable
         status, body = post(bundle)
         problems = failures(unit.key, bundle, status, body)
         report.failures += problems

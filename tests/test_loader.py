@@ -105,6 +105,17 @@ def test_failures_are_reported_with_their_reason(app, tmp_path):
     assert again.skipped == 1 and len(again.failures) == 1
 
 
+def test_an_unreadable_ndjson_line_fails_alone(app, client, system, tmp_path):
+    lines = tmp_path / "mixed.ndjson"
+    lines.write_text(json.dumps({"resourceType": "Patient", "id": "before"}) + "\n{not json\n\n[1]\n"
+                     + json.dumps({"resourceType": "Patient", "id": "after"}) + "\n")
+    report, _ = run(app, [lines], tmp_path / "load.json")
+    assert report.resources == 2
+    assert [f.split(": ")[0] for f in report.failures] == [f"{lines}:2", f"{lines}:4"]
+    assert report.failures[1].endswith("not a FHIR resource")
+    assert all(client.get(f"/fhir/Patient/{id_}", headers=system).status_code == 200 for id_ in ("before", "after"))
+
+
 def test_other_bundles_and_single_resources_load_as_batches(app, data, tmp_path):
     (data / "one.json").write_text(json.dumps({"resourceType": "Organization", "id": "org", "name": "Clinique"}))
     collection = {"resourceType": "Bundle", "type": "collection",
