@@ -1,6 +1,6 @@
 """The search parameter registry: every R4 SearchParameter, pre-split into typed routes.
 
-Built once from ``search/data/registry.json``, which ``search/tools/generate_registry.py``
+Built once from ``search/data/registry.json``, which ``tools/generate_registry.py``
 generates from the official R4 definitions (https://hl7.org/fhir/R4/searchparameter-registry.html).
 """
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""The generated registry table (see search/tools/generate_registry.py)."""
+"""The generated registry table (see tools/generate_registry.py)."""

@@ -1,6 +1,6 @@
 """The registry shipped with the package (search.registry) and its generator.
 
-The registry is generated from ../shared by search/tools/generate_registry.py; the server only
+The registry is generated from ../shared by tools/generate_registry.py; the server only
 reads search/data/registry.json."""
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_data_ships_inside_the_package():
 
 @pytest.mark.skipif(not (SHARED / "fhir-r4/search-parameters.json").exists(), reason="needs ../shared")
 def test_generator_reproduces_the_shipped_table():
-    from search.tools import generate_registry
+    from tools import generate_registry
 
     built = json.loads(json.dumps(generate_registry.build(SHARED)))
     shipped = json.loads(registry_module.DATA.read_text())

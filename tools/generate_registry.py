@@ -1,15 +1,16 @@
 """Generate ``search/data/registry.json`` from the official FHIR R4 (4.0.1) definitions.
 
-Development time only (the server never reads ``../shared``)::
+Development time only, outside the installed packages: the server reads only the generated table::
 
-    .venv/bin/python -m search.tools.generate_registry [--shared ../shared] [--out search/data/registry.json]
+    .venv/bin/python tools/generate_registry.py --shared DIR [--out search/data/registry.json]
 
-Inputs: ``fhir-r4/search-parameters.json`` (every R4 SearchParameter), ``fhir-r4/fhir.schema.json``
-(element names, types and cardinalities, used to pre-split each FHIRPath expression into typed
-routes), ``fhir-r4/CompartmentDefinition-patient.json`` and, when importable, the
-``fhir.resources.R4B`` models for the summary / mandatory element tables of ``_summary`` and
-``_elements``. Output: per resource type, per parameter code: type, url, routes (key steps with
-filters and the final element type), multi (can yield several values), targets, components.
+Inputs, under ``DIR`` (the reference folder holding the R4 definitions):
+``fhir-r4/search-parameters.json`` (every R4 SearchParameter), ``fhir-r4/fhir.schema.json`` (element
+names, types and cardinalities, used to pre-split each FHIRPath expression into typed routes),
+``fhir-r4/CompartmentDefinition-patient.json`` and, when importable, the ``fhir.resources.R4B``
+models for the summary / mandatory element tables of ``_summary`` and ``_elements``. Output: per
+resource type, per parameter code: type, url, routes (key steps with filters and the final element
+type), multi (can yield several values), targets, components.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Any
 from search.fhirpath import Step
 from search.fhirpath import parse
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SKIPPED_IDS = {"example", "example-reference", "example-extension"}
 SUPPORTED_TYPES = {"string", "token", "date", "reference", "number", "quantity", "uri", "composite"}
 #: parameters compiled on top-level stored fields instead of idx
@@ -270,7 +271,7 @@ def _element_tables(resource_types: list[str]) -> tuple[dict[str, list[str]], di
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--shared", type=Path, required=True, help="the folder holding fhir-r4/")
     ap.add_argument("--out", type=Path, default=ROOT / "search/data/registry.json")
     args = ap.parse_args(argv)
     data = build(args.shared)
