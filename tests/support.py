@@ -1,7 +1,10 @@
-"""Helpers shared by the test suites: app configuration, tokens, the shared reference folder."""
+"""Helpers shared by the test suites: app configuration, tokens, the fixtures in tests/fixtures."""
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,32 @@ from flask import Flask
 from fhir_server.auth import mint_token
 from fhir_server.auth.issuers import AuthConfig
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXAMPLES_FR = FIXTURES / "examples-fr"
+R4 = FIXTURES / "fhir-r4"
+SYNTHEA = FIXTURES / "synthea"
+
+
+def examples() -> list[Path]:
+    """Every official R4 example of the served types, then every French example."""
+    return sorted((R4 / "examples").glob("*.json")) + sorted(EXAMPLES_FR.glob("*.json"))
+
+
+def read_json(path: Path) -> Any:
+    """A JSON fixture, gzipped (``.json.gz``) or not."""
+    return json.loads(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes())
+
+
+def unpacked(source: Path, target: Path) -> Path:
+    """A copy of the fixture folder ``source`` at ``target``, its ``.gz`` files decompressed."""
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        copy = target / path.relative_to(source)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".gz":
+            copy.with_suffix("").write_bytes(gzip.decompress(path.read_bytes()))
+        else:
+            shutil.copyfile(path, copy)
+    return target
 
 
 def app_config(data_dir: Path) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from werkzeug.serving import make_server
 from fhir_server import loader
 from fhir_server.storage import get_store
 from tests.servers import free_port
-from tests.support import SHARED
+from tests.support import SYNTHEA
 from tests.support import bearer
+from tests.support import unpacked
 
-SYNTHEA = SHARED / "data" / "synthea"
-#: the two smallest patients: the full set runs in bench/ingest.py
+#: the two smallest patients (tests/fixtures/synthea): the full set runs in bench/ingest.py
 PATIENTS = ["Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json",
             "Buster_Hoeger_ad2e3fc5-2b5d-4cb9-8d03-9ea0f4ac8423.json"]
 
@@ -34,9 +34,10 @@ def entries(path: Path) -> int:
 
 
 def test_synthea_loads_and_every_resource_reads_and_searches(app, client, system, tmp_path):
-    paths = [SYNTHEA / "first", *(SYNTHEA / p for p in PATIENTS)]
+    synthea = unpacked(SYNTHEA, tmp_path / "synthea")
+    paths = [synthea / "first", *(synthea / p for p in PATIENTS)]
     report, progress = run(app, paths, tmp_path / "state.json")
-    expected = sum(entries(p) for p in (SYNTHEA / "first").glob("*.json")) + sum(entries(SYNTHEA / p) for p in PATIENTS)
+    expected = sum(entries(p) for p in (synthea / "first").glob("*.json")) + sum(entries(synthea / p) for p in PATIENTS)
     assert report.failures == [] and report.resources == expected
     assert "100%" in progress and f"{expected} resources" in progress
     with app.app_context():

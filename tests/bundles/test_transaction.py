@@ -16,9 +16,11 @@ from tests.bundles.helpers import observation
 from tests.bundles.helpers import patient
 from tests.bundles.helpers import post
 from tests.bundles.helpers import snapshot
-from tests.support import SHARED
+from tests.support import R4
+from tests.support import SYNTHEA
+from tests.support import read_json
 
-R4_TRANSACTION = SHARED / "fhir-r4" / "Bundle-bundle-transaction.json"
+R4_TRANSACTION = R4 / "Bundle-bundle-transaction.json"
 URN_P = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
 URN_O = "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"
 
@@ -279,8 +281,7 @@ def test_prefer_shapes_each_entry(client, system):
 
 def test_references_to_entries_of_a_real_bundle_file(client, system):
     """Synthea writes every reference as an entry's urn:uuid fullUrl."""
-    source = json.loads((SHARED / "data" / "synthea" / "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json")
-                        .read_text())
+    source = read_json(SYNTHEA / "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json.gz")
     resp = client.post("/fhir", json=source, headers={**system, "Prefer": "return=minimal"})
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()

@@ -1,4 +1,4 @@
-"""A consent world for the bundle and operation tests, from the French examples (shared/examples-fr):
+"""A consent world for the bundle and operation tests, from the French examples (tests/fixtures/examples-fr):
 the adult patient, their attending physician, a nurse they granted, a stranger, their documents
 (one masked to professionals), an allergy, an emergency contact and advance directives."""
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support import SHARED
+from tests.support import EXAMPLES_FR
 from tests.support import bearer
 
-EXAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted((SHARED / "examples-fr").glob("*.json"))}
+EXAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted(EXAMPLES_FR.glob("*.json"))}
 PATIENT = "Patient/ins-adulte"
 GP = "Practitioner/medecin-traitant"
 NURSE = "Practitioner/infirmier"

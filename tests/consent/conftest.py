@@ -1,15 +1,14 @@
-"""Fixtures for the consent tests: the French examples (tests/consent/data, from shared/examples-fr)."""
+"""Fixtures for the consent tests: the French examples (tests/fixtures/examples-fr)."""
 from __future__ import annotations
 
 import copy
 import json
-import pathlib
 from typing import Any
 
 import pytest
 
-DATA = pathlib.Path(__file__).parent / "data"
-EXAMPLES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(DATA.glob("*.json"))}
+from tests.support import EXAMPLES_FR
+EXAMPLES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(EXAMPLES_FR.glob("*.json"))}
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""The DMP world of the HTTP tests: the French examples (tests/consent/data), tokens, and readers
+"""The DMP world of the HTTP tests: the French examples (tests/fixtures/examples-fr), tokens, and readers
 of what the server wrote on its own (notifications, traces)."""
 from __future__ import annotations
 
 import copy
 import json
-import pathlib
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -15,10 +14,10 @@ from flask.testing import FlaskClient
 
 from consent.labels import TRE_A07
 from fhir_server.storage import get_store
+from tests.support import EXAMPLES_FR
 from tests.support import bearer
 
-DATA = pathlib.Path(__file__).parent.parent / "consent" / "data"
-EXAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted(DATA.glob("*.json"))}
+EXAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted(EXAMPLES_FR.glob("*.json"))}
 #: the examples' deposit date (DocumentReference.date 2026-11-20T14:00:00+01:00)
 DEPOSIT = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
 P = "Patient/ins-adulte"

@@ -10,8 +10,8 @@ import pytest
 import profiles
 from fhir_server.validation import supported_types
 from fhir_server.validation import validate
+from tests.support import EXAMPLES_FR
 
-SHARED_FR = Path(__file__).resolve().parents[3] / "shared" / "examples-fr"
 EXPECTED = {
     "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins": "Patient",
     "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-practitioner": "Practitioner",
@@ -67,11 +67,7 @@ def test_profiles_are_only_for_r4_types() -> None:
     assert set(EXPECTED.values()) <= set(supported_types())
 
 
-FR_EXAMPLES = sorted(SHARED_FR.glob("*.json"))
-
-
-@pytest.mark.skipif(not FR_EXAMPLES, reason="../shared is not present")
-@pytest.mark.parametrize("path", FR_EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(EXAMPLES_FR.glob("*.json")), ids=lambda p: p.name)
 def test_french_examples_meet_their_profile(path: Path) -> None:
     """Each example passes the profile of its type; the DMP documents once given a custodian
     (the shipped examples have none, which the DMP DocumentReference requires)."""

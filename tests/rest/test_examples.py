@@ -5,18 +5,15 @@ import json
 
 import pytest
 
-from tests.support import SHARED
 from fhir_server import catalog
-
-EXAMPLES = sorted((SHARED / "fhir-r4" / "examples").glob("*.json")) + sorted((SHARED / "examples-fr").glob("*.json"))
+from tests.support import examples
 
 
 def _without_meta(resource):
     return {k: v for k, v in resource.items() if k != "meta"}
 
 
-@pytest.mark.skipif(not EXAMPLES, reason="../shared examples not present")
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", examples(), ids=lambda p: p.name)
 def test_example_round_trips(client, system, path):
     resource = json.loads(path.read_text())
     type_ = resource["resourceType"]

@@ -8,22 +8,22 @@ from pathlib import Path
 import pytest
 
 from fhir_server.validation import validate
+from tests.support import R4
+from tests.support import SYNTHEA
+from tests.support import examples
+from tests.support import read_json
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-EXAMPLES = sorted((SHARED / "fhir-r4" / "examples").glob("*.json")) + sorted((SHARED / "examples-fr").glob("*.json"))
-BUNDLES = sorted((SHARED / "fhir-r4").glob("Bundle-*.json")) + sorted((SHARED / "data" / "synthea").rglob("*.json"))
+BUNDLES = sorted(R4.glob("Bundle-*.json")) + sorted(SYNTHEA.rglob("*.json.gz"))
 
 
-@pytest.mark.skipif(not EXAMPLES, reason="../shared is not present")
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", examples(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_example_is_valid(path: Path) -> None:
     resource = json.loads(path.read_text())
     assert validate(resource, resource["resourceType"]) == []
 
 
-@pytest.mark.skipif(not BUNDLES, reason="../shared is not present")
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.name[:40])
 def test_bundle_and_every_entry_is_valid(path: Path) -> None:
     """Transaction/batch examples and Synthea bundles: many types beyond the core ones."""
-    bundle = json.loads(path.read_text())
+    bundle = read_json(path)
     assert validate(bundle, "Bundle") == []

@@ -6,16 +6,14 @@ import copy
 import json
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import profiles
 from fhir_server.validation import validate
+from tests.support import examples
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-EXAMPLES = sorted((SHARED / "fhir-r4" / "examples").glob("*.json")) + sorted((SHARED / "examples-fr").glob("*.json"))
 DAMAGE: list[Any] = [
     None,
     "",
@@ -53,11 +51,10 @@ def paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         yield from paths(child, path + (key,))
 
 
-@pytest.mark.skipif(not EXAMPLES, reason="../shared is not present")
 @pytest.mark.parametrize("seed", range(4))
 def test_damaged_examples_get_issues_not_exceptions(seed: int) -> None:
     rng = random.Random(seed)
-    bases = [json.loads(path.read_text()) for path in EXAMPLES]
+    bases = [json.loads(path.read_text()) for path in examples()]
     for _ in range(500):
         resource = copy.deepcopy(rng.choice(bases))
         resource_type = resource["resourceType"]
