@@ -1,7 +1,7 @@
 """Batch and transaction at POST [base] (https://hl7.org/fhir/R4/http.html#transaction).
 
 Each entry runs the very interaction it would run alone (``interactions``, ``operations``; GET and
-HEAD through the REST routes themselves), so consent and scopes judge it the same way. Entries run
+HEAD routed by their URL in ``entry_routes``), so consent and scopes judge it the same way. Entries run
 in the order R4 prescribes: DELETE, POST, PUT and PATCH, then GET and HEAD; the response lists them
 in the request's order.
 
@@ -28,32 +28,25 @@ import orjson
 from flask import Blueprint
 from flask import Flask
 from flask import Response
-from flask import current_app
-from flask import request
-from werkzeug.exceptions import HTTPException
-from werkzeug.test import EnvironBuilder
 
 from . import audit
+from . import entry_routes
 from . import http
 from . import interactions as fhir
 from . import operations
 from . import rest
 from .errors import BadRequest
 from .errors import FHIRError
-from .errors import MethodNotAllowed
-from .errors import NotFound
 from .errors import PreconditionFailed
-from .errors import issue
 from .errors import operation_outcome
 from .interactions import Outcome
 from .storage import get_store
 
 bp = Blueprint("bundles", __name__)
+bp.before_request(rest.authenticate)
 KINDS = ("batch", "transaction")
 #: R4 http.html#trules: the processing order of the methods
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
-#: the headers a GET entry carries over from the bundle's own request
-FORWARDED = ("Authorization", "Accept", "Prefer")
 PLACEHOLDER = re.compile(r"urn:(?:uuid|oid):[^\s&?#/,|]+")
 CONDITIONAL_REF = re.compile(r"^([A-Z][A-Za-z]+)\?(.+)$")
 JSON_PATCH_TYPES = (http.JSON_PATCH, "application/json")
@@ -95,11 +88,6 @@ class Entry:
     def label(self) -> str:
         where = f"Bundle.entry[{self.index}]"
         return f"{where} ({self.full_url})" if self.full_url else where
-
-
-@bp.before_request
-def authenticate() -> None:
-    rest.authenticate()
 
 
 @bp.post("")
@@ -386,7 +374,7 @@ def _status(code: int) -> str:
 def _perform(entry: Entry, base_url: str) -> dict[str, Any]:
     """Run one entry and return its Bundle.entry of the response."""
     if entry.method in ("GET", "HEAD"):
-        return _read(entry)
+        return _read(entry, base_url)
     parts, query = entry.parts, entry.query
     type_ = parts[0]
     if entry.operation is not None:
@@ -431,43 +419,33 @@ def _written(outcome: Outcome, base_url: str) -> dict[str, Any]:
             entry["fullUrl"] = f"{base_url}/{stored.type}/{stored.id}"
         response["etag"] = f'W/"{stored.vid}"'
         response["lastModified"] = stored.ts
-        wanted = http.prefer("return") or "representation"
+        wanted = http.prefer_return()
         if wanted == "representation" and not stored.deleted:
             entry["resource"] = stored.resource
         elif wanted == "OperationOutcome":
-            issues.insert(0, issue("information", "informational",
-                                   f"{stored.type}/{stored.id} stored as version {stored.vid}"))
+            issues.insert(0, http.stored_issue(stored))
     if issues:
         response["outcome"] = operation_outcome(issues)
     entry["response"] = response
     return entry
 
 
-def _read(entry: Entry) -> dict[str, Any]:
-    """A GET or HEAD entry, answered by the REST route serving that URL."""
-    headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
-    if entry.if_none_match:
-        headers["If-None-Match"] = entry.if_none_match
-    environ = EnvironBuilder(path=f"{request.path}/{entry.path}".rstrip("/"), base_url=request.root_url,
-                             query_string=entry.query, method="GET", headers=list(headers.items())).get_environ()
-    with current_app.request_context(environ):
-        try:
-            answer = current_app.make_response(current_app.dispatch_request())
-        except HTTPException as exc:
-            raise (NotFound if exc.code == 404 else MethodNotAllowed if exc.code == 405 else BadRequest)(
-                f"GET {entry.url} is not served here") from None
-    body = orjson.loads(answer.get_data()) if answer.get_data() else None
-    response: dict[str, Any] = {"status": _status(answer.status_code)}
+def _read(entry: Entry, base_url: str) -> dict[str, Any]:
+    """A GET or HEAD entry, answered by the interaction its URL names (``entry_routes``); the
+    caller's consent states are loaded afresh, so the reads see the writes the Bundle made."""
+    rest.bind_access()
+    answer = entry_routes.route(entry.path, entry.query, base_url, entry.if_none_match)
+    response: dict[str, Any] = {"status": _status(answer.status)}
     if answer.headers.get("ETag"):
         response["etag"] = answer.headers["ETag"]
-    updated = (body or {}).get("meta", {}).get("lastUpdated")
+    updated = (answer.body or {}).get("meta", {}).get("lastUpdated")
     if updated:
         response["lastModified"] = updated
-        if answer.status_code == 200 and _not_modified(updated, entry.if_modified_since):
+        if answer.status == 200 and _not_modified(updated, entry.if_modified_since):
             return {"response": {**response, "status": _status(304)}}
     out: dict[str, Any] = {"response": response}
-    if body is not None and entry.method == "GET":
-        out["resource"] = body
+    if answer.body is not None and entry.method == "GET":
+        out["resource"] = answer.body
     return out
 
 

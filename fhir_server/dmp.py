@@ -10,7 +10,6 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
-from flask import request
 
 from consent import matrix
 
@@ -20,7 +19,7 @@ from .access import MATRIX_EXTENSION
 from .emergency import SESSIONS
 
 bp = Blueprint("dmp", __name__)
-PUBLIC_ENDPOINTS = {"dmp.access_matrix"}
+bp.before_request(rest.authenticate)
 
 
 def init_app(app: Flask) -> None:
@@ -31,12 +30,6 @@ def init_app(app: Flask) -> None:
     app.extensions[MATRIX_EXTENSION] = matrix.load(Path(configured)) if configured else matrix.load()
     app.extensions["carnet.store"].db[SESSIONS].create_index([("requester", 1)])
     app.register_blueprint(bp)
-
-
-@bp.before_request
-def authenticate() -> None:
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        rest.authenticate()
 
 
 @bp.get("/dmp/access-matrix")

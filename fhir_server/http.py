@@ -14,6 +14,7 @@ from flask import request
 from .errors import BadRequest
 from .errors import NotAcceptable
 from .errors import UnsupportedMediaType
+from .errors import issue
 from .storage import Stored
 
 FHIR_JSON = "application/fhir+json"
@@ -24,6 +25,8 @@ SERVED = (FHIR_JSON, JSON)
 #: `_format` values answering JSON (R4 http.html#mime-type)
 FORMAT_ALIASES = {"json": FHIR_JSON, FHIR_JSON: FHIR_JSON, JSON: JSON, "text/json": JSON}
 PREFER_RETURN = ("minimal", "representation", "OperationOutcome")
+#: request parameters that shape the response, not the search
+RESPONSE_PARAMS = {"_format", "_pretty"}
 
 
 def negotiate() -> str:
@@ -98,6 +101,22 @@ def prefer(name: str) -> str | None:
             if key.strip().lower() == name:
                 return value.strip().strip('"')
     return None
+
+
+def prefer_return() -> str:
+    """What a write answers (Prefer: return=): ``minimal``, ``OperationOutcome``, else ``representation``."""
+    wanted = prefer("return")
+    return wanted if wanted in PREFER_RETURN else "representation"
+
+
+def stored_issue(stored: Stored) -> dict[str, Any]:
+    """The informational issue a write answers with under Prefer: return=OperationOutcome."""
+    return issue("information", "informational", f"{stored.type}/{stored.id} stored as version {stored.vid}")
+
+
+def lenient() -> bool:
+    """Whether Prefer: handling=lenient lets a search ignore the parameters it does not know."""
+    return prefer("handling") == "lenient"
 
 
 def dumps(body: Any) -> bytes:

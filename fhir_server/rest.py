@@ -12,12 +12,13 @@ from flask import request
 from . import auth
 from . import capability
 from . import consent_state
+from . import entry_routes
 from . import http
 from . import interactions as fhir
 from .access import Access
 from .errors import BadRequest
+from .entry_routes import Answer
 from .errors import Gone
-from .errors import issue
 from .errors import operation_outcome
 from .interactions import Outcome
 from .storage import Store
@@ -27,40 +28,47 @@ bp = Blueprint("fhir", __name__)
 #: collections indexed at start; every other type's on its first write
 CORE_TYPES = ("Patient", "DocumentReference", "AllergyIntolerance", "Consent", "RelatedPerson",
               "Practitioner", "PractitionerRole", "Organization", "AuditEvent")
-PUBLIC_ENDPOINTS = {"fhir.metadata"}
-#: request parameters that shape the response, not the search
-RESPONSE_PARAMS = {"_format", "_pretty"}
+PUBLIC_ENDPOINTS = {"fhir.metadata", "dmp.access_matrix"}
 
 
 def base_url() -> str:
+    """The FHIR base URL: ``BASE_URL``, else the request's host followed by ``/fhir``."""
     configured = current_app.config.get("BASE_URL")
     return configured.rstrip("/") if configured else request.host_url.rstrip("/") + "/fhir"
 
 
-@bp.before_request
 def authenticate() -> None:
+    """The one auth hook, on every blueprint of the API: media type first (406), then the caller
+    (401 without a valid token) except on the public endpoints."""
     http.negotiate()
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return
-    requester = auth.authenticate_request()
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        bind_access()
+
+
+def bind_access() -> None:
+    """Bind the caller's consent decisions (``Access``), states loaded afresh, to this request."""
     store = get_store()
+    requester = auth.authenticate_request(base_url())
     g.carnet_access = Access(consent_state.enrich(store.db, requester), store.db)
 
 
+bp.before_request(authenticate)
+
+
 def search_params() -> list[tuple[str, str]]:
-    pairs = [(k, v) for k, vs in request.args.lists() for v in vs if k not in RESPONSE_PARAMS]
+    pairs = [(k, v) for k, vs in request.args.lists() for v in vs if k not in http.RESPONSE_PARAMS]
     if request.method == "POST":
-        pairs += [(k, v) for k, vs in request.form.lists() for v in vs if k not in RESPONSE_PARAMS]
+        pairs += [(k, v) for k, vs in request.form.lists() for v in vs if k not in http.RESPONSE_PARAMS]
     return pairs
-
-
-def lenient() -> bool:
-    return http.prefer("handling") == "lenient"
 
 
 def criteria() -> list[tuple[str, str]]:
     """The search criteria of a conditional interaction (the query parameters)."""
-    return [(k, v) for k, v in request.args.items(multi=True) if k not in RESPONSE_PARAMS]
+    return [(k, v) for k, v in request.args.items(multi=True) if k not in http.RESPONSE_PARAMS]
+
+
+def reply(answer_: Answer) -> Response:
+    return http.respond(answer_.body, answer_.status, answer_.headers)
 
 
 def answer(outcome: Outcome) -> Response:
@@ -70,13 +78,11 @@ def answer(outcome: Outcome) -> Response:
         headers = {"ETag": f'W/"{stored.vid}"'} if stored else {}
         return http.respond(None, 204, headers)
     headers = http.version_headers(stored, base_url())
-    wanted = http.prefer("return") or "representation"
+    wanted = http.prefer_return()
     if wanted == "minimal":
         return http.respond(None, outcome.status, headers)
     if wanted == "OperationOutcome":
-        text = f"{stored.type}/{stored.id} stored as version {stored.vid}"
-        issues = [issue("information", "informational", text)] + outcome.warnings
-        return http.respond(operation_outcome(issues), outcome.status, headers)
+        return http.respond(operation_outcome([http.stored_issue(stored), *outcome.warnings]), outcome.status, headers)
     return http.respond(stored.resource, outcome.status, headers)
 
 
@@ -90,16 +96,13 @@ def metadata() -> Response:
 def search_type(resource_type: str) -> Response:
     if request.method == "POST" and request.mimetype != http.FORM:
         raise BadRequest(f"POST _search takes a form body ({http.FORM})")
-    return http.respond(fhir.search([resource_type], search_params(), base_url(), lenient=lenient(),
+    return http.respond(fhir.search([resource_type], search_params(), base_url(), lenient=http.lenient(),
                                     path=resource_type))
 
 
 @bp.get("")
 def search_system() -> Response:
-    types = [t for v in request.args.getlist("_type") for t in v.split(",") if t]
-    if not types:
-        raise BadRequest("A system search needs _type (e.g. ?_type=Patient,Practitioner)")
-    return http.respond(fhir.search(types, search_params(), base_url(), lenient=lenient(), path=""))
+    return reply(entry_routes.search_system(search_params(), base_url()))
 
 
 @bp.post("/<resource_type>")
@@ -110,17 +113,11 @@ def create(resource_type: str) -> Response:
 @bp.get("/<resource_type>/<id_>")
 def read(resource_type: str, id_: str) -> Response:
     try:
-        stored = fhir.read(resource_type, id_)
+        return reply(entry_routes.read(resource_type, id_, base_url(), request.headers.get("If-None-Match")))
     except Gone as gone:
         current = get_store().current(resource_type, id_)
         gone.headers.update({"ETag": f'W/"{current.vid}"'} if current else {})
         raise
-    headers = http.version_headers(stored, base_url())
-    del headers["Location"]
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match and http.parse_etag(if_none_match, "If-None-Match") == stored.vid:
-        return http.respond(None, 304, headers)
-    return http.respond(stored.resource, 200, headers)
 
 
 @bp.put("/<resource_type>/<id_>")
@@ -168,11 +165,10 @@ def history_type(resource_type: str) -> Response:
 @bp.get("/<resource_type>/<id_>/_history/<vid>")
 def vread(resource_type: str, id_: str, vid: str) -> Response:
     try:
-        version = fhir.vread(resource_type, id_, vid)
+        return reply(entry_routes.vread(resource_type, id_, vid, base_url()))
     except Gone as gone:
         gone.headers.update({"ETag": f'W/"{vid}"'})
         raise
-    return http.respond(version.resource, 200, http.version_headers(version, base_url()))
 
 
 def init_app(app: Flask, store: Store) -> None:

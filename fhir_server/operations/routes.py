@@ -15,11 +15,7 @@ from . import Call
 from . import invoke
 
 bp = Blueprint("operations", __name__)
-
-
-@bp.before_request
-def authenticate() -> None:
-    rest.authenticate()
+bp.before_request(rest.authenticate)
 
 
 def _serve(resource_type: str, id_: str | None = None) -> Response:
