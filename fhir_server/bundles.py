@@ -49,7 +49,7 @@ KINDS = ("batch", "transaction")
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 PLACEHOLDER = re.compile(r"urn:(?:uuid|oid):[^\s&?#/,|]+")
 CONDITIONAL_REF = re.compile(r"^([A-Z][A-Za-z]+)\?(.+)$")
-JSON_PATCH_TYPES = (http.JSON_PATCH, "application/json")
+JSON_PATCH_TYPES = (http.JSON_PATCH, http.JSON)
 
 
 @dataclass

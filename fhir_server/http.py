@@ -93,6 +93,16 @@ def body_json(allowed: tuple[str, ...] = SERVED) -> Any:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
 
 
+def json_patch_body() -> Any:
+    """A PATCH body: JSON Patch, as ``application/json-patch+json`` or as a JSON array sent as
+    ``application/json`` (what fhirpy and other clients send); 415 for anything else."""
+    operations = body_json((JSON_PATCH, JSON))
+    if request.mimetype == JSON and not isinstance(operations, list):
+        raise UnsupportedMediaType(f"A PATCH body sent as {JSON} must be a JSON Patch array; "
+                                   "FHIRPath Patch is not supported")
+    return operations
+
+
 def prefer(name: str) -> str | None:
     """A Prefer header token value (`return`, `handling`), or None."""
     for part in request.headers.get("Prefer", "").split(","):

@@ -127,8 +127,7 @@ def update(resource_type: str, id_: str) -> Response:
 
 @bp.patch("/<resource_type>/<id_>")
 def patch(resource_type: str, id_: str) -> Response:
-    operations = http.body_json((http.JSON_PATCH,))
-    return answer(fhir.patch(resource_type, id_, operations, http.if_match_version()))
+    return answer(fhir.patch(resource_type, id_, http.json_patch_body(), http.if_match_version()))
 
 
 @bp.delete("/<resource_type>/<id_>")
@@ -143,8 +142,7 @@ def conditional_update(resource_type: str) -> Response:
 
 @bp.patch("/<resource_type>")
 def conditional_patch(resource_type: str) -> Response:
-    operations = http.body_json((http.JSON_PATCH,))
-    return answer(fhir.conditional_patch(resource_type, criteria(), operations))
+    return answer(fhir.conditional_patch(resource_type, criteria(), http.json_patch_body()))
 
 
 @bp.delete("/<resource_type>")

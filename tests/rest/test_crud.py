@@ -1,6 +1,7 @@
 """Create, read, vread, update, patch, delete through HTTP (R4 http.html)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -144,10 +145,36 @@ def test_json_patch_failures_change_nothing(client, system, patch, status):
     assert client.get(url, headers=system).get_json() == created
 
 
-def test_patch_needs_json_patch_media_type(client, system):
+def test_a_json_array_sent_as_application_json_is_json_patch(client, system):
+    """fhirpy and other clients send JSON Patch as application/json."""
+    created = create(client, system, {**PATIENT, "identifier": [{"system": "urn:test", "value": "json-1"}]}).get_json()
+    url = f"/fhir/Patient/{created['id']}"
+    replace = [{"op": "replace", "path": "/gender", "value": "male"}]
+    resp = client.patch(url, data=json.dumps(replace), headers={**system, "Content-Type": "application/json"})
+    assert resp.status_code == 200
+    assert resp.get_json()["gender"] == "male" and resp.get_json()["meta"]["versionId"] == "2"
+    again = [{"op": "replace", "path": "/gender", "value": "other"}]
+    conditional = client.patch("/fhir/Patient?identifier=urn:test|json-1", data=json.dumps(again),
+                               headers={**system, "Content-Type": "application/json; charset=utf-8"})
+    assert conditional.status_code == 200
+    assert client.get(url, headers=system).get_json()["gender"] == "other"
+
+
+@pytest.mark.parametrize("content_type,body", [
+    ("application/json", {"op": "replace", "path": "/gender", "value": "male"}),
+    ("application/json", {"resourceType": "Parameters", "parameter": []}),
+    ("application/fhir+json", [{"op": "replace", "path": "/gender", "value": "male"}]),
+    ("text/plain", [{"op": "replace", "path": "/gender", "value": "male"}]),
+    (None, [{"op": "replace", "path": "/gender", "value": "male"}]),
+], ids=["json-object", "json-parameters", "fhir-json", "text", "none"])
+def test_patch_in_any_other_form_is_415(client, system, content_type, body):
     created = create(client, system).get_json()
-    resp = client.patch(f"/fhir/Patient/{created['id']}", json=[], headers=system)
+    url = f"/fhir/Patient/{created['id']}"
+    headers = {**system, **({"Content-Type": content_type} if content_type else {})}
+    resp = client.patch(url, data=json.dumps(body), headers=headers)
     assert resp.status_code == 415
+    assert resp.get_json()["issue"][0]["code"] == "not-supported"
+    assert client.get(url, headers=system).get_json() == created
 
 
 @pytest.mark.parametrize("prefer,body_kind", [

@@ -8,17 +8,19 @@ import pytest
 from fhir_server import catalog
 from tests.support import examples
 
+#: AuditEvents are written by the server only
+WRITABLE = [p for p in examples()
+            if (t := json.loads(p.read_text())["resourceType"]) in catalog.load().types and t != "AuditEvent"]
+
 
 def _without_meta(resource):
     return {k: v for k, v in resource.items() if k != "meta"}
 
 
-@pytest.mark.parametrize("path", examples(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WRITABLE, ids=lambda p: p.name)
 def test_example_round_trips(client, system, path):
     resource = json.loads(path.read_text())
     type_ = resource["resourceType"]
-    if type_ not in catalog.load().types or type_ == "AuditEvent":
-        pytest.skip(f"{type_} is not writable")
     resp = client.put(f"/fhir/{type_}/{resource['id']}", json=resource, headers=system)
     assert resp.status_code == 201, resp.get_json()
     read = client.get(f"/fhir/{type_}/{resource['id']}", headers=system).get_json()
