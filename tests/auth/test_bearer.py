@@ -318,11 +318,13 @@ def test_absolute_fhir_user_under_the_base(data_dir: Path) -> None:
 def test_a_verified_token_still_expires(
     data_dir: Path, config: AuthConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = bearer(sign_own(data_dir, own(data_dir, exp=int(time.time()) + 5)))
+    """On a set clock (the bearer module reads ``time.time``): valid 5 s before exp, refused 55 s after."""
+    clock = [1_900_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    token = bearer(sign_own(data_dir, own(data_dir, iat=1_900_000_000, exp=1_900_000_005)))
     assert authenticate(token, config).ref == "Practitioner/p1"
     assert authenticate(token, config).ref == "Practitioner/p1"  # the verification is reused
-    later = time.time() + 60
-    monkeypatch.setattr(time, "time", lambda: later)
+    clock[0] += 60
     assert "expired" in refused(token, config).headers["WWW-Authenticate"]
 
 

@@ -119,6 +119,11 @@ def test_nothing_is_saved(app, client):
     assert client.get("/fhir/DocumentReference/compte-rendu", headers=token(app, GP)).status_code == 200
 
 
-@pytest.mark.parametrize("body", [{"resourceType": "Patient"}, {"resourceType": "Consent", "status": "nonsense"}])
-def test_the_body_must_be_a_valid_consent(app, client, body):
-    assert preview(app, client, body).status_code in (400, 422)
+@pytest.mark.parametrize("body,status,diagnostics", [
+    ({"resourceType": "Patient"}, 400, "resourceType 'Patient' does not match the URL's type 'Consent'"),
+    ({"resourceType": "Consent", "status": "nonsense"}, 422, "Consent.status: 'nonsense' is not one of"),
+], ids=["not-a-consent", "invalid-consent"])
+def test_the_body_must_be_a_valid_consent(app, client, body, status, diagnostics):
+    resp = preview(app, client, body)
+    assert resp.status_code == status
+    assert resp.get_json()["issue"][0]["diagnostics"].startswith(diagnostics)

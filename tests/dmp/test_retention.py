@@ -72,14 +72,17 @@ def test_closing_records_the_closure_and_shuts_professionals_out(app, client, cl
     assert close(client, patient).status_code == 409
 
 
-@pytest.mark.parametrize("body", [
-    None, {"resourceType": "Parameters"}, {"resourceType": "Parameters", "parameter": [{"name": "reason"}]},
-    {"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "  "}]},
-    {"resourceType": "Patient"},
+@pytest.mark.parametrize("body,diagnostics", [
+    (None, "The body must be a Parameters resource"),
+    ({"resourceType": "Patient"}, "The body must be a Parameters resource"),
+    ({"resourceType": "Parameters"}, "$close needs a reason"),
+    ({"resourceType": "Parameters", "parameter": [{"name": "reason"}]}, "Parameter 'reason' must appear once"),
+    ({"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "  "}]}, "$close needs a reason"),
 ])
-def test_a_reason_is_required(app, client, body):
+def test_a_reason_is_required(app, client, body, diagnostics):
     resp = client.post("/fhir/Patient/ins-adulte/$close", json=body, headers=token(app, P))
-    assert resp.status_code in (400, 415)
+    assert resp.status_code == 400
+    assert resp.get_json()["issue"][0]["diagnostics"].startswith(diagnostics)
     assert reads(client, token(app, GP)) == 200
 
 

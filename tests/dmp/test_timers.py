@@ -4,11 +4,12 @@ The rule itself: tests/consent/test_timers.py."""
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 
 from consent.labels import INVISIBLE_PATIENT
 from consent.predicate import After
@@ -81,15 +82,28 @@ def test_which_items_are_noticed(app, client, system, clock, flags, age, notifie
 
 
 def test_carnet_timers(tmp_path, make_app, monkeypatch, capsys):
-    app = make_app(DATABASE_FILE=None)  # a file store the command opens again
+    """The command reads the time from its app's CLOCK: set here 15 days after the pending item's
+    deposit (and 100 days after the seeded invisible item's, never noticed)."""
+    moment = DEPOSIT + timedelta(days=100)
+    app = make_app(DATABASE_FILE=None, CLOCK=lambda: moment)  # a file store the command opens again
     client = app.test_client()
     system = bearer(app)
     seed(client, system)
-    deposit = datetime.now(UTC) - timedelta(days=15)
+    deposit = moment - timedelta(days=15)
     put(client, system, document("pending", flags=(INVISIBLE_PATIENT,), date=deposit.isoformat()))
+    opened = dmp_cli.command_app
+
+    @contextmanager
+    def clocked(data_dir: str) -> Iterator[Flask]:
+        with opened(data_dir) as command:
+            command.config["CLOCK"] = lambda: moment
+            yield command
+
+    monkeypatch.setattr(dmp_cli, "command_app", clocked)
     monkeypatch.setenv("CARNET_DATA_DIR", str(tmp_path))
     assert dmp_cli.timers_command(argparse.Namespace(data_dir=str(tmp_path))) == 0
-    assert capsys.readouterr().out.startswith(f"notified {P}: Communication/")
+    (written,) = communications(app)
+    assert capsys.readouterr().out == f"notified {P}: Communication/{written['id']}\n"
     assert dmp_cli.timers_command(argparse.Namespace(data_dir=str(tmp_path))) == 0
     assert capsys.readouterr().out == ""
 
