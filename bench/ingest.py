@@ -99,8 +99,8 @@ def main() -> None:
                 report(f"transaction {size}", size, time.perf_counter() - t0, cpu_seconds(pid) - cpu0)
             if not args.no_synthea:
                 cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-                done = loader.load([args.synthea / "first", args.synthea], post, loader.State(data_dir / "load.json"),
-                                   stream=io.StringIO())
+                state = loader.State(data_dir / "load.json", base)
+                done = loader.load([args.synthea / "first", args.synthea], post, state, stream=io.StringIO())
                 if done.failures:
                     raise SystemExit("Synthea failures:\n" + "\n".join(done.failures))
                 report("Synthea (loader)", done.resources, time.perf_counter() - t0, cpu_seconds(pid) - cpu0)

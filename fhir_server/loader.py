@@ -6,14 +6,16 @@ resource with an id is PUT (ids and the references between files are kept), one 
 A directory loads its sub-directories first, then its files, by name (Synthea's ``first/`` holds
 the organizations and practitioners its patient bundles point to).
 
-Resumable: the state file lists the files and chunks completed; a re-run skips them. A failed
-transaction is not completed (nothing was written: re-running retries it); a batch is, its failed
-entries reported. Progress goes to stderr; the summary gives resources/s and every failure.
+Resumable: the state file records, for each target (the server's URL or the data directory) and
+each file's content (its SHA-256), the Bundle entries and NDJSON lines loaded. A re-run skips them
+and retries the rest: the failed entries of a batch, the failed lines of an NDJSON file, a failed
+transaction whole (nothing of it was written). The same file loads again into another target.
+Progress goes to stderr; the summary gives resources/s and every failure.
 """
 from __future__ import annotations
 
 import argparse
-import functools
+import hashlib
 import json
 import os
 import sys
@@ -21,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -41,18 +44,21 @@ TIMEOUT = 3600.0
 
 @dataclass(frozen=True)
 class Unit:
-    """One post: a whole file, or one chunk of an NDJSON file."""
+    """One post: the pending entries of a file, or a chunk of the pending lines of an NDJSON file."""
 
-    key: str
-    size: int  # bytes of the file it covers, for the progress bar
-    read: Callable[[], tuple[dict[str, Any], list[str]]]  # the Bundle to post, the lines it could not read
+    key: str  # how failures of the whole post name it
+    digest: str  # the SHA-256 of the file's content
+    bundle: dict[str, Any]  # what is posted
+    items: list[int]  # for each entry posted: its index in the file's Bundle, or its NDJSON line number
+    labels: list[str]  # for each entry posted: how its failure names it
+    transaction: bool = False
 
 
 @dataclass
 class Report:
     resources: int = 0
     seconds: float = 0.0
-    skipped: int = 0
+    skipped: int = 0  # entries and lines loaded by an earlier run
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -70,50 +76,67 @@ def as_batch(resources: list[Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "batch", "entry": entries}
 
 
-def _bundle(path: Path) -> tuple[dict[str, Any], list[str]]:
+def digest(path: Path) -> str:
+    """The SHA-256 of a file's content, in hex."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _bundle_unit(path: Path, sha: str, done: set[int], report: Report) -> Unit | None:
+    """The file as one post of its entries not yet loaded (a transaction whole), None when all were."""
     data = orjson.loads(path.read_bytes())
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise ValueError("not a FHIR resource")
-    if data.get("resourceType") != "Bundle":
-        return as_batch([data]), []
-    if data.get("type") in BUNDLE_KINDS:
-        return data, []
-    return as_batch([e["resource"] for e in data.get("entry") or [] if isinstance(e, dict) and "resource" in e]), []
+    if data["resourceType"] != "Bundle":
+        batch = as_batch([data])
+    elif data.get("type") in BUNDLE_KINDS:
+        batch = data
+    else:
+        batch = as_batch([e["resource"] for e in data.get("entry") or [] if isinstance(e, dict) and "resource" in e])
+    entries = batch.get("entry") or []
+    pending = [i for i in range(len(entries)) if i not in done]
+    report.skipped += len(entries) - len(pending)
+    if not pending:
+        return None
+    transaction = batch.get("type") == "transaction"  # loaded whole or not at all: nothing of it is done
+    posted = batch if transaction else {**batch, "entry": [entries[i] for i in pending]}
+    return Unit(str(path), sha, posted, pending, [f"{path}: entry {i}" for i in pending], transaction)
 
 
-def _ndjson_units(path: Path, chunk: int) -> Iterator[Unit]:
-    lines: list[tuple[int, bytes]] = []
-    size, index = 0, 0
+def _ndjson_units(path: Path, sha: str, done: set[int], chunk: int, report: Report) -> Iterator[Unit]:
+    """Batches of up to ``chunk`` lines not yet loaded; each unreadable line is a failure of its own."""
+    resources: list[Any] = []
+    numbers: list[int] = []
+
+    def unit() -> Unit:
+        labels = [f"{path}:{n}" for n in numbers]
+        return Unit(f"{path}:{numbers[0]}-{numbers[-1]}", sha, as_batch(resources), numbers, labels)
+
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            size += len(line)
-            if line.strip():
-                lines.append((number, line))
-            if len(lines) == chunk:
-                yield _chunk(path, index, size, lines)
-                lines, size, index = [], 0, index + 1
-    if lines:
-        yield _chunk(path, index, size, lines)
-
-
-def _chunk(path: Path, index: int, size: int, lines: list[tuple[int, bytes]]) -> Unit:
-    return Unit(f"{path}#{index}", size, functools.partial(_read_lines, path, list(lines)))
-
-
-def _read_lines(path: Path, lines: list[tuple[int, bytes]]) -> tuple[dict[str, Any], list[str]]:
-    """A batch of the lines that hold a resource; each other line is reported (``file:line``)."""
-    resources, unreadable = [], []
-    for number, line in lines:
-        try:
-            resource = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            unreadable.append(f"{path}:{number}: {exc}")
-            continue
-        if isinstance(resource, dict):
+            if not line.strip():
+                continue
+            if number in done:
+                report.skipped += 1
+                continue
+            try:
+                resource = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                report.failures.append(f"{path}:{number}: {exc}")
+                continue
+            if not isinstance(resource, dict):
+                report.failures.append(f"{path}:{number}: not a FHIR resource")
+                continue
             resources.append(resource)
-        else:
-            unreadable.append(f"{path}:{number}: not a FHIR resource")
-    return as_batch(resources), unreadable
+            numbers.append(number)
+            if len(resources) == chunk:
+                yield unit()
+                resources, numbers = [], []
+    if resources:
+        yield unit()
 
 
 def files(paths: list[Path]) -> Iterator[Path]:
@@ -135,25 +158,23 @@ def files(paths: list[Path]) -> Iterator[Path]:
         yield from walk(path)
 
 
-def units(paths: list[Path], chunk: int) -> Iterator[Unit]:
-    for path in files(paths):
-        if path.suffix in NDJSON:
-            yield from _ndjson_units(path, chunk)
-        else:
-            yield Unit(str(path.resolve()), path.stat().st_size, functools.partial(_bundle, path))
-
-
 class State:
-    """The completed units, kept in a JSON file rewritten after each one."""
+    """What was loaded into ``target``: ``{"targets": {target: {sha256: [entry or line, ...]}}}`` in a
+    JSON file rewritten after each post (the other targets' records kept)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.done: set[str] = set(json.loads(path.read_text())["done"]) if path.exists() else set()
+    def __init__(self, path: Path, target: str) -> None:
+        self.path, self.target = path, target
+        self.targets: dict[str, dict[str, list[int]]] = (
+            json.loads(path.read_text()).get("targets", {}) if path.exists() else {})
 
-    def mark(self, key: str) -> None:
-        self.done.add(key)
+    def done(self, sha: str) -> set[int]:
+        return set(self.targets.get(self.target, {}).get(sha, []))
+
+    def mark(self, sha: str, items: Iterable[int]) -> None:
+        files_ = self.targets.setdefault(self.target, {})
+        files_[sha] = sorted(set(files_.get(sha, [])) | set(items))
         scratch = self.path.with_name(self.path.name + ".tmp")
-        scratch.write_text(json.dumps({"done": sorted(self.done)}, indent=1))
+        scratch.write_text(json.dumps({"targets": self.targets}))
         os.replace(scratch, self.path)
 
 
@@ -163,18 +184,22 @@ def _diagnostics(outcome: Any) -> str:
         "no OperationOutcome"
 
 
-def failures(key: str, sent: dict[str, Any], status: int, body: Any) -> list[str]:
-    """The failures a response reports: the whole post, or each failed batch entry."""
+def outcome(unit: Unit, status: int, body: Any) -> tuple[list[int], list[str]]:
+    """The items a response loaded, and its failures: the whole post, or each failed batch entry."""
     if status >= 400 or not isinstance(body, dict):
-        return [f"{key}: HTTP {status}: {_diagnostics(body)}"]
-    out = []
-    for index, (request, answer) in enumerate(zip(sent.get("entry") or [], body.get("entry") or [], strict=False)):
+        return [], [f"{unit.key}: HTTP {status}: {_diagnostics(body)}"]
+    if unit.transaction:
+        return unit.items, []
+    loaded, failed = [], []
+    answers = body.get("entry") or []
+    for item, label, request, answer in zip(unit.items, unit.labels, unit.bundle["entry"], answers, strict=False):
         response = answer.get("response") or {}
-        if not str(response.get("status", "")).startswith(("2", "3")):
-            name = request.get("fullUrl") or (request.get("request") or {}).get("url")
-            out.append(f"{key}: entry {index} ({name}): {response.get('status')}: "
-                       f"{_diagnostics(response.get('outcome'))}")
-    return out
+        if str(response.get("status", "")).startswith(("2", "3")):
+            loaded.append(item)
+            continue
+        name = request.get("fullUrl") or (request.get("request") or {}).get("url")
+        failed.append(f"{label} ({name}): {response.get('status')}: {_diagnostics(response.get('outcome'))}")
+    return loaded, failed
 
 
 class Progress:
@@ -191,29 +216,36 @@ class Progress:
         self.stream.flush()
 
 
+def _units(path: Path, state: State, chunk: int, report: Report) -> Iterator[Unit]:
+    sha = digest(path)
+    if path.suffix in NDJSON:
+        yield from _ndjson_units(path, sha, state.done(sha), chunk, report)
+        return
+    try:
+        unit = _bundle_unit(path, sha, state.done(sha), report)
+    except ValueError as exc:  # not JSON, or not FHIR
+        report.failures.append(f"{path}: {exc}")
+        return
+    if unit is not None:
+        yield unit
+
+
 def load(paths: list[Path], post: Post, state: State, *, chunk: int = 500, stream: TextIO = sys.stderr) -> Report:
-    """Post every unit under ``paths`` not yet in ``state``; returns the counts and failures."""
+    """Post every entry and line under ``paths`` not yet loaded into ``state``'s target."""
     progress = Progress(sum(p.stat().st_size for p in files(paths)), stream)
     report = Report()
     started = time.perf_counter()
-    for unit in units(paths, chunk):
-        progress.done += unit.size
-        if unit.key in state.done:
-            report.skipped += 1
-            continue
-        try:
-            bundle, unreadable = unit.read()
-        except ValueError as exc:  # not JSON, or not FHIR
-            report.failures.append(f"{unit.key}: {exc}")
-            continue
-        report.failures += unreadable
-        status, body = post(bundle)
-        problems = failures(unit.key, bundle, status, body)
-        report.failures += problems
-        if status < 400:
-            report.resources += len(bundle.get("entry") or []) - len(problems)
-            state.mark(unit.key)
-        report.seconds = time.perf_counter() - started
+    for path in files(paths):
+        for unit in _units(path, state, chunk, report):
+            status, body = post(unit.bundle)
+            loaded, failed = outcome(unit, status, body)
+            report.failures += failed
+            report.resources += len(loaded)
+            if loaded:
+                state.mark(unit.digest, loaded)
+            report.seconds = time.perf_counter() - started
+            progress.draw(report)
+        progress.done += path.stat().st_size
         progress.draw(report)
     stream.write("\n")
     return report
@@ -283,7 +315,8 @@ def command(args: argparse.Namespace) -> int:
                 from .app import command_app
 
                 post = app_poster(stack.enter_context(command_app(args.data_dir)))
-            report = load(args.paths, post, State(args.state), chunk=args.chunk)
+            target = args.url.rstrip("/") if args.url else str(Path(args.data_dir).resolve())
+            report = load(args.paths, post, State(args.state, target), chunk=args.chunk)
     except urllib.error.URLError as error:  # the server went away: what was loaded is in the state file
         print(f"cannot reach {args.url}: {error.reason}; re-run to resume", file=sys.stderr)
         return 2
@@ -291,7 +324,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"{error.args[0]}: no such file or directory", file=sys.stderr)
         return 2
     print(f"{report.resources} resources in {report.seconds:.1f} s ({report.rate:.0f} resources/s), "
-          f"{report.skipped} unit(s) already loaded, {len(report.failures)} failure(s)")
+          f"{report.skipped} already loaded, {len(report.failures)} failure(s)")
     for line in report.failures:
         print(f"  {line}")
     return 1 if report.failures else 0

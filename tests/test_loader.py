@@ -1,4 +1,5 @@
-"""`carnet load` (fhir_server.loader): Synthea's bundles and NDJSON files, resumable, failures reported."""
+"""`carnet load` (fhir_server.loader): Synthea's bundles and NDJSON files, resumable per target and file
+content, failures reported and retried."""
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,20 @@ PATIENTS = ["Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json",
             "Buster_Hoeger_ad2e3fc5-2b5d-4cb9-8d03-9ea0f4ac8423.json"]
 
 
-def run(app, paths: list[Path], state: Path, **kw) -> tuple[loader.Report, str]:
+def run(app, paths: list[Path], state: Path, target: str = "server", **kw) -> tuple[loader.Report, str]:
     stream = io.StringIO()
-    report = loader.load(paths, loader.app_poster(app), loader.State(state), stream=stream, **kw)
+    report = loader.load(paths, loader.app_poster(app), loader.State(state, target), stream=stream, **kw)
     return report, stream.getvalue()
+
+
+def patients(app) -> list[str]:
+    with app.app_context():
+        return sorted(d["_id"] for d in get_store().db["Patient"].find({}, {"_id": 1}))
+
+
+def lines(path: Path, resources: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in resources))
+    return path
 
 
 def entries(path: Path) -> int:
@@ -71,17 +82,66 @@ def data(tmp_path) -> Path:
 
 
 def test_a_second_run_skips_what_was_loaded(app, data, tmp_path):
-    ndjson = data / "patients.ndjson"
-    ndjson.write_text("\n".join(json.dumps({"resourceType": "Patient", "id": f"p{i}", "gender": "other"})
-                                for i in range(5)) + "\n")
+    ndjson = lines(data / "patients.ndjson", [{"resourceType": "Patient", "id": f"p{i}", "gender": "other"}
+                                              for i in range(5)])
     state = tmp_path / "state.json"
     first, _ = run(app, [data], state, chunk=2)
     assert (first.resources, first.skipped, first.failures) == (5, 0, [])
-    assert json.loads(state.read_text())["done"] == [f"{ndjson}#{i}" for i in range(3)]
+    assert json.loads(state.read_text()) == {"targets": {"server": {loader.digest(ndjson): [1, 2, 3, 4, 5]}}}
     second, _ = run(app, [data], state, chunk=2)
-    assert (second.resources, second.skipped) == (0, 3)
+    assert (second.resources, second.skipped, second.failures) == (0, 5, [])
     with app.app_context():
         assert get_store().db["Patient"].count_documents({}) == 5
+        assert {d["vid"] for d in get_store().db["Patient"].find()} == {1}  # nothing posted again
+
+
+def test_the_state_is_kept_per_target(app, make_app, data, tmp_path):
+    """Loading the same file into a second server loads it there too; each target resumes alone."""
+    lines(data / "patients.ndjson", [{"resourceType": "Patient", "id": f"p{i}"} for i in range(3)])
+    other = make_app()
+    state = tmp_path / "state.json"
+    assert run(app, [data], state, "http://one/fhir")[0].resources == 3
+    assert run(other, [data], state, "http://two/fhir")[0].resources == 3
+    assert patients(other) == ["p0", "p1", "p2"]
+    again = run(other, [data], state, "http://two/fhir")[0]
+    assert (again.resources, again.skipped) == (0, 3)
+    assert set(json.loads(state.read_text())["targets"]) == {"http://one/fhir", "http://two/fhir"}
+
+
+def test_the_state_is_kept_per_file_content(app, data, tmp_path):
+    """A renamed file is the same file; a file whose content changed loads again."""
+    first = lines(data / "a.ndjson", [{"resourceType": "Patient", "id": "a"}])
+    state = tmp_path / "state.json"
+    assert run(app, [first], state)[0].resources == 1
+    renamed = first.rename(data / "renamed.ndjson")
+    assert run(app, [renamed], state)[0].skipped == 1
+    lines(renamed, [{"resourceType": "Patient", "id": "a"}, {"resourceType": "Patient", "id": "b"}])
+    changed = run(app, [renamed], state)[0]
+    assert (changed.resources, changed.skipped) == (2, 0)
+    assert patients(app) == ["a", "b"]
+
+
+def test_failed_entries_and_lines_are_retried_the_others_not(make_app, data, tmp_path):
+    """The first server refuses the Practitioners (a required profile they lack); the next run, on
+    the same target fixed (a fresh store here), posts those alone: the Patients loaded are not sent again."""
+    fr_core = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-practitioner"
+    strict = make_app(REQUIRED_PROFILES={"Practitioner": [fr_core]})
+    lines(data / "mixed.ndjson", [{"resourceType": "Patient", "id": "p1"}, {"resourceType": "Practitioner", "id": "dr1"},
+                                  {"resourceType": "Patient", "id": "p2"}])
+    (data / "batch.json").write_text(json.dumps(loader.as_batch([
+        {"resourceType": "Practitioner", "id": "dr2"}, {"resourceType": "Patient", "id": "p3"}])))
+    state = tmp_path / "state.json"
+    first, _ = run(strict, [data], state)
+    assert first.resources == 3
+    assert [f.split(" (")[0] for f in first.failures] == [f"{data / 'batch.json'}: entry 0", f"{data / 'mixed.ndjson'}:2"]
+    fixed = make_app()
+    second, _ = run(fixed, [data], state)
+    assert (second.resources, second.skipped, second.failures) == (2, 3, [])
+    assert patients(fixed) == []
+    with fixed.app_context():
+        assert sorted(d["_id"] for d in get_store().db["Practitioner"].find()) == ["dr1", "dr2"]
+    third, _ = run(fixed, [data], state)
+    assert (third.resources, third.skipped) == (0, 5)
 
 
 def test_failures_are_reported_with_their_reason(app, tmp_path):
@@ -98,12 +158,14 @@ def test_failures_are_reported_with_their_reason(app, tmp_path):
     report, _ = run(app, [tmp_path / "lines.ndjson", tmp_path / "tx.json"], state)
     assert report.resources == 1
     batch_failure, tx_failure = report.failures
-    assert batch_failure.startswith(f"{tmp_path / 'lines.ndjson'}#0: entry 1 (Patient/bad): 422")
+    assert batch_failure.startswith(f"{tmp_path / 'lines.ndjson'}:2 (Patient/bad): 422")
     assert "Patient.gender" in batch_failure
     assert tx_failure.startswith(f"{tmp_path / 'tx.json'}: HTTP 422: Bundle.entry[1] (urn:uuid:b)")
-    assert json.loads(state.read_text())["done"] == [f"{tmp_path / 'lines.ndjson'}#0"]  # the transaction is retried
+    digest = loader.digest(tmp_path / "lines.ndjson")
+    assert json.loads(state.read_text())["targets"]["server"] == {digest: [1]}  # line 2 and the transaction: retried
     again, _ = run(app, [tmp_path / "lines.ndjson", tmp_path / "tx.json"], state)
-    assert again.skipped == 1 and len(again.failures) == 1
+    assert again.skipped == 1
+    assert [f.split(":")[0] for f in again.failures] == [str(tmp_path / "lines.ndjson"), str(tmp_path / "tx.json")]
 
 
 def test_an_unreadable_ndjson_line_fails_alone(app, client, system, tmp_path):
@@ -127,7 +189,7 @@ def test_other_bundles_and_single_resources_load_as_batches(app, data, tmp_path)
     (data / "settings.json").write_text(json.dumps({"not": "fhir"}))
     report, _ = run(app, [data], tmp_path / "state.json")
     assert report.resources == 3
-    assert report.failures == [f"{(data / 'settings.json').resolve()}: not a FHIR resource"]
+    assert report.failures == [f"{data / 'settings.json'}: not a FHIR resource"]
     with app.app_context():
         db = get_store().db
         assert db["Organization"].find_one({"_id": "org"}) and db["Practitioner"].find_one({"_id": "dr"})
