@@ -2,7 +2,8 @@
 
 Bound once per request at the server's clock (``fhir_server.clock``), with the access matrix the
 app loaded (``fhir_server.dmp.init_app``) and the caller's emergency windows
-(``fhir_server.emergency``, opened on the first call that needs them).
+(``fhir_server.emergency``, opened on the first call that needs them, on the records ``asked``
+names).
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class Access:
     db: Any
     now: datetime = field(default_factory=clock.now)
     matrix: Matrix = field(default_factory=current_matrix)
+    asked: emergency.Asked = field(default_factory=emergency.Asked)
     _states: dict[str, PatientState] | None = None
     _caller: Requester | None = None
 
@@ -55,7 +57,8 @@ class Access:
         windows this request may open, once)."""
         if self._caller is None:
             emergency_mode = self.requester.kind == "practitioner" and self.requester.mode != "normal"
-            records = emergency.open_records(get_store(), self.requester, self.now) if emergency_mode else frozenset()
+            records = (emergency.open_records(get_store(), self.requester, self.now, self.asked) if emergency_mode
+                       else frozenset())
             self._caller = replace(self.requester, emergency_records=records)
         return self._caller
 

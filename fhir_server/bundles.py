@@ -431,9 +431,10 @@ def _written(outcome: Outcome, base_url: str) -> dict[str, Any]:
 
 
 def _read(entry: Entry, base_url: str) -> dict[str, Any]:
-    """A GET or HEAD entry, answered by the interaction its URL names (``entry_routes``); the
-    caller's consent states are loaded afresh, so the reads see the writes the Bundle made."""
-    rest.bind_access()
+    """A GET or HEAD entry, answered by the interaction its URL names (``entry_routes``) as if sent
+    alone: the caller's consent states loaded afresh (the reads see the Bundle's writes), emergency
+    windows opened on the records this URL names."""
+    rest.bind_access(entry_routes.asked(entry.path, entry.query))
     answer = entry_routes.route(entry.path, entry.query, base_url, entry.if_none_match)
     response: dict[str, Any] = {"status": _status(answer.status)}
     if answer.headers.get("ETag"):

@@ -2,7 +2,8 @@
 and centre 15 (``ETREAT``).
 
 A professional whose token carries an emergency mode and a non-empty reason opens a window on a
-record by asking for that patient explicitly (``named_patients``): a Patient read (any
+record by asking for that patient explicitly (``named_patients`` of the request's ``Asked``, or of a
+bundle entry's): a Patient read (any
 ``Patient/{id}`` path), a search with ``patient=``, ``subject=`` (``Patient/id``, or a bare id
 where the parameter only targets Patient) or ``patient.identifier=``/``subject:Patient.identifier=``
 ``system|value``, or a Patient search by ``_id`` or ``identifier=system|value``. It opens only when
@@ -25,13 +26,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
 import pymongo.errors
 from flask import current_app
-from flask import has_request_context
 from flask import request
 
 from consent.elements import instant
@@ -57,19 +58,39 @@ _ID = r"[A-Za-z0-9\-.]{1,64}"
 _PATIENT_REF = re.compile(rf"(?:.*/)?Patient/({_ID})(?:/_history/{_ID})?")
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a request asks for, where ``named_patients`` looks: the type and id its URL names and
+    its search parameters (query, then form)."""
+
+    resource_type: str | None = None
+    id: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+
+def asked_by_request() -> Asked:
+    """What the current Flask request asks for: its route's arguments and its parameters."""
+    args = request.view_args or {}
+    pairs = list(request.args.items(multi=True))
+    if request.method == "POST" and request.mimetype == FORM:
+        pairs += list(request.form.items(multi=True))
+    type_, id_ = args.get("resource_type"), args.get("id_")
+    return Asked(type_ if isinstance(type_, str) else None, id_ if isinstance(id_, str) else None, tuple(pairs))
+
+
 def window() -> timedelta:
     """How long an emergency window runs (``EMERGENCY_WINDOW_MINUTES``, default 15)."""
     return timedelta(minutes=float(current_app.config.get("EMERGENCY_WINDOW_MINUTES", WINDOW_MINUTES)))
 
 
-def open_records(store: Store, requester: Requester, now: datetime) -> frozenset[str]:
-    """The records on which ``requester`` has a running window, after opening one on each record the
-    current request names and ``emergency_barrier`` lets them open."""
+def open_records(store: Store, requester: Requester, now: datetime, asked: Asked) -> frozenset[str]:
+    """The records on which ``requester`` has a running window, after opening one on each record
+    ``asked`` names and ``emergency_barrier`` lets them open."""
     if requester.kind != "practitioner" or requester.mode == "normal" or requester.ref is None:
         return frozenset()
     live = {"requester": requester.ref, "until": {"$gt": instant(now)}}
     running = {doc["patient"] for doc in store.db[SESSIONS].find(live, {"patient": 1})}
-    wanted = sorted(named_patients(store.db) - running)
+    wanted = sorted(named_patients(store.db, asked) - running)
     states = consent_state.load_states(store.db, requester, wanted, now, discover=False) if wanted else {}
     for ref, state in sorted(states.items()):
         if emergency_barrier(requester, state) is None and _open(store, requester, state, now):
@@ -77,17 +98,11 @@ def open_records(store: Store, requester: Requester, now: datetime) -> frozenset
     return frozenset(running)
 
 
-def named_patients(db: Any) -> set[str]:
-    """The records (``Patient/id``) the current request asks for explicitly (see the module doc)."""
-    if not has_request_context():
-        return set()
-    args = request.view_args or {}
-    on_patient = args.get("resource_type") == "Patient"
-    named = {f"Patient/{args['id_']}"} if on_patient and isinstance(args.get("id_"), str) else set()
-    pairs = list(request.args.items(multi=True))
-    if request.method == "POST" and request.mimetype == FORM:
-        pairs += list(request.form.items(multi=True))
-    for key, raw in pairs:
+def named_patients(db: Any, asked: Asked) -> set[str]:
+    """The records (``Patient/id``) a request asks for explicitly (see the module doc)."""
+    on_patient = asked.resource_type == "Patient"
+    named = {f"Patient/{asked.id}"} if on_patient and asked.id is not None else set()
+    for key, raw in asked.params:
         head, _, chain = key.partition(".")
         param, _, modifier = head.partition(":")
         for value in (v.strip() for v in raw.split(",") if v.strip()):

@@ -25,6 +25,7 @@ from . import catalog
 from . import http
 from . import interactions as fhir
 from . import operations
+from .emergency import Asked
 from .errors import BadRequest
 from .errors import NotFound
 
@@ -61,10 +62,21 @@ def search_system(params: list[tuple[str, str]], base_url: str) -> Answer:
     return Answer(200, fhir.search(types, params, base_url, lenient=http.lenient(), path=""))
 
 
+def _params(query: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in http.RESPONSE_PARAMS]
+
+
+def asked(path: str, query: str) -> Asked:
+    """What ``GET [base]/path?query`` asks for, as its REST route would see it (emergency windows)."""
+    parts = [p for p in path.split("/") if p]
+    named = len(parts) >= 2 and parts[0] != "metadata" and not parts[1].startswith(("$", "_"))
+    return Asked(parts[0] if parts else None, parts[1] if named else None, tuple(_params(query)))
+
+
 def route(path: str, query: str, base_url: str, if_none_match: str | None = None) -> Answer:
     """Answer ``GET [base]/path?query`` (404 for a URL no route serves)."""
     parts = [p for p in path.split("/") if p]
-    params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in http.RESPONSE_PARAMS]
+    params = _params(query)
     if not parts:
         return search_system(params, base_url)
     if parts[-1].startswith("$") and len(parts) in (2, 3):

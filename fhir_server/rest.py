@@ -16,8 +16,10 @@ from . import entry_routes
 from . import http
 from . import interactions as fhir
 from .access import Access
-from .errors import BadRequest
+from .emergency import Asked
+from .emergency import asked_by_request
 from .entry_routes import Answer
+from .errors import BadRequest
 from .errors import Gone
 from .errors import operation_outcome
 from .interactions import Outcome
@@ -45,11 +47,13 @@ def authenticate() -> None:
         bind_access()
 
 
-def bind_access() -> None:
-    """Bind the caller's consent decisions (``Access``), states loaded afresh, to this request."""
+def bind_access(asked: Asked | None = None) -> None:
+    """Bind the caller's consent decisions (``Access``) to this request, states loaded afresh;
+    emergency windows open on the records ``asked`` names (default: what the request asks)."""
     store = get_store()
     requester = auth.authenticate_request(base_url())
-    g.carnet_access = Access(consent_state.enrich(store.db, requester), store.db)
+    g.carnet_access = Access(consent_state.enrich(store.db, requester), store.db,
+                             asked=asked if asked is not None else asked_by_request())
 
 
 bp.before_request(authenticate)
@@ -67,8 +71,9 @@ def criteria() -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.args.items(multi=True) if k not in http.RESPONSE_PARAMS]
 
 
-def reply(answer_: Answer) -> Response:
-    return http.respond(answer_.body, answer_.status, answer_.headers)
+def reply(result: Answer) -> Response:
+    """The HTTP response of a read-only interaction's answer."""
+    return http.respond(result.body, result.status, result.headers)
 
 
 def answer(outcome: Outcome) -> Response:
@@ -82,7 +87,8 @@ def answer(outcome: Outcome) -> Response:
     if wanted == "minimal":
         return http.respond(None, outcome.status, headers)
     if wanted == "OperationOutcome":
-        return http.respond(operation_outcome([http.stored_issue(stored), *outcome.warnings]), outcome.status, headers)
+        issues = [http.stored_issue(stored), *outcome.warnings]
+        return http.respond(operation_outcome(issues), outcome.status, headers)
     return http.respond(stored.resource, outcome.status, headers)
 
 

@@ -126,14 +126,16 @@ def test_failed_entries_and_lines_are_retried_the_others_not(make_app, data, tmp
     the same target fixed (a fresh store here), posts those alone: the Patients loaded are not sent again."""
     fr_core = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-practitioner"
     strict = make_app(REQUIRED_PROFILES={"Practitioner": [fr_core]})
-    lines(data / "mixed.ndjson", [{"resourceType": "Patient", "id": "p1"}, {"resourceType": "Practitioner", "id": "dr1"},
+    lines(data / "mixed.ndjson", [{"resourceType": "Patient", "id": "p1"},
+                                  {"resourceType": "Practitioner", "id": "dr1"},
                                   {"resourceType": "Patient", "id": "p2"}])
     (data / "batch.json").write_text(json.dumps(loader.as_batch([
         {"resourceType": "Practitioner", "id": "dr2"}, {"resourceType": "Patient", "id": "p3"}])))
     state = tmp_path / "state.json"
     first, _ = run(strict, [data], state)
     assert first.resources == 3
-    assert [f.split(" (")[0] for f in first.failures] == [f"{data / 'batch.json'}: entry 0", f"{data / 'mixed.ndjson'}:2"]
+    assert [f.split(" (")[0] for f in first.failures] == [f"{data / 'batch.json'}: entry 0",
+                                                          f"{data / 'mixed.ndjson'}:2"]
     fixed = make_app()
     second, _ = run(fixed, [data], state)
     assert (second.resources, second.skipped, second.failures) == (2, 3, [])

@@ -68,6 +68,27 @@ def test_reads_in_a_batch(client, system):
     assert [e["resource"]["id"] for e in system["resource"]["entry"]] == ["known"]
 
 
+def test_read_entries_reach_operations_and_refuse_what_no_route_serves(client, system):
+    put(client, system, {**patient("Known", "k-1"), "id": "known"})
+    body = post(client, system, bundle(
+        "batch",
+        entry("GET", "Patient/known/$everything"),
+        entry("GET", "Patient/known/$nonsense"),
+        entry("GET", "Patient/known/_history/1/more"),
+        entry("GET", "?identifier=urn:test|k-1"),
+        entry("GET", "Patient/known?_format=json&_pretty=true"),
+    )).get_json()
+    everything, unknown_op, too_deep, no_type, read = body["entry"]
+    assert everything["response"]["status"] == "200 OK"
+    assert [e["resource"]["id"] for e in everything["resource"]["entry"]] == ["known"]
+    assert unknown_op["response"]["status"] == "404 Not Found"
+    assert "$nonsense" in unknown_op["response"]["outcome"]["issue"][0]["diagnostics"]
+    assert too_deep["response"]["status"] == "404 Not Found"
+    assert no_type["response"]["status"] == "400 Bad Request"
+    assert "_type" in no_type["response"]["outcome"]["issue"][0]["diagnostics"]
+    assert read["response"]["status"] == "200 OK" and read["resource"]["id"] == "known"
+
+
 def test_batch_entries_may_not_refer_to_each_other(client, system):
     body = post(client, system, bundle(
         "batch",

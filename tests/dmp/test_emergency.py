@@ -37,6 +37,30 @@ def test_an_explicit_request_opens_a_window_through_the_matrix(app, client, purp
     assert (session["mode"], session["reason"]) == (MODES[purpose], "patient inconscient")
 
 
+def test_a_bundle_entry_names_its_patient_as_the_same_request_alone(app, client):
+    """Each GET entry names the records of its own URL (tests/bundles: entries run as alone)."""
+    headers = token(app, URGENTISTE, "BTG", "patient inconscient")
+    reads = ["DocumentReference/compte-rendu", "Patient/ins-adulte", "DocumentReference/compte-rendu",
+             "DocumentReference/masque-ps"]
+    batch = {"resourceType": "Bundle", "type": "batch",
+             "entry": [{"request": {"method": "GET", "url": url}} for url in reads]}
+    resp = client.post("/fhir", json=batch, headers=headers)
+    assert resp.status_code == 200
+    assert [e["response"]["status"] for e in resp.get_json()["entry"]] == [
+        "404 Not Found", "200 OK", "200 OK", "404 Not Found"]
+    assert len(audit_events(app, "110127")) == 1
+
+
+def test_a_search_entry_names_its_patient(app, client):
+    headers = token(app, URGENTISTE, "ETREAT", "appel au 15")
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": f"DocumentReference?subject={P}&_elements=id"}}]}
+    (found,) = client.post("/fhir", json=batch, headers=headers).get_json()["entry"]
+    assert found["response"]["status"] == "200 OK"
+    assert "compte-rendu" in [e["resource"]["id"] for e in found["resource"]["entry"]]
+    assert len(audit_events(app, "110127")) == 1
+
+
 @pytest.mark.parametrize("purpose", MODES)
 def test_opening_is_traced_and_notified_once(app, client, purpose):
     headers = token(app, URGENTISTE, purpose, "appel au 15")
