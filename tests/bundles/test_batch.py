@@ -1,6 +1,8 @@
 """Batches at POST /fhir (R4 http.html#transaction): entries succeed or fail each on its own."""
 from __future__ import annotations
 
+from flask import Flask
+
 from tests.bundles.helpers import bundle
 from tests.bundles.helpers import entry
 from tests.bundles.helpers import location_id
@@ -87,6 +89,22 @@ def test_read_entries_reach_operations_and_refuse_what_no_route_serves(client, s
     assert no_type["response"]["status"] == "400 Bad Request"
     assert "_type" in no_type["response"]["outcome"]["issue"][0]["diagnostics"]
     assert read["response"]["status"] == "200 OK" and read["resource"]["id"] == "known"
+
+
+def test_entries_never_go_through_flask_dispatch(client, system, monkeypatch):
+    """Flask's request dispatch serves the Bundle's own POST only (its internals change between releases)."""
+    dispatched = []
+    original = Flask.dispatch_request
+
+    def counted(self, *args, **kwargs):
+        dispatched.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Flask, "dispatch_request", counted)
+    body = post(client, system, bundle("batch", entry("GET", "metadata"), entry("GET", "Patient"),
+                                       entry("GET", "Patient/nobody"))).get_json()
+    assert [e["response"]["status"] for e in body["entry"]] == ["200 OK", "200 OK", "404 Not Found"]
+    assert dispatched == [1]
 
 
 def test_batch_entries_may_not_refer_to_each_other(client, system):
