@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support import EXAMPLES_FR
+
 EXAMPLES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(EXAMPLES_FR.glob("*.json"))}
 
 
