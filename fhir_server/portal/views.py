@@ -27,9 +27,9 @@ PAGE = """<!doctype html>
 <a class="skip" href="#main">Aller au contenu</a>
 <header class="top"><p class="brand">Carnet</p><div id="who" aria-live="polite"></div></header>
 <nav id="nav" aria-label="Sections" hidden></nav>
+<div id="alert" role="alert" class="alert" hidden></div>
 <main id="main" tabindex="-1"><p>Chargement…</p></main>
 <div id="status" role="status" aria-live="polite" class="status"></div>
-<div id="alert" role="alert" class="alert" hidden></div>
 <noscript><p>Le portail a besoin de JavaScript.</p></noscript>
 </body></html>"""
 

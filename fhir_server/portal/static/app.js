@@ -61,12 +61,15 @@ async function show(section) {
   const chosen = chooser();
   fill(main, h("h1", {id: "title"}, section.title), chosen, body);
   document.title = `${section.title} — Carnet`;
+  main.setAttribute("aria-busy", "true");
   try {
     await section.render(body, context);
   } catch (error) {
     fill(body);
     showError(error);
     if (error.status === 401) welcome("Votre session a expiré : reconnectez-vous.");
+  } finally {
+    main.setAttribute("aria-busy", "false");
   }
 }
 
