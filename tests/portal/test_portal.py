@@ -76,3 +76,150 @@ def test_documents_mask_hides_from_granted_physician(page: Any, live: Live) -> N
     card(page, "Bilan sanguin").get_by_role("button", name="Rendre visible").click()
     card(page, "Bilan sanguin").get_by_role("button", name="Masquer aux professionnels").wait_for()
     assert api(live, "GET", "DocumentReference/bilan", GRANTED).status_code == 200
+
+
+def test_block_and_unblock_a_professional(page: Any, live: Live) -> None:
+    assert api(live, "GET", P, GRANTED).status_code == 200
+    sign_in(page, live, "marie")
+    section(page, "Professionnels")
+    attending = card(page, "Dr Claire Lambert")
+    assert "Médecin traitant" in attending.inner_text() and "RPPS 810001234567" in attending.inner_text()
+    martin = card(page, "Dr Paul Martin")
+    assert "Autorisé" in martin.inner_text() and "Médecin" in martin.inner_text()
+    # search by RPPS, then authorise and block from the results
+    page.get_by_label("Rechercher un professionnel (nom ou numéro RPPS)").fill("810005555555")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("heading", name="Résultats de la recherche (1)").wait_for()
+    bernard = card(page, "Dr Luc Bernard").first
+    assert "Chirurgien-dentiste" in bernard.inner_text()
+    page.get_by_label("Rechercher un professionnel (nom ou numéro RPPS)").fill("Martin")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("heading", name="Résultats de la recherche (1)").wait_for()
+    # block the granted physician: the block wins over the grant, from the next request
+    card(page, "Dr Paul Martin").first.get_by_role("button", name="Bloquer", exact=True).click()
+    settled(page)
+    card(page, "Dr Paul Martin").get_by_role("button", name="Débloquer").wait_for()
+    assert "Bloqué" in card(page, "Dr Paul Martin").inner_text()
+    assert api(live, "GET", "DocumentReference/bilan", GRANTED).status_code == 404
+    assert api(live, "GET", P, GRANTED).status_code == 404
+    blocks = api(live, "GET", f"Consent?patient={P}").json()["entry"]
+    assert any(e["resource"]["provision"]["type"] == "deny" for e in blocks)
+    card(page, "Dr Paul Martin").get_by_role("button", name="Débloquer").click()
+    settled(page)
+    card(page, "Dr Paul Martin").get_by_role("button", name="Bloquer", exact=True).wait_for()
+    assert api(live, "GET", "DocumentReference/bilan", GRANTED).status_code == 200
+
+
+def test_authorise_a_searched_professional(page: Any, live: Live) -> None:
+    assert api(live, "GET", "DocumentReference/bilan", TO_BLOCK).status_code == 404
+    sign_in(page, live, "marie")
+    section(page, "Professionnels")
+    page.get_by_label("Rechercher un professionnel (nom ou numéro RPPS)").fill("Bernard")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Résultats de la recherche (1)").wait_for()
+    card(page, "Dr Luc Bernard").get_by_role("button", name="Autoriser").click()
+    settled(page)
+    card(page, "Dr Luc Bernard").get_by_role("button", name="Retirer l'autorisation").wait_for()
+    consents = api(live, "GET", f"Consent?patient={P}").json()["entry"]
+    refs = [e["resource"]["provision"]["actor"][0]["reference"]["reference"] for e in consents
+            if e["resource"]["provision"]["type"] == "permit"]
+    assert sorted(refs) == sorted([GRANTED, TO_BLOCK])
+
+
+def test_access_history_shows_who_and_emergencies(page: Any, live: Live) -> None:
+    assert api(live, "GET", "DocumentReference/compte-rendu", GRANTED).status_code == 200
+    emergency = api(live, "GET", P, EMERGENCY, purpose="BTG", reason="Patiente inconsciente aux urgences")
+    assert emergency.status_code == 200
+    sign_in(page, live, "marie")
+    section(page, "Historique des accès")
+    table = page.get_by_role("table")
+    rows = table.get_by_role("row")
+    martin = rows.filter(has_text="Dr Paul Martin").first
+    assert "Médecin" in martin.inner_text() and "Consultation : document" in martin.inner_text()
+    petit = rows.filter(has_text="Dr Anne Petit")
+    assert "Accès en urgence (bris de glace)" in petit.first.inner_text()
+    assert "motif : Patiente inconsciente aux urgences" in petit.first.inner_text()
+    assert rows.filter(has_text="Le patient").count() == 0
+    page.get_by_label("Afficher aussi mes propres consultations").check()
+    rows.filter(has_text="Le patient").first.wait_for()
+
+
+def test_emergency_objections(page: Any, live: Live) -> None:
+    sign_in(page, live, "marie")
+    section(page, "Accès en urgence")
+    btg = page.get_by_role("switch", name="Accès en urgence par bris de glace")
+    centre = page.get_by_role("switch", name="Accès par le centre de régulation (centre 15 / SAMU)")
+    assert not btg.is_checked() and not centre.is_checked()
+    btg.check()
+    page.get_by_role("status").get_by_text("Opposition enregistrée").wait_for()
+    settled(page)
+    assert page.get_by_role("switch", name="Accès en urgence par bris de glace").is_checked()
+    refused = api(live, "GET", P, EMERGENCY, purpose="BTG", reason="urgence")
+    assert refused.status_code == 404
+    allowed = api(live, "GET", P, EMERGENCY, purpose="ETREAT", reason="appel au 15")
+    assert allowed.status_code == 200
+    page.get_by_role("switch", name="Accès en urgence par bris de glace").uncheck()
+    page.get_by_role("status").get_by_text("Opposition levée").wait_for()
+    settled(page)
+    assert not page.get_by_role("switch", name="Accès en urgence par bris de glace").is_checked()
+    objections = api(live, "GET", f"Consent?patient={P}").json().get("entry", [])
+    assert [e for e in objections if e["resource"]["provision"]["type"] == "deny"] == []
+
+
+def test_close_and_reopen_the_record(page: Any, live: Live) -> None:
+    sign_in(page, live, "marie")
+    section(page, "Mon dossier")
+    page.get_by_role("button", name="Fermer mon dossier").click()
+    page.get_by_role("button", name="Confirmer").click()  # no reason yet: nothing is sent
+    assert page.get_by_label("Motif de la fermeture").evaluate("el => el === document.activeElement")
+    assert api(live, "GET", P, GRANTED).status_code == 200
+    page.get_by_label("Motif de la fermeture").fill("Je ne souhaite plus de dossier partagé")
+    page.get_by_role("button", name="Confirmer").click()
+    page.get_by_role("button", name="Rouvrir mon dossier").wait_for()
+    assert page.locator("#etat-dossier").inner_text() == "Fermé"
+    assert api(live, "GET", P, GRANTED).status_code == 404
+    patient = api(live, "GET", P).json()
+    assert patient["active"] is False
+    page.get_by_role("button", name="Rouvrir mon dossier").click()
+    page.get_by_role("button", name="Fermer mon dossier").wait_for()
+    assert page.locator("#etat-dossier").inner_text() == "Ouvert"
+    assert api(live, "GET", P, GRANTED).status_code == 200
+
+
+def test_guardian_sees_the_minor_record_but_not_its_secret(page: Any, live: Live) -> None:
+    sign_in(page, live, "sophie")
+    assert "Dossier de Hugo Durand (vous le représentez)" in page.locator("#who").inner_text()
+    titles = page.locator("main .card h2").all_inner_texts()
+    assert titles == ["Carnet de vaccination"]  # INVISIBLE_REPRESENTANTS_LEGAUX stays hidden
+    card(page, "Carnet de vaccination").get_by_role("button", name="Masquer aux professionnels").click()
+    card(page, "Carnet de vaccination").get_by_role("button", name="Rendre visible").wait_for()
+    labels = api(live, "GET", "DocumentReference/vaccins").json()["securityLabel"]
+    assert any(c["code"] == "MASQUE_PS" for label in labels for c in label["coding"])
+    assert api(live, "GET", "DocumentReference/confidentiel").status_code == 200  # still there
+    section(page, "Mon dossier")
+    assert "Hugo Durand" in page.locator("main").inner_text()
+
+
+def test_relatives_and_directives(page: Any, live: Live) -> None:
+    sign_in(page, live, "marie")
+    section(page, "Directives anticipées")
+    page.get_by_label("Rédiger mes directives").fill("Je refuse tout acharnement thérapeutique.")
+    page.get_by_role("button", name="Enregistrer mes directives").click()
+    page.get_by_role("button", name="Lire").wait_for()
+    page.get_by_role("button", name="Lire").click()
+    assert "acharnement" in page.locator("main pre").inner_text()
+    found = api(live, "GET", f"DocumentReference?patient={P}&type=EXPPAT_3").json()["entry"]
+    assert len(found) == 1 and found[0]["resource"]["author"] == [{"reference": P}]
+    page.get_by_role("button", name="Supprimer").click()
+    page.get_by_text("Aucune directive anticipée déposée.").wait_for()
+    section(page, "Mes proches")
+    page.get_by_role("button", name="Ajouter un proche").click()
+    page.get_by_label("Prénom").fill("Paul")
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label("Téléphone").fill("+33 6 12 34 56 78")
+    page.get_by_label("Lien").select_option("NOK")
+    page.get_by_role("button", name="Enregistrer").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    # the consent engine keeps relatives to system clients: the refusal is shown in words
+    assert "Action non autorisée" in alert.inner_text() and "RelatedPerson" in alert.inner_text()

@@ -18,7 +18,10 @@ export async function render(body, context) {
       "aria-checked": objections.length > 0 ? "true" : "false"});
     input.addEventListener("change", () => act(input, async () => {
       if (input.checked) await create(objectionConsent(me, context.me || me, purpose));
-      else for (const consent of objectionsTo(consents, purpose)) await remove(`Consent/${consent.id}`);
+      else {
+        const current = await search("Consent", {patient: me, _count: "100"});
+        for (const consent of objectionsTo(current, purpose)) await remove(`Consent/${consent.id}`);
+      }
       context.reload();
     }, input.checked ? `Opposition enregistrée : ${label}.` : `Opposition levée : ${label}.`).then(() => {
       input.setAttribute("aria-checked", input.checked ? "true" : "false");

@@ -36,7 +36,9 @@ function requestor(event) {
 
 function what(event) {
   const code = (event.subtype || []).map((c) => c.code).find((c) => ACTIONS[c]) || "";
-  const refs = (event.entity || []).map((e) => e.what?.reference).filter(Boolean);
+  const all = (event.entity || []).map((e) => e.what?.reference).filter(Boolean);
+  const items = all.filter((ref) => !ref.startsWith("Patient/"));
+  const refs = items.length ? items : all;
   const kinds = [...new Set(refs.map((ref) => TYPES[ref.split("/")[0]] || ref.split("/")[0]))];
   const action = ACTIONS[code] || "Accès";
   return kinds.length ? `${action} : ${kinds.join(", ")}` : action;
