@@ -223,3 +223,103 @@ def test_relatives_and_directives(page: Any, live: Live) -> None:
     alert.wait_for()
     # the consent engine keeps relatives to system clients: the refusal is shown in words
     assert "Action non autorisée" in alert.inner_text() and "RelatedPerson" in alert.inner_text()
+
+
+SECTIONS = ["Mes documents", "Historique des accès", "Professionnels", "Accès en urgence", "Mes proches",
+            "Directives anticipées", "Mon dossier"]
+#: every control without an accessible name (text, aria-label, aria-labelledby or a <label>)
+UNNAMED = """() => [...document.querySelectorAll('button, a[href], input, select, textarea')].filter((el) => {
+  const text = (el.getAttribute('aria-label') || el.textContent || '').trim();
+  const labelled = el.getAttribute('aria-labelledby') || (el.labels && el.labels.length);
+  return !(labelled || (el.tagName !== 'INPUT' && el.tagName !== 'SELECT' && el.tagName !== 'TEXTAREA' && text));
+}).map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_section_named_and_usable_at_360px(page: Any, live: Live) -> None:
+    import os
+
+    shots = os.environ.get("CARNET_SCREENSHOTS")  # a folder: save a screenshot of each page there
+    assert api(live, "GET", "DocumentReference/bilan", GRANTED).status_code == 200
+    assert api(live, "GET", P, EMERGENCY, purpose="ETREAT", reason="Appel au centre 15 : malaise").status_code == 200
+    page.goto(f"{live.url}/portal/")
+    page.get_by_role("button", name="Se connecter").wait_for()
+    if shots:
+        page.screenshot(path=f"{shots}/connexion.png", full_page=True)
+    sign_in(page, live, "marie")
+    for name in SECTIONS:
+        section(page, name)
+        if name == "Professionnels":
+            page.get_by_label("Rechercher un professionnel (nom ou numéro RPPS)").fill("Bernard")
+            page.get_by_role("button", name="Rechercher").click()
+            page.get_by_role("heading", name="Résultats de la recherche (1)").wait_for()
+        if name == "Mon dossier":
+            page.get_by_role("button", name="Fermer mon dossier").click()
+        assert page.evaluate(UNNAMED) == [], name
+        if shots:
+            slug = re.sub(r"[^a-z]+", "-", name.lower().replace("è", "e").replace("é", "e")).strip("-")
+            page.screenshot(path=f"{shots}/{slug}.png", full_page=True)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for name in SECTIONS:
+        section(page, name)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than a 360px screen"
+
+
+def test_keyboard_only(page: Any, live: Live) -> None:
+    page.goto(f"{live.url}/portal/")
+    page.get_by_role("button", name="Se connecter").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/auth/authorize\?"))
+    page.locator("input[name=username]").focus()
+    page.keyboard.type("marie")
+    page.keyboard.press("Tab")
+    page.keyboard.type(USERS["marie"][0])
+    page.keyboard.press("Enter")  # submits with the first button: Approve
+    page.get_by_role("heading", name="Mes documents", level=1).wait_for()
+    settled(page)
+    # the skip link comes first, then the sections; a section link is followed with Enter
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.get_by_role("link", name="Accès en urgence").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Accès en urgence", level=1).wait_for()
+    settled(page)
+    page.get_by_role("switch", name="Accès en urgence par bris de glace").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("status").get_by_text("Opposition enregistrée").wait_for()
+    consents = api(live, "GET", f"Consent?patient={P}").json()["entry"]
+    assert any(e["resource"]["provision"].get("purpose", [{}])[0].get("code") == "BTG" for e in consents)
+
+
+def test_server_errors_in_words_and_signed_out_start(page: Any, live: Live) -> None:
+    page.goto(f"{live.url}/portal/?code=forged&state=nope")
+    page.get_by_text("La connexion a expiré : recommencez.").wait_for()
+    page.get_by_role("button", name="Se connecter").wait_for()
+    sign_in(page, live, "marie")
+    section(page, "Mon dossier")
+    # the record is closed elsewhere meanwhile: $close answers 409, shown in the server's words
+    closed = requests.post(f"{live.fhir}/Patient/ins-adulte/$close", timeout=30, json={
+        "resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "ailleurs"}]},
+        headers={**_system(live), "Content-Type": "application/fhir+json"})
+    assert closed.status_code == 200
+    page.get_by_role("button", name="Fermer mon dossier").click()
+    page.get_by_label("Motif de la fermeture").fill("test")
+    page.get_by_role("button", name="Confirmer").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "Conflit : Patient/ins-adulte is already closed" in alert.inner_text()
+
+
+def _system(live: Live) -> dict[str, str]:
+    with live.app.app_context():
+        return bearer(live.app)
+
+
+def test_practitioner_has_no_record_here(page: Any, live: Live) -> None:
+    page.goto(f"{live.url}/portal/")
+    page.get_by_role("button", name="Se connecter").click()
+    page.locator("input[name=username]").fill("dr")
+    page.locator("input[name=password]").fill(USERS["dr"][0])
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_text("Aucun dossier ne vous est ouvert").wait_for()
+    assert page.get_by_role("navigation", name="Sections").count() == 0

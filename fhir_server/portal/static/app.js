@@ -94,17 +94,19 @@ async function start() {
     return;
   }
   context.me = current_session.fhirUser;
+  const none = "Aucun dossier ne vous est ouvert : ce portail est celui des patients et de leurs représentants légaux.";
   try {
     context.records = await search("Patient", {_count: "50"});
   } catch (error) {
-    welcome(error.message);
+    signOut();
+    welcome(error.status === 403 ? none : error.message);
     return;
   }
   const own = context.records.find((p) => `Patient/${p.id}` === context.me);
   context.patient = own || context.records[0] || null;
   if (!context.patient) {
     signOut();
-    welcome("Aucun dossier ne vous est ouvert : ce portail est celui des patients et de leurs représentants légaux.");
+    welcome(none);
     return;
   }
   announce(`Connecté : ${personName(context.patient)}`);

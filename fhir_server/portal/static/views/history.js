@@ -71,7 +71,7 @@ export async function render(body, context) {
 async function row(event, context) {
   const agent = requestor(event);
   const ref = agent?.who?.reference;
-  let name = agent?.who?.display || "Service informatique";
+  let name = /^system client/.test(agent?.who?.display || "") || !agent?.who?.display ? "Service informatique" : agent.who.display;
   let profession = "";
   if (ref === `Patient/${context.patient.id}`) name = "Le patient";
   else if (ref === context.me) name = "Vous";
