@@ -4,11 +4,12 @@ Content-Security-Policy: scripts, styles and connections from this server only."
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint
 from flask import Response
 from flask import render_template_string
 from flask.blueprints import BlueprintSetupState
-from urllib.parse import urlsplit
 
 from fhir_server.auth import views as auth_views
 from fhir_server.portal import client
