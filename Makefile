@@ -7,7 +7,7 @@ PORT ?= 8080
 DATA_DIR ?= ./var
 WORKERS ?= 1
 
-.PHONY: serve test bench clean
+.PHONY: serve test bench clean browser
 
 $(PY):
 	@PYTHON=$$(bash .ci/find-python) && echo "using $$PYTHON" && $$PYTHON -m venv $(VENV)
@@ -20,8 +20,20 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/carnet serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) --workers $(WORKERS)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the portal's browser tests (tests/portal) drive Debian's chromium: installed here when missing
+# and running as root (CI); elsewhere they skip, saying so, unless CARNET_REQUIRE_BROWSER=1
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium) \
+	      || echo "chromium could not be installed: the browser tests will skip" >&2; \
+	  else \
+	    echo "chromium is missing (install it as root: apt-get install chromium): the browser tests will skip" >&2; \
+	  fi; }
 
 bench: $(STAMP)
 	$(PY) bench/crud.py

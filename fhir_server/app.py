@@ -12,8 +12,10 @@ from flask import Flask
 from search import registry as search_registry
 
 from . import bundles
+from . import cors
 from . import dmp
 from . import errors_http
+from . import portal
 from . import profile_publication
 from . import rest
 from . import searching
@@ -79,6 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         profile_publication.publish(store)
         dmp.init_app(app)
         errors_http.init_app(app)
+        app.register_blueprint(cors.bp)
+        app.register_blueprint(portal.bp)
     except BaseException:
         store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock
         raise

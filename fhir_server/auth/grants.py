@@ -117,7 +117,7 @@ class OpenIDToken(OpenIDCode):  # type: ignore[misc]
         return {"alg": ALGORITHM, "kid": key.kid}
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
-        return {"iss": self.server.config.issuer, "aud": [client.client_id]}
+        return {"iss": self.server.issuer(), "aud": [client.client_id]}
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
         return records.nonce_used(self.server.db, request.payload.client_id, nonce)

@@ -1,6 +1,7 @@
 """The OAuth 2.0 records as authlib models (RFC 6749 §2 clients, §4.1 authorization codes, §1.4
 access and §1.5 refresh tokens; https://www.rfc-editor.org/rfc/rfc6749), read from the MongoDB
-documents ``accounts`` and ``records`` store. Nothing here does I/O but ``Client.public_keys``.
+documents ``accounts`` and ``records`` store. Nothing here does I/O but ``Client.public_keys``;
+``Client.check_redirect_uri`` reads the current request's origin for path-only redirect URIs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
+from flask import has_request_context
+from flask import request
 from joserfc.jwk import KeySet
 
 from consent.requester import KIND_BY_TYPE
@@ -30,6 +33,16 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 def digest(secret: str) -> str:
     """How a client secret or a refresh token is kept: its SHA-256 (they are long and random)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def own_path(uri: str) -> str | None:
+    """The path of ``uri`` when it points at the origin the current request came to, else None."""
+    if not has_request_context():
+        return None
+    origin = request.host_url.rstrip("/")
+    if not uri.startswith(origin + "/") or "?" in uri or "#" in uri:
+        return None
+    return uri.removeprefix(origin)
 
 
 class Client(ClientMixin):  # type: ignore[misc]
@@ -50,20 +63,25 @@ class Client(ClientMixin):  # type: ignore[misc]
 
     def get_default_redirect_uri(self) -> str | None:
         uris = self.doc.get("redirect_uris") or []
-        return uris[0] if len(uris) == 1 else None
+        return uris[0] if len(uris) == 1 and not uris[0].startswith("/") else None
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        """The requested scope, or the whole grant when none is asked; never more."""
+        """The requested scopes this client holds (RFC 6749 §3.3: the granted subset, which the
+        token response names), or the whole grant when none is asked; never more, and
+        invalid_scope when none of the requested ones is granted."""
         if not scope:
             return " ".join(self.scopes)
         requested = scope.split()
-        beyond = [item for item in requested if not smart.covers(self.scopes, item)]
-        if beyond:
-            raise InvalidScopeError(f"Scope not granted to this client: {' '.join(beyond)}")
-        return " ".join(dict.fromkeys(requested))
+        kept = [item for item in requested if smart.covers(self.scopes, item)]
+        if not kept:
+            raise InvalidScopeError(f"Scope not granted to this client: {' '.join(requested)}")
+        return " ".join(dict.fromkeys(kept))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri in (self.doc.get("redirect_uris") or [])
+        """Registered as is, or, for an entry that is a path (``/portal/``), that path on the
+        origin the request came to (the server's own apps, whatever host serves them)."""
+        uris = self.doc.get("redirect_uris") or []
+        return redirect_uri in uris or own_path(redirect_uri) in uris
 
     def check_client_secret(self, client_secret: str) -> bool:
         stored = self.doc.get("secret")

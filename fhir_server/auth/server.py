@@ -73,6 +73,13 @@ class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
             return base.removesuffix("/fhir")
         return request.host_url.rstrip("/")
 
+    def issuer(self) -> str:
+        """The issuer discovery documents and id_tokens name: ``TOKEN_ISSUER`` when it is a URL,
+        else the server's root URL (OpenID Connect Discovery §3 wants an https URL; access
+        tokens keep ``TOKEN_ISSUER`` as their ``iss``)."""
+        configured = self.config.issuer
+        return configured if configured.startswith(("https://", "http://")) else self.root()
+
     def fhir_base(self) -> str:
         return self.config.base_url or request.host_url.rstrip("/") + "/fhir"
 

@@ -1,5 +1,6 @@
 """SMART App Launch discovery (https://hl7.org/fhir/smart-app-launch/conformance.html): the
-``/.well-known/smart-configuration`` document, and the CapabilityStatement ``rest.security``
+``/.well-known/smart-configuration`` document, OpenID Connect's ``openid-configuration``, and
+the CapabilityStatement ``rest.security``
 block that older clients (fhirclient) read the OAuth endpoints from."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-u
 def configuration(server: AuthorizationServer) -> dict[str, Any]:
     """What this server supports, as a SMART client discovers it."""
     return {
-        "issuer": server.config.issuer,
+        "issuer": server.issuer(),
         "jwks_uri": server.root() + "/.well-known/jwks.json",
         "authorization_endpoint": server.url("authorize"),
         "token_endpoint": server.url("token"),
@@ -65,6 +66,25 @@ def configuration(server: AuthorizationServer) -> dict[str, Any]:
             "system/*.write",
         ],
         "capabilities": CAPABILITIES,
+    }
+
+
+def openid_configuration(server: AuthorizationServer) -> dict[str, Any]:
+    """OpenID Connect Discovery 1.0 §3 (https://openid.net/specs/openid-connect-discovery-1_0.html):
+    the provider metadata, for clients that discover through ``/.well-known/openid-configuration``."""
+    smart = configuration(server)
+    keys = (
+        "issuer", "jwks_uri", "authorization_endpoint", "token_endpoint", "registration_endpoint",
+        "revocation_endpoint", "introspection_endpoint", "grant_types_supported",
+        "response_types_supported", "token_endpoint_auth_methods_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
+        "id_token_signing_alg_values_supported", "code_challenge_methods_supported",
+        "scopes_supported",
+    )
+    return {
+        **{key: smart[key] for key in keys},
+        "subject_types_supported": ["public"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser"],
     }
 
 

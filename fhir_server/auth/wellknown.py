@@ -35,3 +35,9 @@ def jwks_json() -> Response:
 @bp.get("/fhir/.well-known/smart-configuration")
 def smart_configuration() -> Response:
     return jsonify(smart.configuration(views.server()))
+
+
+@bp.get("/.well-known/openid-configuration")
+@bp.get("/fhir/.well-known/openid-configuration")
+def openid_configuration() -> Response:
+    return jsonify(smart.openid_configuration(views.server()))

@@ -93,8 +93,10 @@ def test_client_scope_limits(db: Db) -> None:
     assert client is not None
     assert client.get_allowed_scope(None) == "system/Patient.rs system/Observation.r"
     assert client.get_allowed_scope("system/Patient.s system/Patient.s") == "system/Patient.s"
+    # RFC 6749 §3.3: the granted subset of what is asked; an error only when nothing is granted
+    assert client.get_allowed_scope("system/Patient.r system/Observation.s") == "system/Patient.r"
     with pytest.raises(Exception, match=r"system/Observation\.s"):
-        client.get_allowed_scope("system/Patient.r system/Observation.s")
+        client.get_allowed_scope("system/Observation.s launch/patient")
 
 
 def test_users(db: Db) -> None:

@@ -180,7 +180,7 @@ def test_public_practitioner_in_emergency(live: Live, users: dict[str, str]) -> 
     }  # a practitioner's scopes
     id_token = claims_of(token["id_token"])
     assert id_token["fhirUser"] == f"{live.fhir}/Practitioner/d1" and id_token["aud"] == [client_id]
-    assert id_token["iss"] == "carnet" and id_token["nonce"] == "n1"
+    assert id_token["iss"] == live.url and id_token["nonce"] == "n1"
     who = requests.get(
         f"{live.fhir}/whoami", headers={"Authorization": f"Bearer {token['access_token']}"}
     ).json()
