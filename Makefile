@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA_DIR ?= ./var
-WORKERS ?= 1
+WORKERS ?= 0
 
 .PHONY: serve test bench clean browser
 

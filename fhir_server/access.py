@@ -28,8 +28,9 @@ from consent.state import PatientState
 from . import clock
 from . import consent_state
 from . import emergency
+from .storage import Repository
+from .storage import Scoped
 from .storage import Stored
-from .storage import get_store
 
 MATRIX_EXTENSION = "carnet.matrix"
 
@@ -45,7 +46,7 @@ class Access:
     """Consent decisions for one request; states are loaded once per request, never cached longer."""
 
     requester: Requester
-    db: Any
+    repo: Repository
     now: datetime = field(default_factory=clock.now)
     matrix: Matrix = field(default_factory=current_matrix)
     asked: emergency.Asked = field(default_factory=emergency.Asked)
@@ -57,7 +58,7 @@ class Access:
         windows this request may open, once)."""
         if self._caller is None:
             emergency_mode = self.requester.kind == "practitioner" and self.requester.mode != "normal"
-            records = (emergency.open_records(get_store(), self.requester, self.now, self.asked) if emergency_mode
+            records = (emergency.open_records(self.repo, self.requester, self.now, self.asked) if emergency_mode
                        else frozenset())
             self._caller = replace(self.requester, emergency_records=records)
         return self._caller
@@ -68,13 +69,18 @@ class Access:
             return {}
         if self._states is None:
             caller = self.caller()
-            self._states = consent_state.load_states(self.db, caller, sorted(caller.emergency_records), self.now)
+            self._states = consent_state.load_states(self.repo, caller, sorted(caller.emergency_records), self.now)
         missing = [p for p in extra or () if p not in self._states]
         if missing:
             self._states.update(
-                consent_state.load_states(self.db, self.requester, missing, self.now, discover=False)
+                consent_state.load_states(self.repo, self.requester, missing, self.now, discover=False)
             )
         return self._states
+
+    @property
+    def store(self) -> Scoped:
+        """The store as this caller may read it: their policy inside every query."""
+        return Scoped(self.repo, self.policy_for)
 
     def policy_for(self, resource_type: str) -> Predicate:
         return engine.policy(self.caller(), self.states(), resource_type, matrix=self.matrix, now=self.now)

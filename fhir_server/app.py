@@ -9,8 +9,6 @@ from typing import Any
 
 from flask import Flask
 
-from search import registry as search_registry
-
 from . import bundles
 from . import cors
 from . import dmp
@@ -18,7 +16,6 @@ from . import errors_http
 from . import portal
 from . import profile_publication
 from . import rest
-from . import searching
 from . import storage
 from . import validation
 from .indexing import index_resource
@@ -36,27 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_ISSUER": "carnet",
     "TRUSTED_ISSUERS": [],
     "REQUIRED_PROFILES": {},
-    # indexes on nested paths (acl.patient, acl.authors, idx.*): on by default for a real
-    # MongoDB; off for the embedded store, whose engine never uses indexes on nested paths yet
-    # pays for them on every insert (measured: 64 vs 335 resources/s)
-    "SEARCH_INDEXES": None,
     "CLOCK": None,  # tests: a callable returning the current aware datetime
     "EMERGENCY_WINDOW_MINUTES": 15,
     "RETENTION_YEARS": 10,
     "ACCESS_MATRIX_FILE": None,  # default: consent/matrix.json
 }
-
-
-def search_indexes(config: dict[str, Any]) -> Any:
-    """The extra indexes of a type collection, per the SEARCH_INDEXES setting."""
-    wanted = config["SEARCH_INDEXES"]
-    if wanted is None:
-        wanted = bool(config.get("MONGODB_URI"))
-    if not wanted:
-        return lambda type_: []
-    registry = search_registry.load()
-    consent_paths = [[("acl.patient", 1)], [("acl.authors", 1)]]
-    return lambda type_: consent_paths + [keys for _, keys in searching.index_plan(registry, [type_])]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -70,12 +51,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     data_dir = Path(app.config["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
-    app.config.setdefault("DATABASE_FILE", str(data_dir / "carnet.sqlite"))
 
     validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
-    store = storage.init_app(app, index_resource, search_indexes(app.config))
+    store = storage.init_app(app, index_resource)
     try:
-        rest.init_app(app, store)
+        rest.init_app(app)
         bundles.init_app(app)
         operation_routes.init_app(app)
         profile_publication.publish(store)

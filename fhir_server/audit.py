@@ -20,8 +20,8 @@ from flask import request
 from .access import Access
 from .indexing import access_attributes_of
 from .storage import Stored
+from .clock import instant
 from .storage import get_store
-from .storage import now_instant
 
 EVENT_TYPE = {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
               "display": "RESTful Operation"}
@@ -74,7 +74,7 @@ def _event(access: Access, interaction: str, outcome: str, refs: list[str], pati
         "type": EVENT_TYPE,
         "subtype": [{"system": INTERACTION_SYSTEM, "code": interaction}],
         "action": ACTION.get(interaction, "E"),
-        "recorded": now_instant(),
+        "recorded": instant(),
         "outcome": outcome,
         "agent": [_agent(access)],
         "source": {"observer": {"display": "Carnet"}, "type": [{
@@ -129,16 +129,18 @@ def record(
     *,
     stored: Stored | None = None,
     bundle: dict[str, Any] | None = None,
+    items: list[Stored] | None = None,
     outcome: str = "0",
 ) -> None:
-    """Trace one interaction; raises (failing the request closed) if the trace cannot be written."""
+    """Trace one interaction on ``stored``, on ``items`` or on the resources of ``bundle``; raises
+    (failing the request closed) if the trace cannot be written."""
     pending = _pending.get()
     if stored is not None and pending is not None:
         pending.append((interaction, outcome, stored))
         return
     if stored is not None:
         items = [stored]
-    else:
+    elif items is None:
         items = [_from_entry(e) for e in (bundle or {}).get("entry", []) if "resource" in e]
     if not items:
         _write(_event(access, interaction, outcome, [], [], [], None))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,22 +17,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
-    data_dir = str(Path(args.data_dir).resolve())
-    os.environ["CARNET_DATA_DIR"] = data_dir
-    wire = None
-    if args.workers > 1 and not os.environ.get("MONGODB_URI"):
-        # several processes share the embedded store through one wire server
-        wire = subprocess.Popen(
-            [sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", data_dir],
-            stdout=subprocess.PIPE, text=True,
-        )
-        assert wire.stdout is not None
-        os.environ["MONGODB_URI"] = wire.stdout.readline().strip()
+    os.environ["CARNET_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    workers = args.workers or os.cpu_count() or 1  # the embedded store takes several processes
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
+            self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", args.threads)
             self.cfg.set("keepalive", 5)
@@ -42,18 +32,14 @@ def _serve(args: argparse.Namespace) -> int:
         def load(self) -> Any:
             return create_app()
 
-    try:
-        Server().run()
-    finally:
-        if wire is not None:
-            wire.terminate()
+    Server().run()
     return 0
 
 
 def _store(args: argparse.Namespace) -> int:
-    from . import wire
+    from .storage.mongo import standin
 
-    wire.serve(str(Path(args.data_dir) / "carnet.sqlite"), args.host, args.port)
+    standin.serve(str(Path(args.data_dir) / "standin.sqlite"), args.host, args.port)
     return 0
 
 
@@ -64,7 +50,7 @@ def _reindex(args: argparse.Namespace) -> int:
 
     with command_app(args.data_dir):
         store = get_store()
-        names = set(store.db.list_collection_names())
+        names = set(store.types())
         for type_ in catalog.load().types:
             if type_ in names:
                 print(f"{type_}: {store.reindex(type_)} rewritten")
@@ -79,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--data-dir", default="./var")
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=_serve)
 
-    store = sub.add_parser("store", help="serve the embedded store over the MongoDB wire protocol")
+    store = sub.add_parser("store", help="serve a MongoDB stand-in (mongoeco, a test dependency) over the wire "
+                                         "protocol, to run the MongoDB adapter without a MongoDB server")
     store.add_argument("--data-dir", default="./var")
     store.add_argument("--host", default="127.0.0.1")
     store.add_argument("--port", type=int, default=0)

@@ -15,3 +15,8 @@ def now() -> datetime:
     configured = current_app.config.get("CLOCK") if has_app_context() else None
     moment: datetime = configured() if configured is not None else datetime.now(UTC)
     return moment.astimezone(UTC)
+
+
+def instant(moment: datetime | None = None) -> str:
+    """``moment`` (default: now) as a fixed-width UTC FHIR instant, which sorts as a string."""
+    return (moment or now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

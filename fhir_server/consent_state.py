@@ -1,7 +1,7 @@
 """The consent engine's I/O edge: caller identities and patients' consent states, read from the store.
 
-Read on every request, never cached: a Consent written now decides the next request. Queries use
-``resource.*`` and ``acl.*`` paths of the stored documents (docs/contracts.md), never ``idx``.
+Read on every request, never cached: a Consent written now decides the next request. Every read
+is an indexed lookup (by id, by a reference search value, or the actor links), never a scan.
 """
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
-from datetime import UTC
 from datetime import datetime
 from typing import Any
-
-from pymongo.database import Database
 
 from consent.elements import codes
 from consent.elements import in_period
@@ -22,21 +19,33 @@ from consent.engine import identities
 from consent.engine import own_records
 from consent.requester import Requester
 from consent.state import PatientState
+from consent.predicate import AnyOf
 from consent.state import patient_state
 
-from .storage import HISTORY
-from .storage import LINKS
+from search.plan import Attr
+from search.plan import Cmp
+from search.plan import Value
+from search.plan import Where
+
+from . import clock
+from .storage import Repository
+from .storage import Stored
+from .storage import no_policy
 
 TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
 TRE_R38 = "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale"
-#: collections that hold no current resource versions
-_NOT_RESOURCES = frozenset({HISTORY, LINKS})
-_LIVE: dict[str, Any] = {"deleted": False}
-
-type Db = Database[Any]
 
 
-def enrich(db: Db, requester: Requester, *, now: datetime | None = None) -> Requester:
+def _referring(code: str, refs: list[str]) -> Where:
+    """Resources whose reference parameter ``code`` names one of ``refs``."""
+    return Value(code, "reference", Cmp("", "eq", refs[0]) if len(refs) == 1 else Cmp("", "in", tuple(refs)))
+
+
+def _found(repo: Repository, type_: str, where: Where) -> list[Stored]:
+    return repo.find(type_, where, no_policy)
+
+
+def enrich(repo: Repository, requester: Requester, *, now: datetime | None = None) -> Requester:
     """``requester`` with every identity it acts as, and its profession/specialty from the directory.
 
     A Practitioner acts as itself, its active PractitionerRoles and their Organizations; a
@@ -50,10 +59,13 @@ def enrich(db: Db, requester: Requester, *, now: datetime | None = None) -> Requ
     profession, specialty = requester.profession, requester.specialty
     type_, _, id_ = requester.ref.partition("/")
     if requester.kind == "practitioner" and type_ in ("Practitioner", "PractitionerRole"):
-        query = {"resource.practitioner.reference": requester.ref} if type_ == "Practitioner" else {"_id": id_}
-        roles = [d["resource"] for d in db["PractitionerRole"].find({**_LIVE, **query}).sort("_id", 1)]
+        if type_ == "Practitioner":
+            roles = [s.resource for s in _found(repo, "PractitionerRole", _referring("practitioner", [requester.ref]))]
+        else:
+            role = repo.current("PractitionerRole", id_)
+            roles = [role.resource] if role is not None and not role.deleted else []
         found.update(ref for role in roles if (ref := reference(role.get("practitioner"))))
-        current = [role for role in roles if _active(role, now or datetime.now(UTC))]
+        current = [role for role in roles if _active(role, now or clock.now())]
         for role in current:
             found.add(f"PractitionerRole/{role['id']}")
             found.update(ref for ref in [reference(role.get("organization"))] if ref)
@@ -65,7 +77,7 @@ def enrich(db: Db, requester: Requester, *, now: datetime | None = None) -> Requ
 
 
 def load_states(
-    db: Db, requester: Requester, patient_refs: Iterable[str] | None = None, now: datetime | None = None, *,
+    repo: Repository, requester: Requester, patient_refs: Iterable[str] | None = None, now: datetime | None = None, *,
     discover: bool = True,
 ) -> dict[str, PatientState]:
     """The consent states of the records that may matter to ``requester``, keyed by ``Patient/id``.
@@ -75,20 +87,15 @@ def load_states(
     (``linked_records``). A record missing from the store has no state.
     ``requester`` should be enriched (``enrich``) first.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     refs = {ref for ref in patient_refs or () if ref.startswith("Patient/")}
     ids = sorted(identities(requester))
     if discover and requester.kind != "system" and ids:
         refs |= own_records(requester)
-        refs |= linked_records(db, ids)
-    return _states(db, sorted(refs), now)
-
-
-def linked_records(db: Db, actors: list[str]) -> set[str]:
-    """The records holding an item one of ``actors`` authored, a Consent naming one of them, a
-    Patient naming one as attending physician, or that RelatedPerson (``Store.link``): one lookup
-    instead of a scan of every collection."""
-    return {ref for doc in db[LINKS].find({"_id": {"$in": actors}}) for ref in doc["records"]}
+        # the records holding an item one of them authored, a Consent naming one of them, a Patient
+        # naming one as attending physician, or that RelatedPerson: one lookup of the actor links
+        refs |= repo.linked_records(ids)
+    return _states(repo, sorted(refs), now)
 
 
 @dataclass(frozen=True)
@@ -100,49 +107,39 @@ class Record:
     related: list[Mapping[str, Any]]
 
 
-def records(db: Db, refs: Iterable[str]) -> dict[str, Record]:
+def records(repo: Repository, refs: Iterable[str]) -> dict[str, Record]:
     """The live Patient, Consents and RelatedPersons of each record (``Patient/id``) that exists."""
     wanted = sorted({ref for ref in refs if ref.startswith("Patient/")})
     if not wanted:
         return {}
-    about = {**_LIVE, "resource.patient.reference": {"$in": wanted}}
-    consents, related = _grouped(db["Consent"].find(about)), _grouped(db["RelatedPerson"].find(about))
+    about = _referring("patient", wanted)
+    consents, related = _grouped(_found(repo, "Consent", about)), _grouped(_found(repo, "RelatedPerson", about))
     found = {}
     for ref in wanted:
-        # one lookup by _id each: the embedded engine answers `_id: {$in: [...]}` with a scan (8x slower)
-        doc = db["Patient"].find_one({"_id": ref.partition("/")[2]})
-        if doc is not None and not doc["deleted"]:
-            found[ref] = Record(doc["resource"], consents.get(ref, []), related.get(ref, []))
+        patient = repo.current("Patient", ref.partition("/")[2])
+        if patient is not None and not patient.deleted:
+            found[ref] = Record(patient.resource, consents.get(ref, []), related.get(ref, []))
     return found
 
 
-def _states(db: Db, refs: list[str], now: datetime) -> dict[str, PatientState]:
+def _states(repo: Repository, refs: list[str], now: datetime) -> dict[str, PatientState]:
     return {
         ref: patient_state(record.patient, record.consents, record.related, now)
-        for ref, record in records(db, refs).items()
+        for ref, record in records(repo, refs).items()
     }
 
 
-def resource_collections(db: Db) -> list[str]:
-    """The collections holding current resource versions (any may hold items of a record)."""
-    return sorted(set(db.list_collection_names()) - _NOT_RESOURCES)
-
-
-def compartment(db: Db, ref: str) -> dict[str, dict[str, Any]]:
+def compartment(repo: Repository, ref: str) -> dict[str, dict[str, Any]]:
     """``Type/id`` -> acl of the live items whose primary compartment is the record ``ref``."""
-    return {
-        f"{name}/{doc['_id']}": doc["acl"]
-        for name in resource_collections(db)
-        for doc in db[name].find({**_LIVE, "acl.patient": ref}, {"acl": 1})
-    }
+    return {f"{s.type}/{s.id}": s.acl for s in repo.find(None, Attr(AnyOf("patient", (ref,))), no_policy)}
 
 
-def _grouped(docs: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+def _grouped(found: list[Stored]) -> dict[str, list[Mapping[str, Any]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = {}
-    for doc in docs:
-        ref = reference(doc["resource"].get("patient"))
+    for stored in found:
+        ref = reference(stored.resource.get("patient"))
         if ref:
-            grouped.setdefault(ref, []).append(doc["resource"])
+            grouped.setdefault(ref, []).append(stored.resource)
     return grouped
 
 

@@ -17,6 +17,7 @@ from . import http
 from . import rest
 from .access import MATRIX_EXTENSION
 from .emergency import SESSIONS
+from .storage import get_store_of
 
 bp = Blueprint("dmp", __name__)
 bp.before_request(rest.authenticate)
@@ -28,7 +29,7 @@ def init_app(app: Flask) -> None:
     serve the endpoints."""
     configured = app.config.get("ACCESS_MATRIX_FILE")
     app.extensions[MATRIX_EXTENSION] = matrix.load(Path(configured)) if configured else matrix.load()
-    app.extensions["carnet.store"].db[SESSIONS].create_index([("requester", 1)])
+    get_store_of(app).documents(SESSIONS).create_index([("requester", 1)])
     app.register_blueprint(bp)
 
 

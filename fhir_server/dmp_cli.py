@@ -47,13 +47,13 @@ def purge_command(args: argparse.Namespace) -> int:
         print("carnet purge: --early needs --patient")
         return 2
     with command_app(args.data_dir) as app:
-        db = get_store().db
+        store = get_store()
         years = int(app.config.get("RETENTION_YEARS", retention.RETENTION_YEARS))
-        records = retention.due(db, clock.now(), years=years, patient=args.patient, early=args.early)
+        records = retention.due(store, clock.now(), years=years, patient=args.patient, early=args.early)
         for record in records:
             counts = ", ".join(f"{name} {count}" for name, count in sorted(record.documents.items()))
             if args.apply:
-                retention.purge(db, record)
+                retention.purge(store, record)
             verb = "purged" if args.apply else "would purge"
             print(f"{verb} {record.patient} (closed {record.closed}; {record.why}): {counts}")
     if args.patient and not records:

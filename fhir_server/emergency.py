@@ -31,7 +31,6 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-import pymongo.errors
 from flask import current_app
 from flask import request
 
@@ -41,11 +40,15 @@ from consent.requester import Requester
 from consent.state import ACT_REASON
 from consent.state import TRE_R248
 from consent.state import PatientState
+from search.plan import Cmp
+from search.plan import Value
 
 from . import consent_state
 from .http import FORM
 from .notices import notify
-from .storage import Store
+from .storage import DuplicateKey
+from .storage import Repository
+from .storage import no_policy
 
 SESSIONS = "emergency_access"
 WINDOW_MINUTES = 15
@@ -83,22 +86,22 @@ def window() -> timedelta:
     return timedelta(minutes=float(current_app.config.get("EMERGENCY_WINDOW_MINUTES", WINDOW_MINUTES)))
 
 
-def open_records(store: Store, requester: Requester, now: datetime, asked: Asked) -> frozenset[str]:
+def open_records(store: Repository, requester: Requester, now: datetime, asked: Asked) -> frozenset[str]:
     """The records on which ``requester`` has a running window, after opening one on each record
     ``asked`` names and ``emergency_barrier`` lets them open."""
     if requester.kind != "practitioner" or requester.mode == "normal" or requester.ref is None:
         return frozenset()
     live = {"requester": requester.ref, "until": {"$gt": instant(now)}}
-    running = {doc["patient"] for doc in store.db[SESSIONS].find(live, {"patient": 1})}
-    wanted = sorted(named_patients(store.db, asked) - running)
-    states = consent_state.load_states(store.db, requester, wanted, now, discover=False) if wanted else {}
+    running = {doc["patient"] for doc in store.documents(SESSIONS).find(live, {"patient": 1})}
+    wanted = sorted(named_patients(store, asked) - running)
+    states = consent_state.load_states(store, requester, wanted, now, discover=False) if wanted else {}
     for ref, state in sorted(states.items()):
         if emergency_barrier(requester, state) is None and _open(store, requester, state, now):
             running.add(ref)
     return frozenset(running)
 
 
-def named_patients(db: Any, asked: Asked) -> set[str]:
+def named_patients(store: Repository, asked: Asked) -> set[str]:
     """The records (``Patient/id``) a request asks for explicitly (see the module doc)."""
     on_patient = asked.resource_type == "Patient"
     named = {f"Patient/{asked.id}"} if on_patient and asked.id is not None else set()
@@ -109,9 +112,9 @@ def named_patients(db: Any, asked: Asked) -> set[str]:
             if on_patient and not modifier and not chain and param == "_id":
                 named.add(f"Patient/{value}")
             elif on_patient and not modifier and not chain and param == "identifier":
-                named |= _by_identifier(db, value)
+                named |= _by_identifier(store, value)
             elif (param, modifier) in _PATIENT_PARAMS and chain == "identifier":
-                named |= _by_identifier(db, value)
+                named |= _by_identifier(store, value)
             elif (param, modifier) in _PATIENT_PARAMS and not chain:
                 named |= _patient_ref(value, bare=_PATIENT_PARAMS[param, modifier])
     return named
@@ -124,21 +127,21 @@ def _patient_ref(value: str, *, bare: bool) -> set[str]:
     return {f"Patient/{value}"} if bare and re.fullmatch(_ID, value) else set()
 
 
-def _by_identifier(db: Any, token: str) -> set[str]:
+def _by_identifier(store: Repository, token: str) -> set[str]:
     """The live Patients holding exactly identifier ``system|value`` (both parts required)."""
     system, bar, value = token.partition("|")
     if not (bar and system and value):
         return set()
-    query = {"deleted": False, "resource.identifier": {"$elemMatch": {"system": system, "value": value}}}
-    return {f"Patient/{doc['_id']}" for doc in db["Patient"].find(query, {"_id": 1})}
+    where = Value("identifier", "token", Cmp("", "eq", f"{system}|{value}"))
+    return {f"Patient/{s.id}" for s in store.find("Patient", where, no_policy)}
 
 
-def _open(store: Store, requester: Requester, state: PatientState, now: datetime) -> bool:
+def _open(store: Repository, requester: Requester, state: PatientState, now: datetime) -> bool:
     """Start (or, with a new reason, restart) the window of ``requester`` on ``state``'s record.
 
     True when a window runs after the call; the call that starts it traces and notifies it.
     """
-    sessions, key = store.db[SESSIONS], f"{requester.ref}|{state.ref}"
+    sessions, key = store.documents(SESSIONS), f"{requester.ref}|{state.ref}"
     until = now + window()
     fields = {
         "requester": requester.ref, "patient": state.ref, "mode": requester.mode, "reason": requester.reason,
@@ -148,7 +151,7 @@ def _open(store: Store, requester: Requester, state: PatientState, now: datetime
     if current is None:
         try:
             sessions.insert_many([{"_id": key, **fields}])
-        except pymongo.errors.PyMongoError:  # another request opened it first
+        except DuplicateKey:  # another request opened it first
             return _running(sessions.find_one({"_id": key}), now)
     elif _running(current, now):
         return True
@@ -169,7 +172,7 @@ def _running(session: Mapping[str, Any] | None, now: datetime) -> bool:
 
 
 def _announce(
-    store: Store, requester: Requester, state: PatientState, session: Mapping[str, Any], now: datetime,
+    store: Repository, requester: Requester, state: PatientState, session: Mapping[str, Any], now: datetime,
     until: datetime,
 ) -> None:
     """The opening's trace, and its notification to the patient and the attending physician(s)."""

@@ -13,7 +13,6 @@ from . import searching
 from .access import Access
 from .errors import BadRequest
 from .storage import Stored
-from .storage import get_store
 
 HISTORY_PARAMS = {"_count", "_since", "_at", "_page", "_format", "_pretty"}
 
@@ -39,26 +38,19 @@ def _page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
-def _query(access: Access, resource_type: str, id_: str | None) -> dict[str, Any]:
+def _since() -> str | None:
     unknown = set(request.args) - HISTORY_PARAMS
     if unknown:
         raise BadRequest(f"Unknown history parameter(s): {', '.join(sorted(unknown))}")
-    terms: list[dict[str, Any]] = [{"type": resource_type}]
-    if id_ is not None:
-        terms.append({"id": id_})
     since = request.args.get("_since")
-    if since:
-        terms.append({"ts": {"$gte": searching.instant_bound(since, "_since")}})
-    policy = access.policy_for(resource_type)
-    terms += [searching.policy_filter(policy, "acl"), searching.policy_filter(policy, "cacl")]
-    return {"$and": terms}
+    return searching.instant_bound(since, "_since") if since else None
 
 
 def entry(base_url: str, stored: Stored) -> dict[str, Any]:
     url = f"{stored.type}/{stored.id}"
     out: dict[str, Any] = {"fullUrl": f"{base_url}/{url}"}
     if not stored.deleted:
-        out["resource"] = stored.resource
+        out["resource"] = stored.fragment()
     out["request"] = {
         "method": stored.method,
         "url": url if stored.method != "POST" else stored.type,
@@ -71,9 +63,10 @@ def entry(base_url: str, stored: Stored) -> dict[str, Any]:
     return out
 
 
-def bundle(access: Access, base_url: str, resource_type: str, id_: str | None) -> dict[str, Any]:
+def bundle(access: Access, base_url: str, resource_type: str, id_: str | None) -> tuple[dict[str, Any], list[Stored]]:
+    """The history Bundle and the versions it holds."""
     count, offset = _count(), _offset()
-    total, versions = get_store().history(_query(access, resource_type, id_), offset, count)
+    total, versions = access.store.history(resource_type, id_, _since(), offset, count)
     path = f"{resource_type}/{id_}/_history" if id_ else f"{resource_type}/_history"
     kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_page",)]
 
@@ -93,4 +86,4 @@ def bundle(access: Access, base_url: str, resource_type: str, id_: str | None) -
         "total": total,
         "link": links,
         "entry": [entry(base_url, v) for v in versions],
-    }
+    }, versions

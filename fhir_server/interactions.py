@@ -85,10 +85,7 @@ def matches(resource_type: str, criteria: Criteria) -> list[Stored]:
     """Resources the caller may see that match ``criteria`` (at most 2: enough to tell 0, 1, many)."""
     if not criteria or (isinstance(criteria, str) and not criteria.strip()):
         raise BadRequest("A conditional interaction needs search criteria")
-    docs = searching.find_matches(
-        get_store().db, search_registry.load(), resource_type, criteria, access().policy_for, limit=2
-    )
-    return [Stored.from_current(resource_type, d) for d in docs]
+    return searching.find_matches(access().store, search_registry.load(), resource_type, criteria, limit=2)
 
 
 def single_match(resource_type: str, criteria: Criteria) -> Stored | None:
@@ -243,8 +240,8 @@ def history(resource_type: str, id_: str | None, base_url: str) -> dict[str, Any
     allow(resource_type, "history-type" if id_ is None else "history-instance")
     if id_ is not None:
         visible(resource_type, id_)
-    bundle = history_bundle(access(), base_url, resource_type, id_)
-    audit.record(access(), "history", resource_type, bundle=bundle)
+    bundle, versions = history_bundle(access(), base_url, resource_type, id_)
+    audit.record(access(), "history", resource_type, items=[v for v in versions if not v.deleted])
     return bundle
 
 
@@ -253,10 +250,9 @@ def search(resource_types: list[str], params: list[tuple[str, str]], base_url: s
     """A searchset Bundle over what the caller may see (the policy is inside the query)."""
     for type_ in resource_types:
         allow(type_, "search-type")
-    bundle = searching.search(
-        get_store().db, search_registry.load(), resource_types, params, access().policy_for,
-        base_url, lenient=lenient, path=path, default_count=current_app.config["DEFAULT_COUNT"],
-        max_count=current_app.config["MAX_COUNT"],
+    bundle, found = searching.search(
+        access().store, search_registry.load(), resource_types, params, base_url, lenient=lenient, path=path,
+        default_count=current_app.config["DEFAULT_COUNT"], max_count=current_app.config["MAX_COUNT"],
     )
-    audit.record(access(), "search", resource_types[0] if len(resource_types) == 1 else None, bundle=bundle)
+    audit.record(access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
     return bundle

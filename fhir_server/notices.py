@@ -9,7 +9,7 @@ from datetime import datetime
 from consent.elements import instant
 
 from .errors import PreconditionFailed
-from .storage import Store
+from .storage import Repository
 from .storage import Stored
 
 CATEGORY = {"coding": [{
@@ -18,7 +18,7 @@ CATEGORY = {"coding": [{
 
 
 def notify(
-    store: Store, patient: str, recipients: list[str], text: str, *, now: datetime, about: str | None = None,
+    store: Repository, patient: str, recipients: list[str], text: str, *, now: datetime, about: str | None = None,
     id_: str | None = None,
 ) -> Stored | None:
     """Write one notification about ``patient`` to ``recipients`` (references, patient first).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import profiles
 
-from .storage import Store
+from .storage import Repository
 
 
-def publish(store: Store) -> None:
+def publish(store: Repository) -> None:
     """Write each profile's summary where it is missing or stale (idempotent at every start)."""
     for url in profiles.urls():
         summary = profiles.summary(url)

@@ -23,13 +23,9 @@ from .errors import BadRequest
 from .errors import Gone
 from .errors import operation_outcome
 from .interactions import Outcome
-from .storage import Store
 from .storage import get_store
 
 bp = Blueprint("fhir", __name__)
-#: collections indexed at start; every other type's on its first write
-CORE_TYPES = ("Patient", "DocumentReference", "AllergyIntolerance", "Consent", "RelatedPerson",
-              "Practitioner", "PractitionerRole", "Organization", "AuditEvent")
 PUBLIC_ENDPOINTS = {"fhir.metadata", "dmp.access_matrix"}
 
 
@@ -52,7 +48,7 @@ def bind_access(asked: Asked | None = None) -> None:
     emergency windows open on the records ``asked`` names (default: what the request asks)."""
     store = get_store()
     requester = auth.authenticate_request(base_url())
-    g.carnet_access = Access(consent_state.enrich(store.db, requester), store.db,
+    g.carnet_access = Access(consent_state.enrich(store, requester), store,
                              asked=asked if asked is not None else asked_by_request())
 
 
@@ -175,9 +171,7 @@ def vread(resource_type: str, id_: str, vid: str) -> Response:
         raise
 
 
-def init_app(app: Flask, store: Store) -> None:
-    for type_ in CORE_TYPES:
-        store.ensure_indexes(type_)
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix="/fhir")
     auth.init_app(app)
 

@@ -22,9 +22,15 @@ from typing import Any
 from consent.elements import as_instant
 from consent.elements import instant
 
-from .consent_state import resource_collections
+from search.plan import Cmp
+from search.plan import Column
+from search.plan import Value
+from search.plan import Where
+from search.plan import and_
+
 from .emergency import SESSIONS
-from .storage import HISTORY
+from .storage import Repository
+from .storage import no_policy
 
 CLOSURE = "https://interop.esante.gouv.fr/ig/fhir/dmp/StructureDefinition/dmp-fermeture"
 CLOSURE_MOTIVES = "https://interop.esante.gouv.fr/ig/fhir/dmp/CodeSystem/dmp-motif-fermeture"
@@ -69,15 +75,15 @@ def reopened(patient: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def due(
-    db: Any, now: datetime, *, years: int = RETENTION_YEARS, patient: str | None = None, early: bool = False,
+    store: Repository, now: datetime, *, years: int = RETENTION_YEARS, patient: str | None = None, early: bool = False,
 ) -> list[Purge]:
     """The closed records to purge at ``now`` (only ``patient`` when given; ``early``: it, if closed)."""
-    query: dict[str, Any] = {"deleted": False, "resource.active": False}
+    where: Where = Value("active", "token", Cmp("", "eq", "false"))
     if patient is not None:
-        query["_id"] = patient.partition("/")[2]
+        where = and_(where, Column("id", Cmp("", "eq", patient.partition("/")[2])))
     found = []
-    for doc in db["Patient"].find(query).sort("_id", 1):
-        resource, ref = doc["resource"], f"Patient/{doc['_id']}"
+    for stored in store.find("Patient", where, no_policy):
+        resource, ref = stored.resource, f"Patient/{stored.id}"
         since = closure_date(resource) or as_instant(resource.get("meta", {}).get("lastUpdated")) or instant(now)
         if early and patient is not None:
             why = "early deletion"
@@ -87,16 +93,16 @@ def due(
             why = f"retention over ({years} years)"
         else:
             continue
-        found.append(Purge(ref, since, why, _documents(db, ref)))
+        found.append(Purge(ref, since, why, _documents(store, ref)))
     return found
 
 
-def purge(db: Any, record: Purge) -> None:
+def purge(store: Repository, record: Purge) -> None:
     """Remove a record's documents, their history and its emergency sessions."""
-    for name, ids in _held(db, record.patient).items():
-        db[HISTORY].delete_many({"type": name, "id": {"$in": ids}})
-        db[name].delete_many({"_id": {"$in": ids}})
-    db[SESSIONS].delete_many({"patient": record.patient})
+    with store.atomic():
+        for name, ids in store.held(record.patient).items():
+            store.purge(name, ids)
+    store.documents(SESSIONS).delete_many({"patient": record.patient})
 
 
 def closure_date(patient: Mapping[str, Any]) -> str | None:
@@ -106,19 +112,10 @@ def closure_date(patient: Mapping[str, Any]) -> str | None:
     return next((as_instant(p.get("valueDateTime")) for p in parts if p.get("url") == "dateFermeture"), None)
 
 
-def _held(db: Any, ref: str) -> dict[str, list[str]]:
-    """Collection -> ids of the documents whose primary compartment is ``ref`` (deleted ones too)."""
-    held = {
-        name: [doc["_id"] for doc in db[name].find({"acl.patient": ref}, {"_id": 1})]
-        for name in resource_collections(db)
-    }
-    return {name: ids for name, ids in held.items() if ids}
-
-
-def _documents(db: Any, ref: str) -> dict[str, int]:
-    held = _held(db, ref)
-    history = sum(db[HISTORY].count_documents({"type": name, "id": {"$in": ids}}) for name, ids in held.items())
-    return {**{name: len(ids) for name, ids in held.items()}, HISTORY: history}
+def _documents(store: Repository, ref: str) -> dict[str, int]:
+    held = store.held(ref)
+    history = sum(store.count_versions(name, ids) for name, ids in held.items())
+    return {**{name: len(ids) for name, ids in held.items()}, "history": history}
 
 
 def _extension(resource: Mapping[str, Any], url: str) -> Mapping[str, Any] | None:

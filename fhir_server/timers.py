@@ -19,10 +19,16 @@ from consent.labels import INVISIBLE_PATIENT
 from consent.labels import INVISIBLE_PATIENT_LAPSE
 from consent.labels import INVISIBLE_PATIENT_NOTICE
 
-from .consent_state import resource_collections
+from consent.predicate import After
+from consent.predicate import And
+from consent.predicate import AnyOf
+from consent.predicate import Not
+from search.plan import Attr
+
 from .notices import notify
-from .storage import Store
+from .storage import Repository
 from .storage import Stored
+from .storage import no_policy
 
 NOTICE_TEXT = (
     "Votre dossier médical partagé a été mis à jour. Nous vous invitons à consulter un professionnel "
@@ -31,18 +37,21 @@ NOTICE_TEXT = (
 _NOTICE_IDS = uuid.UUID("1d3b0c9e-6a57-4c52-9f1e-2f4a4c7e9b10")
 
 
-def notify_invisible(store: Store, now: datetime) -> list[Stored]:
+def notify_invisible(store: Repository, now: datetime) -> list[Stored]:
     """Write the notices due at ``now``; the Communications written (none twice)."""
-    deposited = {"$gt": instant(now - INVISIBLE_PATIENT_LAPSE), "$lte": instant(now - INVISIBLE_PATIENT_NOTICE)}
-    due = {"deleted": False, "acl.labels": INVISIBLE_PATIENT, "acl.deposited": deposited}
+    due = Attr(And((
+        AnyOf("labels", (INVISIBLE_PATIENT,)),
+        After("deposited", instant(now - INVISIBLE_PATIENT_LAPSE)),
+        Not(After("deposited", instant(now - INVISIBLE_PATIENT_NOTICE))),
+        Not(AnyOf("type", tuple(sorted(TRACE_TYPES)))),
+    )))
     written = []
-    for name in sorted(set(resource_collections(store.db)) - TRACE_TYPES):
-        for doc in store.db[name].find(due, {"acl": 1}).sort("_id", 1):
-            patient = doc["acl"].get("patient")
-            if not isinstance(patient, str):
-                continue
-            id_ = str(uuid.uuid5(_NOTICE_IDS, f"{name}/{doc['_id']}|{doc['acl']['deposited']}"))
-            stored = notify(store, patient, [patient], NOTICE_TEXT, now=now, id_=id_)
-            if stored is not None:
-                written.append(stored)
+    for item in sorted(store.find(None, due, no_policy), key=lambda s: (s.type, s.id)):
+        patient = item.acl.get("patient")
+        if not isinstance(patient, str):
+            continue
+        id_ = str(uuid.uuid5(_NOTICE_IDS, f"{item.type}/{item.id}|{item.acl['deposited']}"))
+        stored = notify(store, patient, [patient], NOTICE_TEXT, now=now, id_=id_)
+        if stored is not None:
+            written.append(stored)
     return written

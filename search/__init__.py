@@ -3,17 +3,16 @@
 
 - ``registry``: every R4 SearchParameter, pre-split into typed routes (generated table).
 - ``extract`` / ``compartment``: write-time ``idx`` values and Patient compartment references.
-- ``parse`` -> ``SearchRequest``; ``compile``: criteria + consent Policy -> MongoDB filters.
+- ``parse`` -> ``SearchRequest``; ``compile``: criteria -> a backend-neutral ``plan`` (storage adds the consent policy).
 - ``include``, ``elements``, ``paging``: includes, ``_summary`` / ``_elements``, page links.
 
-``fhir_server.searching`` is the I/O edge that runs the compiled queries.
+``fhir_server.searching`` runs the plans through the storage port.
 """
 from __future__ import annotations
 
 from .compartment import patient_refs
-from .compile import criteria_filter
-from .compile import policy_filter
-from .compile import sort_spec
+from .compile import compile_criteria
+from .compile import sort_keys
 from .errors import SearchError
 from .extract import index_values
 from .parse import SearchRequest
@@ -27,11 +26,10 @@ __all__ = [
     "Registry",
     "SearchError",
     "SearchRequest",
-    "criteria_filter",
+    "compile_criteria",
     "index_values",
     "load",
     "parse",
     "patient_refs",
-    "policy_filter",
-    "sort_spec",
+    "sort_keys",
 ]

@@ -1,35 +1,37 @@
-"""Compile criteria and the consent Policy into MongoDB filters (plain dicts), and sort specs.
+"""Compile parsed criteria and sort keys into a backend-neutral plan (``search.plan``).
 
-Small builders (``and_``, ``or_``, ``nor``) only ever put user input in values, never in keys,
-operators or unescaped regular expressions. Chains and ``_has`` need the ids of other
-resources: the caller passes ``lookup(collection, filter, field)``, which runs that one
-query (already carrying ``deleted: false`` and the target type's policy) and returns the
-``_id`` values (``field`` None) or the ``idx.<field>`` values of the matches. Semantics:
-https://hl7.org/fhir/R4/search.html.
+User input only ever becomes values in the plan, never keys or operators. Chains and ``_has``
+become nested plans (``Refers`` / ``ReferredBy``) that the storage adapter runs inside the same
+query, each under its own type's consent policy. Semantics: https://hl7.org/fhir/R4/search.html.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from typing import Any
-from typing import Callable
-from typing import Protocol
-
-from consent.predicate import After
-from consent.predicate import And
-from consent.predicate import AnyOf
-from consent.predicate import Empty
-from consent.predicate import Not
-from consent.predicate import Or
-from consent.predicate import Predicate
 
 from . import normalize
 from .errors import SearchError
-from .extract import PREFIX_MAX
 from .parse import Criterion
 from .parse import SortKey
+from .plan import FALSE
+from .plan import TRUE
+from .plan import AllOf
+from .plan import Cmp
+from .plan import Column
+from .plan import Cond
+from .plan import Exists
+from .plan import ReferredBy
+from .plan import Refers
+from .plan import SortBy
+from .plan import Value
+from .plan import Where
+from .plan import all_of
+from .plan import and_
+from .plan import not_
+from .plan import one_of
+from .plan import or_
 from .registry import ParamDef
 from .registry import Registry
 from .values import DateValue
@@ -37,88 +39,14 @@ from .values import OfTypeValue
 from .values import QuantityValue
 from .values import TokenValue
 
-__all__ = ["NEVER", "Lookup", "and_", "base_filter", "criteria_filter", "nor", "or_", "policy_filter", "sort_spec"]
+__all__ = ["compile_criteria", "reference_forms", "sort_keys"]
 
-Filter = dict[str, Any]
-NEVER: Filter = {"_id": {"$in": []}}
-LIVE: Filter = {"deleted": False}
-PolicyFor = Callable[[str], Predicate]
+#: stored columns of ``ParamDef.field`` parameters
+COLUMNS = {"_id": "id", "ts": "ts"}
 
 
-class Lookup(Protocol):
-    def __call__(self, collection: str, filter: Filter, field: str | None) -> list[str]: ...
-
-
-# builders ---------------------------------------------------------------------------------------
-def and_(*terms: Filter) -> Filter:
-    kept: list[Filter] = []
-    for t in terms:
-        if t == NEVER:
-            return NEVER
-        if list(t) == ["$and"]:
-            kept += t["$and"]
-        elif t:
-            kept.append(t)
-    if not kept:
-        return {}
-    return kept[0] if len(kept) == 1 else {"$and": kept}
-
-
-def or_(*terms: Filter) -> Filter:
-    kept = [t for t in terms if t != NEVER]
-    if any(t == {} for t in kept):
-        return {}
-    if not kept:
-        return NEVER
-    return kept[0] if len(kept) == 1 else {"$or": kept}
-
-
-def nor(term: Filter) -> Filter:
-    if term == NEVER:
-        return {}
-    if term == {}:
-        return NEVER
-    return {"$nor": [term]}
-
-
-def _in(field: str, values: list[Any]) -> Filter:
-    if not values:
-        return NEVER
-    return {field: values[0]} if len(values) == 1 else {field: {"$in": values}}
-
-
-def _starts(text: str) -> dict[str, str]:
-    return {"$regex": "^" + re.escape(text)}
-
-
-# consent ----------------------------------------------------------------------------------------
-def policy_filter(predicate: Predicate, prefix: str = "acl") -> Filter:
-    """A consent Predicate over ``<prefix>.<path>`` as a MongoDB filter (``evaluate``'s semantics)."""
-    if isinstance(predicate, AnyOf):
-        return _in(f"{prefix}.{predicate.path}", list(predicate.values))
-    if isinstance(predicate, Empty):
-        path = f"{prefix}.{predicate.path}"
-        return {"$or": [{path: None}, {path: {"$size": 0}}]}  # {path: None} also matches a missing path
-    if isinstance(predicate, After):
-        return {f"{prefix}.{predicate.path}": {"$gt": predicate.instant}}
-    if isinstance(predicate, And):
-        return and_(*(policy_filter(t, prefix) for t in predicate.terms))
-    if isinstance(predicate, Or):
-        return or_(*(policy_filter(t, prefix) for t in predicate.terms))
-    if isinstance(predicate, Not):
-        return nor(policy_filter(predicate.term, prefix))
-    raise TypeError(f"not a consent predicate: {predicate!r}")
-
-
-def base_filter(resource_type: str, policy_for: PolicyFor, *criteria: Filter) -> Filter:
-    """Every query on ``resource_type``: live documents matching ``criteria`` that the policy lets
-    through. The criteria come ahead of the policy: an engine that evaluates an AND in order
-    (SQLite does) then tests the policy's array conditions only on the documents that match."""
-    return and_(LIVE, *criteria, policy_filter(policy_for(resource_type)))
-
-
-# per parameter type -----------------------------------------------------------------------------
-def _token_form(value: TokenValue) -> str:
+def token_form(value: TokenValue) -> str:
+    """The stored form a token search value equals (``search.extract.token_forms``)."""
     if not value.has_system:
         return value.code or ""
     if value.code is None:
@@ -126,26 +54,27 @@ def _token_form(value: TokenValue) -> str:
     return f"{value.system or ''}|{value.code}"
 
 
-def _date_cond(value: DateValue, lo: str, hi: str, now: datetime) -> Filter:
+def _date_cond(value: DateValue, now: datetime) -> Cond:
+    """The FHIR date comparison of a search range with a stored range (parts lo, hi)."""
     q_lo, q_hi = value.lo, value.hi
-    eq = and_({lo: {"$gte": q_lo}}, {hi: {"$lte": q_hi}})
+    eq = all_of(Cmp("lo", "ge", q_lo), Cmp("hi", "le", q_hi))
     p = value.prefix
     if p == "eq":
         return eq
     if p == "ne":
-        return or_({lo: {"$lt": q_lo}}, {hi: {"$gt": q_hi}})
+        return one_of(Cmp("lo", "lt", q_lo), Cmp("hi", "gt", q_hi))
     if p == "gt":
-        return {hi: {"$gt": q_hi}}
+        return Cmp("hi", "gt", q_hi)
     if p == "lt":
-        return {lo: {"$lt": q_lo}}
+        return Cmp("lo", "lt", q_lo)
     if p == "ge":
-        return or_({hi: {"$gt": q_hi}}, eq)
+        return one_of(Cmp("hi", "gt", q_hi), eq)
     if p == "le":
-        return or_({lo: {"$lt": q_lo}}, eq)
+        return one_of(Cmp("lo", "lt", q_lo), eq)
     if p == "sa":
-        return {lo: {"$gt": q_hi}}
+        return Cmp("lo", "gt", q_hi)
     if p == "eb":
-        return {hi: {"$lt": q_lo}}
+        return Cmp("hi", "lt", q_lo)
     # ap: overlap with the search range widened by 10% of its distance from now (at least a day)
     start = datetime.fromisoformat(q_lo.replace("Z", "+00:00"))
     delta = max(abs(now - start) * 0.1, timedelta(days=1))
@@ -157,224 +86,163 @@ def _date_cond(value: DateValue, lo: str, hi: str, now: datetime) -> Filter:
         wide_hi = normalize.fmt_instant(datetime.fromisoformat(q_hi.replace("Z", "+00:00")) + delta)
     except OverflowError:
         wide_hi = normalize.MAX_INSTANT
-    return and_({lo: {"$lte": wide_hi}}, {hi: {"$gte": wide_lo}})
+    return all_of(Cmp("lo", "le", wide_hi), Cmp("hi", "ge", wide_lo))
 
 
-def _number_cond(prefix: str, value: float, lo: float, hi: float, path: str) -> Filter:
+def _number_cond(prefix: str, value: float, lo: float, hi: float, part: str) -> Cond:
     if prefix == "eq":
-        return {path: {"$gte": lo, "$lt": hi}}
+        return all_of(Cmp(part, "ge", lo), Cmp(part, "lt", hi))
     if prefix == "ne":
-        return or_({path: {"$lt": lo}}, {path: {"$gte": hi}})
+        return one_of(Cmp(part, "lt", lo), Cmp(part, "ge", hi))
     if prefix in ("gt", "sa"):
-        return {path: {"$gt": value}}
+        return Cmp(part, "gt", value)
     if prefix in ("lt", "eb"):
-        return {path: {"$lt": value}}
+        return Cmp(part, "lt", value)
     if prefix == "ge":
-        return {path: {"$gte": value}}
+        return Cmp(part, "ge", value)
     if prefix == "le":
-        return {path: {"$lte": value}}
+        return Cmp(part, "le", value)
     margin = abs(value) * 0.1
-    return {path: {"$gte": value - margin, "$lte": value + margin}}
+    return all_of(Cmp(part, "ge", value - margin), Cmp(part, "le", value + margin))
 
 
-def _quantity_cond(value: QuantityValue, path: str) -> Filter:
-    sep = "." if path else ""
-    terms = [_number_cond(value.prefix, value.value, value.lo, value.hi, f"{path}{sep}v")]
+def _quantity_cond(value: QuantityValue, prefix: str = "") -> Cond:
+    def part(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
+    terms = [_number_cond(value.prefix, value.value, value.lo, value.hi, part("v"))]
     if value.system:
-        terms.append({f"{path}{sep}s": value.system})
+        terms.append(Cmp(part("s"), "eq", value.system))
     if value.code:
-        terms.append(or_({f"{path}{sep}c": value.code}, {f"{path}{sep}u": value.code}))
-    return and_(*terms)
+        terms.append(one_of(Cmp(part("c"), "eq", value.code), Cmp(part("u"), "eq", value.code)))
+    return all_of(*terms)
 
 
-def _dnf(flt: Filter) -> list[list[Filter]]:
-    """``flt`` as an OR of ANDs of plain field conditions (it holds only $and / $or)."""
-    if list(flt) == ["$or"]:
-        return [conj for term in flt["$or"] for conj in _dnf(term)]
-    if list(flt) == ["$and"]:
-        out: list[list[Filter]] = [[]]
-        for term in flt["$and"]:
-            out = [a + b for a in out for b in _dnf(term)]
-        return out
-    return [[flt]]
+def _one_of_values(part: str, values: list[str]) -> Cond | None:
+    if not values:
+        return None
+    return Cmp(part, "eq", values[0]) if len(values) == 1 else Cmp(part, "in", tuple(values))
 
 
-def _merge(conj: list[Filter]) -> Filter:
-    merged: dict[str, Any] = {}
-    for term in conj:
-        for key, cond in term.items():
-            if key in merged and isinstance(merged[key], dict) and isinstance(cond, dict):
-                merged[key] = {**merged[key], **cond}
-            else:
-                merged[key] = cond
-    return merged
-
-
-def _elem_match(field: str, inner: Filter) -> Filter:
-    """One element of ``field`` satisfying ``inner``: an OR of ``$elemMatch`` over plain
-    documents (no $and / $or inside, which not every MongoDB implementation accepts)."""
-    if inner in ({}, NEVER):
-        return inner
-    return or_(*({field: {"$elemMatch": _merge(conj)}} for conj in _dnf(inner)))
-
-
-def _scoped(field: str, multi: bool, build: Callable[[str], Filter]) -> Filter:
-    """``build`` over element paths: inside ``$elemMatch`` when the values are a list of
-    objects (so one value satisfies every part), else on dotted paths."""
-    if multi:
-        return _elem_match(field, build(""))
-    return build(field)
-
-
-def _dotted(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+def reference_forms(registry: Registry, param: ParamDef, modifier: str | None, value: str, base_url: str) -> list[str]:
+    """The stored forms a reference search value may equal (``Type/id``, absolute URL, canonical)."""
+    text = value
+    base = base_url.rstrip("/")
+    if base and text.startswith(base + "/"):
+        text = text[len(base) + 1:]
+    if "/_history/" in text:
+        text = text.split("/_history/", 1)[0]
+    if ":" in text:  # absolute URL, urn, canonical
+        return [text]
+    if "/" in text:
+        return [text] if not modifier or text.startswith(modifier + "/") else []
+    if modifier:
+        return [f"{modifier}/{text}"]
+    return [f"{t}/{text}" for t in (param.targets or tuple(registry.by_type))]
 
 
 class _Compiler:
-    def __init__(self, registry: Registry, policy_for: PolicyFor, lookup: Lookup, base_url: str, now: datetime):
+    def __init__(self, registry: Registry, base_url: str, now: datetime):
         self.registry = registry
-        self.policy_for = policy_for
-        self.lookup = lookup
         self.base_url = base_url.rstrip("/")
         self.now = now
 
-    def criteria(self, type_: str, criteria: tuple[Criterion, ...]) -> Filter:
+    def criteria(self, type_: str, criteria: tuple[Criterion, ...]) -> Where:
         return and_(*(self.criterion(type_, c) for c in criteria))
 
-    def criterion(self, type_: str, c: Criterion) -> Filter:
+    def criterion(self, type_: str, c: Criterion) -> Where:
         if c.has is not None:
-            return self._has(type_, c)
+            has = c.has
+            return ReferredBy(has.type, has.ref, self.criterion(has.type, has.inner))
         param = self.registry.param(type_, c.code)
         if param is None:
             raise SearchError(f"Unknown search parameter '{c.name}' for resource type {type_}", param=c.name)
         if c.chain:
-            return self._chain(param, c)
+            return or_(*(Refers(param.code, target, self.criterion(target, inner)) for target, inner in c.chain))
         if c.missing is not None:
-            return self._missing(param, c.missing)
+            if param.field is not None:
+                return FALSE if c.missing else TRUE
+            present = Exists(param.code, param.type)
+            return not_(present) if c.missing else present
         if c.modifier == "not":  # none of the values (gender:not=male,female)
-            return nor(or_(*(self.value(type_, param, None, v) for v in c.values)))
-        return or_(*(self.value(type_, param, c.modifier, v) for v in c.values))
+            return not_(or_(*(self.value(param, None, v) for v in c.values)))
+        return or_(*(self.value(param, c.modifier, v) for v in c.values))
 
-    def _missing(self, param: ParamDef, missing: bool) -> Filter:
+    def value(self, param: ParamDef, modifier: str | None, value: Any) -> Where:
+        code, kind = param.code, param.type
         if param.field is not None:
-            return NEVER if missing else {}
-        return {f"idx.{param.code}": {"$exists": not missing}}
-
-    def _chain(self, param: ParamDef, c: Criterion) -> Filter:
-        forms: list[str] = []
-        for target, inner in c.chain:
-            sub = base_filter(target, self.policy_for, self.criterion(target, inner))
-            if sub == NEVER:
-                continue
-            forms += [f"{target}/{id_}" for id_ in self.lookup(target, sub, None)]
-        return _in(f"idx.{param.code}", sorted(set(forms)))
-
-    def _has(self, type_: str, c: Criterion) -> Filter:
-        assert c.has is not None
-        has = c.has
-        sub = base_filter(has.type, self.policy_for, self.criterion(has.type, has.inner))
-        if sub == NEVER:
-            return NEVER
-        prefix = f"{type_}/"
-        ids = {r[len(prefix):] for r in self.lookup(has.type, sub, has.ref) if r.startswith(prefix)}
-        return _in("_id", sorted(ids))
-
-    def value(self, type_: str, param: ParamDef, modifier: str | None, value: Any) -> Filter:
-        field = param.field or f"idx.{param.code}"
-        kind = param.type
+            return self._column(COLUMNS[param.field], kind, value)
         if kind == "string":
-            if modifier == "exact":
-                return {f"{field}:x": value}
-            if modifier == "contains":
-                return {field: {"$regex": re.escape(normalize.fold(value))}}
             folded = normalize.fold(value)
-            if len(folded) <= PREFIX_MAX:
-                return {f"{field}:p": folded}
-            return {field: _starts(folded)}
+            if modifier == "exact":
+                return Value(f"{code}:x", kind, Cmp("", "eq", value))
+            if modifier == "contains":
+                return Value(code, kind, Cmp("", "contains", folded))
+            return Value(code, kind, Cmp("", "prefix", folded))
         if kind == "token":
-            return self._token(param, field, modifier, value)
+            if modifier == "text":
+                return Value(f"{code}:t", kind, Cmp("", "word", normalize.fold(value)))
+            if modifier == "of-type":
+                assert isinstance(value, OfTypeValue)
+                return Value(f"{code}:ot", kind, Cmp("", "eq", f"{value.type_system}|{value.type_code}|{value.value}"))
+            return Value(code, kind, Cmp("", "eq", token_form(value)))
         if kind == "reference":
             if modifier == "identifier":
-                return {f"{field}:i": _token_form(value)}
-            return _in(field, self._reference_forms(param, modifier, value))
+                return Value(f"{code}:i", kind, Cmp("", "eq", token_form(value)))
+            cond = _one_of_values("", reference_forms(self.registry, param, modifier, value, self.base_url))
+            return FALSE if cond is None else Value(code, kind, cond)
         if kind == "date":
-            if param.field is not None:
-                return _date_cond(value, param.field, param.field, self.now)
-            return _scoped(field, param.multi, lambda p: _date_cond(value, _dotted(p, "lo"), _dotted(p, "hi"), self.now))
+            return Value(code, kind, _date_cond(value, self.now), param.multi)
         if kind == "number":
-            if param.multi:
-                inner = _number_cond(value.prefix, value.value, value.lo, value.hi, "x")
-                return _elem_scalar(field, inner)
-            return _number_cond(value.prefix, value.value, value.lo, value.hi, field)
+            return Value(code, kind, _number_cond(value.prefix, value.value, value.lo, value.hi, ""), param.multi)
         if kind == "quantity":
-            return _scoped(field, param.multi, lambda p: _quantity_cond(value, p))
+            return Value(code, kind, _quantity_cond(value), param.multi)
         if kind == "uri":
             if modifier == "below":
-                return {field: _starts(value)}
+                return Value(code, kind, Cmp("", "prefix", value))
             if modifier == "above":
-                return _in(field, _uri_ancestors(value))
-            return {field: value}
+                return Value(code, kind, Cmp("", "in", tuple(_uri_ancestors(value))))
+            return Value(code, kind, Cmp("", "eq", value))
         if kind == "composite":
-            return _elem_match(field, self._composite(param, value))
-        raise SearchError(f"Search parameter '{param.code}' of type {kind} is not supported", param=param.code)
+            return Value(code, kind, self._composite(param, value), True)
+        raise SearchError(f"Search parameter '{code}' of type {kind} is not supported", param=code)
 
-    def _token(self, param: ParamDef, field: str, modifier: str | None, value: Any) -> Filter:
-        if modifier == "text":
-            return {f"{field}:t": {"$regex": r"(^|\s)" + re.escape(normalize.fold(value))}}
-        if modifier == "of-type":
-            assert isinstance(value, OfTypeValue)
-            return {f"{field}:ot": f"{value.type_system}|{value.type_code}|{value.value}"}
-        if param.field == "_id":
-            positive = {"_id": value.code} if value.code else NEVER
-        else:
-            positive = {field: _token_form(value)}
-        return positive
+    def _column(self, column: str, kind: str, value: Any) -> Where:
+        if kind == "date":
+            return Column(column, _date_cond(value, self.now))
+        if isinstance(value, TokenValue):
+            return Column(column, Cmp("", "eq", value.code)) if value.code else FALSE
+        return Column(column, Cmp("", "eq", value))
 
-    def _reference_forms(self, param: ParamDef, modifier: str | None, value: str) -> list[str]:
-        text = value
-        if self.base_url and text.startswith(self.base_url + "/"):
-            text = text[len(self.base_url) + 1:]
-        if "/_history/" in text:
-            text = text.split("/_history/", 1)[0]
-        if ":" in text:  # absolute URL, urn, canonical
-            forms = [text]
-        elif "/" in text:
-            forms = [text]
-            if modifier and not text.startswith(modifier + "/"):
-                forms = []
-        elif modifier:
-            forms = [f"{modifier}/{text}"]
-        else:
-            forms = [f"{t}/{text}" for t in (param.targets or tuple(self.registry.by_type))]
-        return forms
-
-    def _composite(self, param: ParamDef, parts: tuple[Any, ...]) -> Filter:
-        terms: list[Filter] = []
+    def _composite(self, param: ParamDef, parts: tuple[Any, ...]) -> Cond:
+        terms: list[Cond] = []
         for n, (comp, value) in enumerate(zip(param.components, parts, strict=True)):
             key = str(n)
             if comp.type == "token":
-                terms.append({key: _token_form(value)})
+                terms.append(Cmp(key, "eq", token_form(value)))
             elif comp.type == "reference":
                 ref = ParamDef(comp.code, "reference", "", targets=())
-                terms.append(_in(key, self._reference_forms(ref, None, value)))
+                forms = reference_forms(self.registry, ref, None, value, self.base_url)
+                terms.append(_one_of_values(key, forms) or Cmp(key, "in", ()))
             elif comp.type == "string":
-                terms.append({key: _starts(normalize.fold(value))})
+                terms.append(Cmp(key, "prefix", normalize.fold(value)))
             elif comp.type == "date":
-                terms.append(_date_cond(value, f"{key}.lo", f"{key}.hi", self.now))
+                terms.append(_prefixed(_date_cond(value, self.now), key))
             elif comp.type == "quantity":
                 terms.append(_quantity_cond(value, key))
             elif comp.type == "number":
                 terms.append(_number_cond(value.prefix, value.value, value.lo, value.hi, key))
             else:
-                terms.append({key: value})
-        return and_(*terms)
+                terms.append(Cmp(key, "eq", value))
+        return all_of(*terms)
 
 
-def _elem_scalar(field: str, inner: Filter) -> Filter:
-    """A number condition on one element of a list of scalars (``{x: {...}}`` -> ``$elemMatch``)."""
-    if "$or" in inner:
-        return or_(*(_elem_scalar(field, t) for t in inner["$or"]))
-    return {field: {"$elemMatch": inner["x"]}}
+def _prefixed(cond: Cond, prefix: str) -> Cond:
+    """``cond`` with every part moved under ``prefix`` (a composite component's date range)."""
+    if isinstance(cond, Cmp):
+        return Cmp(f"{prefix}.{cond.part}" if cond.part else prefix, cond.op, cond.value)
+    terms = tuple(_prefixed(t, prefix) for t in cond.terms)
+    return all_of(*terms) if isinstance(cond, AllOf) else one_of(*terms)
 
 
 def _uri_ancestors(uri: str) -> list[str]:
@@ -386,39 +254,30 @@ def _uri_ancestors(uri: str) -> list[str]:
     return out
 
 
-def criteria_filter(
+def compile_criteria(
     registry: Registry,
     resource_type: str,
     criteria: tuple[Criterion, ...],
-    policy_for: PolicyFor,
-    lookup: Lookup,
     *,
     base_url: str = "",
     now: datetime | None = None,
-) -> Filter:
-    """The complete filter of one search on ``resource_type``: live, permitted, matching."""
-    compiler = _Compiler(registry, policy_for, lookup, base_url, now or datetime.now(timezone.utc))
-    return base_filter(resource_type, policy_for, compiler.criteria(resource_type, criteria))
+) -> Where:
+    """The plan of one search's criteria on ``resource_type`` (the adapter adds liveness and policy)."""
+    compiler = _Compiler(registry, base_url, now or datetime.now(timezone.utc))
+    return compiler.criteria(resource_type, criteria)
 
 
-def sort_spec(registry: Registry, resource_type: str, keys: tuple[SortKey, ...]) -> list[tuple[str, int]]:
-    """MongoDB sort keys for ``_sort``, always ending with ``_id`` so pages are stable."""
-    spec: list[tuple[str, int]] = []
+def sort_keys(registry: Registry, resource_type: str, keys: tuple[SortKey, ...]) -> tuple[SortBy, ...]:
+    """The sort of ``_sort``; adapters end every sort with the id, so pages are stable."""
+    out: list[SortBy] = []
     for key in keys:
         param = registry.param(resource_type, key.code)
         if param is None:
             raise SearchError(f"Cannot sort {resource_type} by '{key.code}'", param="_sort")
-        direction = -1 if key.descending else 1
         if param.field is not None:
-            path = param.field
-        elif param.type == "date":
-            path = f"idx.{param.code}.lo"
-        elif param.type == "quantity":
-            path = f"idx.{param.code}.v"
+            by = SortBy(COLUMNS[param.field], "column", key.descending)
         else:
-            path = f"idx.{param.code}"
-        if all(p != path for p, _ in spec):
-            spec.append((path, direction))
-    if all(p != "_id" for p, _ in spec):
-        spec.append(("_id", 1))
-    return spec
+            by = SortBy(param.code, param.type, key.descending)
+        if all(o.key != by.key for o in out):
+            out.append(by)
+    return tuple(out)

@@ -1,22 +1,26 @@
 """``_include`` / ``_revinclude``: which other resources a page brings along
 (https://hl7.org/fhir/R4/search.html#include).
 
-Pure: from the page's stored documents (their ``idx`` reference values) to the id lists and
-filters the edge fetches, each query then ANDed with the target type's consent policy.
+Pure: ``_include`` targets come from the reference values the page's resources hold (which the
+storage adapter reads from its index); ``_revinclude`` becomes one plan per source type. Every
+fetch then runs under the fetched type's consent policy.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
-from .compile import Filter
-from .compile import or_
 from .parse import Include
+from .plan import Cmp
+from .plan import Value
+from .plan import Where
+from .plan import or_
 from .registry import Registry
 
-__all__ = ["include_ids", "revinclude_filters"]
+__all__ = ["include_ids", "reference_codes", "revinclude_plans"]
 
 
-def _codes(registry: Registry, inc: Include) -> list[str]:
+def reference_codes(registry: Registry, inc: Include) -> list[str]:
+    """The reference parameters an include follows (all of the source's when none is named)."""
     if inc.code is not None:
         return [inc.code]
     return [c for c, p in registry.params(inc.source).items() if p.type == "reference" and p.field is None]
@@ -34,43 +38,40 @@ def _local(ref: str) -> tuple[str, str] | None:
 
 def include_ids(
     registry: Registry,
-    docs: list[tuple[str, dict[str, Any]]],
     includes: tuple[Include, ...],
+    references: Mapping[tuple[str, str], list[str]],
     known_types: set[str],
 ) -> dict[str, set[str]]:
-    """Target type -> ids referenced by ``docs`` ((type, stored doc) pairs) through ``includes``."""
+    """Target type -> ids named through ``includes``; ``references`` maps (source type, include
+    code) to the reference values the page's resources of that type hold under that code."""
     out: dict[str, set[str]] = {}
     for inc in includes:
-        for type_, doc in docs:
-            if type_ != inc.source:
+        codes = set(reference_codes(registry, inc))
+        for (source, code), values in references.items():
+            if source != inc.source or code not in codes:
                 continue
-            idx = doc.get("idx") or {}
-            for code in _codes(registry, inc):
-                values = idx.get(code) or []
-                for ref in values if isinstance(values, list) else [values]:
-                    local = _local(ref) if isinstance(ref, str) else None
-                    if local is None or local[0] not in known_types:
-                        continue
-                    if inc.target is not None and local[0] != inc.target:
-                        continue
-                    out.setdefault(local[0], set()).add(local[1])
+            for ref in values:
+                local = _local(ref)
+                if local is None or local[0] not in known_types:
+                    continue
+                if inc.target is not None and local[0] != inc.target:
+                    continue
+                out.setdefault(local[0], set()).add(local[1])
     return out
 
 
-def revinclude_filters(
+def revinclude_plans(
     registry: Registry,
-    docs: list[tuple[str, dict[str, Any]]],
+    page: list[tuple[str, str]],
     revincludes: tuple[Include, ...],
-) -> list[tuple[str, Filter]]:
-    """(source type, criteria) for resources whose reference parameters point at ``docs``."""
-    out: list[tuple[str, Filter]] = []
+) -> list[tuple[str, Where]]:
+    """(source type, plan) for resources whose reference parameters point at ``page`` ((type, id) pairs)."""
+    out: list[tuple[str, Where]] = []
     for inc in revincludes:
-        refs = sorted({
-            f"{t}/{d['_id']}" for t, d in docs if inc.target is None or inc.target == t
-        })
+        refs = tuple(sorted({f"{t}/{i}" for t, i in page if inc.target is None or inc.target == t}))
         if not refs:
             continue
-        terms = [{f"idx.{code}": {"$in": refs}} for code in _codes(registry, inc)]
-        if terms:
-            out.append((inc.source, or_(*terms)))
+        codes = reference_codes(registry, inc)
+        if codes:
+            out.append((inc.source, or_(*(Value(code, "reference", Cmp("", "in", refs)) for code in codes))))
     return out

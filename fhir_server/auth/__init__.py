@@ -24,6 +24,8 @@ from fhir_server.auth import smart
 from fhir_server.auth import views
 from fhir_server.auth import wellknown
 from fhir_server.auth.accounts import Db
+from fhir_server.storage import Records
+from fhir_server.storage import get_store_of
 from fhir_server.auth.bearer import authenticate
 from fhir_server.auth.cli import add_parser
 from fhir_server.auth.cli import token_command
@@ -58,7 +60,7 @@ def init_app(app: Flask, db: Db | None = None) -> None:
     key, and serve the well-known documents and the authorization server, which keeps its
     records in ``db`` (default: the database of the app's store, ``fhir_server.storage``)."""
     if db is None:
-        db = app.extensions["carnet.store"].db
+        db = Records(get_store_of(app))
     config = AuthConfig.from_mapping(app.config)
     load_or_create_key(config.data_dir)
     db[records.TOKENS].create_index("grant")

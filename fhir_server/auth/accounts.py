@@ -23,9 +23,6 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo.database import Database
-from pymongo.errors import BulkWriteError
-from pymongo.errors import DuplicateKeyError
 
 from consent.requester import KIND_BY_TYPE
 from fhir_server.auth import scopes as smart
@@ -33,6 +30,8 @@ from fhir_server.auth.models import Client
 from fhir_server.auth.models import User
 from fhir_server.auth.models import digest
 from fhir_server.auth.tokens import FHIR_USER
+from fhir_server.storage import DuplicateKey
+from fhir_server.storage import Records
 
 CLIENTS = "auth_clients"
 USERS = "auth_users"
@@ -42,7 +41,7 @@ APP_SCOPES = ("openid", "fhirUser", "launch/patient", "offline_access", "online_
 ADMIN_SCOPE = "carnet/admin"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
-Db = Database[Mapping[str, Any]]
+Db = Records
 
 
 def client_doc(
@@ -158,7 +157,7 @@ def add_user(db: Db, username: str, password: str, fhir_user: str) -> User:
     }
     try:
         db[USERS].insert_many([doc])
-    except (BulkWriteError, DuplicateKeyError):
+    except DuplicateKey:
         raise ValueError(f"user {username!r} exists") from None
     return User(username, fhir_user)
 

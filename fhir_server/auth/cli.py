@@ -157,15 +157,16 @@ def _environment() -> Config:
 
 def _database(data_dir: str) -> AbstractContextManager[Db]:
     """The server's database, opened as ``create_app`` opens it, closed on exit."""
-    from fhir_server.storage import opened_database
+    from fhir_server.storage import opened_records
 
     env = _environment()
     settings = {
         "MONGODB_URI": os.environ.get("MONGODB_URI"),
-        "DATABASE_FILE": env.get("DATABASE_FILE") or str(Path(data_dir) / "carnet.sqlite"),
+        "DATA_DIR": data_dir,
+        "DATABASE_FILE": env.get("DATABASE_FILE"),
         "MONGODB_DATABASE": env.get("MONGODB_DATABASE", "carnet"),
     }
-    return opened_database(settings)
+    return opened_records(settings)
 
 
 def _usage(message: str) -> int:

@@ -16,10 +16,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo.errors import BulkWriteError
-from pymongo.errors import DuplicateKeyError
 
 from fhir_server.auth.accounts import Db
+from fhir_server.storage import DuplicateKey
 from fhir_server.auth.models import Approval
 from fhir_server.auth.models import AuthorizationCode
 from fhir_server.auth.models import Token
@@ -108,6 +107,6 @@ def use_jti(db: Db, client_id: str, jti: str, expires: float) -> bool:
     db[JTI].delete_many({"expires": {"$lt": time.time()}})
     try:
         db[JTI].insert_many([{"_id": f"{client_id} {jti}", "expires": expires}])
-    except (BulkWriteError, DuplicateKeyError):
+    except DuplicateKey:
         return False
     return True

@@ -13,9 +13,14 @@ from typing import Any
 
 from flask import current_app
 
-from search import compile as compiler
+from consent.predicate import AnyOf
 from search import paging
 from search import registry as search_registry
+from search.plan import Attr
+from search.plan import Cmp
+from search.plan import Column
+from search.plan import Where
+from search.plan import and_
 
 from .. import audit
 from .. import auth
@@ -24,14 +29,13 @@ from .. import interactions
 from .. import searching
 from ..errors import BadRequest
 from ..errors import Gone
-from ..storage import get_store
+from ..storage import Stored
 from .definition import Call
 from .definition import Operation
 
 PARAMS = {"_since", "_type", "_count", "_page"}
 #: compartment types left out unless ``_type`` names them
 ON_REQUEST = {"AuditEvent"}
-ORDER = [("_id", 1)]
 
 
 def compartment_types() -> list[str]:
@@ -40,10 +44,9 @@ def compartment_types() -> list[str]:
     return ["Patient"] + sorted(t for t in search_registry.load().patient_compartment if t != "Patient" and t in served)
 
 
-def in_compartment(resource_type: str, patient: str, *extra: dict[str, Any]) -> dict[str, Any]:
-    """The filter of the live ``resource_type`` resources in ``patient``'s compartment that the
-    caller may see (its policy inside), ANDed with ``extra``."""
-    return compiler.base_filter(resource_type, interactions.access().policy_for, {"acl.patients": patient}, *extra)
+def in_compartment(patient: str, *extra: Where) -> Where:
+    """The plan of the resources in ``patient``'s compartment (the adapter adds the caller's policy)."""
+    return and_(Attr(AnyOf("patients", (patient,))), *extra)
 
 
 def record(id_: str) -> str:
@@ -88,21 +91,21 @@ def everything(call: Call) -> dict[str, Any]:
     assert call.id is not None
     patient = record(call.id)
     since = call.first("_since")
-    extra = [{"ts": {"$gte": searching.instant_bound(since, "_since")}}] if since else []
-    db = get_store().db
-    filters = {t: in_compartment(t, patient, *extra) for t in _types(call)}
-    counts = {t: db[t].count_documents(f) for t, f in filters.items()}
+    extra = [Column("ts", Cmp("", "ge", searching.instant_bound(since, "_since")))] if since else []
+    store = interactions.access().store
+    where = in_compartment(patient, *extra)
+    types = _types(call)
+    counts = {t: store.count(t, where) for t in types}
     count, offset = _count(call), _offset(call)
-    page: list[tuple[str, dict[str, Any]]] = []
+    page: list[Stored] = []
     skip = offset
-    for type_, flt in filters.items():
+    for type_ in types:
         if len(page) >= count:
             break
         if skip >= counts[type_]:
             skip -= counts[type_]
             continue
-        docs = db[type_].find(flt, {"resource": 1}).sort(ORDER).skip(skip).limit(count - len(page))
-        page += [(type_, d) for d in docs]
+        page += store.find(type_, where, offset=skip, limit=count - len(page))
         skip = 0
     total = sum(counts.values())
     applied = tuple((k, v) for k, v in call.pairs() if k not in ("_page", "_count"))
@@ -112,10 +115,10 @@ def everything(call: Call) -> dict[str, Any]:
         "total": total,
         "link": paging.links(call.base_url, f"{patient}/$everything", applied, count, offset, total,
                              offset + len(page) < total),
-        "entry": [{"fullUrl": f"{call.base_url}/{t}/{d['_id']}", "resource": d["resource"],
-                   "search": {"mode": "match"}} for t, d in page],
+        "entry": [{"fullUrl": f"{call.base_url}/{s.type}/{s.id}", "resource": s.fragment(),
+                   "search": {"mode": "match"}} for s in page],
     }
-    audit.record(interactions.access(), "operation", "Patient", bundle=bundle)
+    audit.record(interactions.access(), "operation", "Patient", items=page)
     return bundle
 
 

@@ -30,6 +30,8 @@ from consent.requester import Mode
 from consent.requester import Requester
 from consent.state import TRE_R248
 from consent.state import patient_state
+from search.plan import Cmp
+from search.plan import Value
 
 from .. import audit
 from .. import auth
@@ -41,8 +43,10 @@ from ..errors import Forbidden
 from ..errors import NotFound
 from ..interactions import access
 from ..interactions import check
+from ..storage import Repository
 from ..storage import Stored
 from ..storage import get_store
+from ..storage import no_policy
 from .definition import Call
 from .definition import Operation
 
@@ -77,16 +81,16 @@ def preview(call: Call) -> dict[str, Any]:
     if ref is None or not ref.startswith("Patient/"):
         raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
     patient = _holder_record(ref.partition("/")[2], "create", "Consent")
-    db, now = get_store().db, access().now
-    record = consent_state.records(db, [ref])[ref]
+    store, now = get_store(), access().now
+    record = consent_state.records(store, [ref])[ref]
     proposed = {**proposed, "id": proposed.get("id") or "proposed"}
     kept = [c for c in record.consents if c.get("id") != proposed["id"]]
     before = patient_state(record.patient, record.consents, record.related, now)
     after = patient_state(record.patient, [*kept, proposed], record.related, now)
     actors = named_actors([*record.consents, proposed]) | before.general_practitioners
-    requesters = _professionals(db, actors, now) | _emergencies(ref)
+    requesters = _professionals(store, actors, now) | _emergencies(ref)
     items = {
-        key: acl for key, acl in consent_state.compartment(db, ref).items()
+        key: acl for key, acl in consent_state.compartment(store, ref).items()
         if evaluate(access().policy_for(acl["type"]), acl)
     }
     changes = compare(requesters, before, after, items, matrix=access().matrix, now=now)
@@ -130,14 +134,16 @@ def _value(call: Call, name: str, element: str, kind: type) -> Any:
     return found[0][element] if found else None
 
 
-def _professionals(db: Any, actors: set[str], now: datetime) -> dict[str, Requester]:
+def _professionals(store: Repository, actors: set[str], now: datetime) -> dict[str, Requester]:
     """The professionals behind the actors, enriched: practitioners and roles as themselves, an
     organization as the practitioners its PractitionerRoles name."""
     refs = {ref for ref in actors if ref.startswith(("Practitioner/", "PractitionerRole/"))}
     organizations = sorted(ref for ref in actors if ref.startswith("Organization/"))
-    members = db["PractitionerRole"].find({"deleted": False, "resource.organization.reference": {"$in": organizations}})
-    refs |= {ref for doc in members if (ref := reference(doc["resource"].get("practitioner")))}
-    return {ref: consent_state.enrich(db, Requester("practitioner", ref, ref), now=now) for ref in sorted(refs)}
+    if organizations:
+        where = Value("organization", "reference", Cmp("", "in", tuple(organizations)))
+        members = store.find("PractitionerRole", where, no_policy)
+        refs |= {ref for role in members if (ref := reference(role.resource.get("practitioner")))}
+    return {ref: consent_state.enrich(store, Requester("practitioner", ref, ref), now=now) for ref in sorted(refs)}
 
 
 def _emergencies(ref: str) -> dict[str, Requester]:

@@ -107,14 +107,13 @@ ROWS: dict[str, Callable[[dict[str, Any]], Row]] = {
 
 def _items(section: Section, patient: str) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
-    db, registry = get_store().db, search_registry.load()
+    registry = search_registry.load()
     access = interactions.access()
     for type_, criteria in section.queries:
         if not auth.allows(access.requester.scopes, access.requester.kind, type_, "search-type"):
             continue
-        docs = searching.find_matches(db, registry, type_, [("patient", patient), *criteria], access.policy_for,
-                                       limit=LIMIT)
-        found += [(type_, d["resource"]) for d in docs]
+        docs = searching.find_matches(access.store, registry, type_, [("patient", patient), *criteria], limit=LIMIT)
+        found += [(type_, d.resource) for d in docs]
     return sorted(found, key=lambda item: _when(item[1]), reverse=True)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.errors import PyMongoError
-
 from fhir_server.auth import accounts
 from fhir_server.auth.accounts import Db
+from fhir_server.storage import DuplicateKey
 
 CLIENT_ID = "carnet-portal"
 NAME = "Carnet — portail patient"
@@ -32,9 +31,9 @@ def register(db: Db) -> None:
     if current is None:
         try:
             accounts.insert_client(db, doc)
-        except PyMongoError:  # another worker registered it first
+        except DuplicateKey:  # another worker registered it first
             pass
         return
     kept = {key: value for key, value in current.items() if key != "created"}
     if kept != {key: value for key, value in doc.items() if key != "created"}:
-        db[accounts.CLIENTS].replace_one({"_id": CLIENT_ID}, {**doc, "created": current.get("created")})
+        db[accounts.CLIENTS].update_one({"_id": CLIENT_ID}, {"$set": {**doc, "created": current.get("created")}})

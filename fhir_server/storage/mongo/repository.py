@@ -1,8 +1,11 @@
-"""Versioned resource storage on pymongo: a collection per type plus ``history``.
+"""The MongoDB adapter (pymongo, ``MONGODB_URI``): a collection per type plus ``history``,
+``links`` and the server-record collections; layout and indexes in docs/contracts.md and
+docs/scaling.md.
 
-Layout: docs/contracts.md. Uniqueness lives in ``_id`` (history ``_id`` = ``Type/id/vid``): the
-history insert of version n+1 is the optimistic-concurrency gate, since only one writer can
-insert it; the current document is then replaced by ``_id`` alone (fast on every backend).
+Uniqueness lives in ``_id`` (history ``_id`` = ``Type/id/vid``): the history insert of version
+n+1 is the optimistic-concurrency gate, since only one writer can insert it; the current document
+is then replaced by ``_id`` alone. ``atomic()`` journals the writes of a block and undoes them on
+an exception (see ``atomic`` for what a crash leaves).
 """
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -19,12 +21,28 @@ from typing import Callable
 
 import pymongo
 import pymongo.errors
-from flask import Flask
-from flask import current_app
 
-from .errors import PreconditionFailed
+from consent.predicate import ALLOW
+
+from search.plan import SortBy
+from search.plan import Where
+
+from ...clock import instant
+from ...errors import PreconditionFailed
+from ..port import DuplicateKey
+from ..port import Indexer
+from ..port import PolicyFor
+from ..port import Stored
+from ..port import StoreUnavailable
+from .plans import NEVER
+from .plans import Filter
+from .plans import Translator
+from .plans import and_
+from .plans import policy_filter
+from .plans import sort_spec
 
 HISTORY = "history"
+_PROJECTION = {"idx": 0}
 #: actor reference -> the records (``Patient/id``) whose consent state that actor's requests load
 LINKS = "links"
 #: a pending history version older than this with no matching current document is an orphan
@@ -32,43 +50,24 @@ ORPHAN_SECONDS = 30.0
 DUPLICATE_KEY = 11000
 
 
-def now_instant() -> str:
-    """The current time as a fixed-width FHIR instant (sorts as a string)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+#: the server-record collections (auth, emergency windows, jobs) next to the resource ones
+RECORD_PREFIXES = ("auth_", "emergency_", "export_")
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One stored version: what read, vread and history serve."""
+def from_current(type_: str, doc: dict[str, Any]) -> Stored:
+    return Stored(type_, doc["_id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"], doc.get("acl", {}))
 
-    type: str
-    id: str
-    vid: int
-    ts: str
-    deleted: bool
-    resource: dict[str, Any]
-    acl: dict[str, Any]
-    method: str = "PUT"
-    cacl: dict[str, Any] | None = None  # history only: the current version's acl
 
-    @classmethod
-    def from_current(cls, type_: str, doc: dict[str, Any]) -> Stored:
-        return cls(type_, doc["_id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"], doc.get("acl", {}))
-
-    @classmethod
-    def from_history(cls, doc: dict[str, Any]) -> Stored:
-        return cls(
-            doc["type"], doc["id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"],
-            doc.get("acl", {}), doc.get("method", "PUT"), doc.get("cacl"),
-        )
+def from_history(doc: dict[str, Any]) -> Stored:
+    return Stored(
+        doc["type"], doc["id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"],
+        doc.get("acl", {}), doc.get("method", "PUT"), doc.get("cacl"),
+    )
 
 
 #: the writes of the atomic block in progress: (type, id, new vid, previous current document)
 Journal = list[tuple[str, str, int, dict[str, Any] | None]]
 _journal: ContextVar[Journal | None] = ContextVar("carnet_journal", default=None)
-
-#: computes (idx, acl) for a resource about to be stored
-Indexer = Callable[[str, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
 
 
 def _is_duplicate(exc: pymongo.errors.PyMongoError) -> bool:
@@ -79,22 +78,25 @@ def _is_duplicate(exc: pymongo.errors.PyMongoError) -> bool:
     return False
 
 
-class Store:
-    """Versioned FHIR resources in one pymongo Database."""
+class MongoRepository:
+    """The ``Repository`` port on one pymongo Database."""
+
+    kind = "mongodb"
 
     def __init__(
         self,
         client: Any,
         db: Any,
         indexer: Indexer,
-        extra_indexes: Callable[[str], list[list[tuple[str, int]]]] = lambda type_: [],
+        index_keys: Callable[[str], list[list[tuple[str, int]]]] = lambda type_: [[("ts", 1)]],
     ) -> None:
         self.client = client
         self.db = db
         self.indexer = indexer
-        self.extra_indexes = extra_indexes
+        self.index_keys = index_keys
         self._atomic_lock = threading.Lock()
         self._indexed: set[str] = set()
+        self.ensure_history_indexes()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -103,6 +105,9 @@ class Store:
         Blocks run one at a time. Undo restores each resource's previous current document and
         removes the versions written, so the store reads as before (R4 transaction semantics).
         """
+        if _journal.get() is not None:  # nested: part of the outer block
+            yield
+            return
         with self._atomic_lock:
             journal: Journal = []
             token = _journal.set(journal)
@@ -126,26 +131,116 @@ class Store:
     def close(self) -> None:
         self.client.close()
 
-    def collection(self, type_: str) -> Any:
-        return self.db[type_]
-
     # reads ---------------------------------------------------------------------------------
     def current(self, type_: str, id_: str) -> Stored | None:
         doc = self.db[type_].find_one({"_id": id_}, {"idx": 0})
-        return Stored.from_current(type_, doc) if doc else None
+        return from_current(type_, doc) if doc else None
 
     def version(self, type_: str, id_: str, vid: int) -> Stored | None:
         doc = self.db[HISTORY].find_one({"_id": f"{type_}/{id_}/{vid}"})
-        return Stored.from_history(doc) if doc else None
+        return from_history(doc) if doc else None
 
     def history(
-        self, query: dict[str, Any], skip: int, limit: int
+        self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
     ) -> tuple[int, list[Stored]]:
-        """Versions matching ``query`` (type/id/ts/acl filters), newest first, and their count."""
+        terms: list[Filter] = []
+        if type_ is not None:
+            terms.append({"type": type_})
+            policy = policy_for(type_)
+            terms += [policy_filter(policy, "acl"), policy_filter(policy, "cacl")]
+        elif policy_for("Patient") != ALLOW:
+            raise ValueError("history over every type runs with the server's own policy only")
+        if id_ is not None:
+            terms.append({"id": id_})
+        if since is not None:
+            terms.append({"ts": {"$gte": since}})
+        query = and_(*terms)
         col = self.db[HISTORY]
         total = col.count_documents(query)
         cursor = col.find(query).sort([("ts", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)])
-        return total, [Stored.from_history(d) for d in cursor.skip(skip).limit(limit)]
+        return total, [from_history(d) for d in cursor.skip(offset).limit(limit)]
+
+    def _lookup(self, collection: str, filter: Filter, field: str | None) -> list[str]:
+        if field is None:
+            return [d["_id"] for d in self.db[collection].find(filter, {"_id": 1})]
+        out: list[str] = []
+        for d in self.db[collection].find(filter, {f"idx.{field}": 1}):
+            values = (d.get("idx") or {}).get(field) or []
+            out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+        return out
+
+    def _collections(self, type_: str | None) -> list[str]:
+        return [type_] if type_ is not None else self.types()
+
+    def find(
+        self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),
+        offset: int = 0, limit: int | None = None,
+    ) -> list[Stored]:
+        out: list[Stored] = []
+        for name in self._collections(type_):
+            self.ensure_indexes(name)
+            flt = Translator(policy_for, self._lookup).live(name, where)
+            if flt == NEVER:
+                continue
+            cursor = self.db[name].find(flt, _PROJECTION).sort(sort_spec(sort))
+            if type_ is not None:
+                cursor = cursor.skip(offset).limit(limit or 0)
+            out += [from_current(name, d) for d in cursor]
+        return out
+
+    def count(self, type_: str | None, where: Where, policy_for: PolicyFor) -> int:
+        total = 0
+        for name in self._collections(type_):
+            flt = Translator(policy_for, self._lookup).live(name, where)
+            total += 0 if flt == NEVER else self.db[name].count_documents(flt)
+        return total
+
+    def references(self, type_: str, ids: list[str], codes: list[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        if not ids or not codes:
+            return out
+        projection = {f"idx.{code}": 1 for code in codes}
+        for doc in self.db[type_].find({"_id": {"$in": ids}}, projection):
+            idx = doc.get("idx") or {}
+            for code in codes:
+                values = idx.get(code) or []
+                out.setdefault(code, []).extend(
+                    v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)
+                )
+        return {code: sorted(values) for code, values in out.items()}
+
+    def linked_records(self, actors: list[str]) -> set[str]:
+        if not actors:
+            return set()
+        return {ref for doc in self.db[LINKS].find({"_id": {"$in": actors}}) for ref in doc["records"]}
+
+    def types(self) -> list[str]:
+        names = set(self.db.list_collection_names()) - {HISTORY, LINKS}
+        return sorted(n for n in names if not n.startswith(RECORD_PREFIXES) and n[:1].isupper())
+
+    def held(self, patient: str) -> dict[str, list[str]]:
+        held = {name: [d["_id"] for d in self.db[name].find({"acl.patient": patient}, {"_id": 1}).sort("_id", 1)]
+                for name in self.types()}
+        return {name: ids for name, ids in held.items() if ids}
+
+    def count_versions(self, type_: str, ids: list[str]) -> int:
+        return int(self.db[HISTORY].count_documents({"type": type_, "id": {"$in": ids}}))
+
+    def purge(self, type_: str, ids: list[str]) -> None:
+        self.db[HISTORY].delete_many({"type": type_, "id": {"$in": ids}})
+        self.db[type_].delete_many({"_id": {"$in": ids}})
+
+    def documents(self, name: str) -> MongoDocuments:
+        return MongoDocuments(self.db[name])
+
+    def ping(self) -> None:
+        try:
+            self.db.command("ping")
+        except pymongo.errors.PyMongoError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def drop(self) -> None:
+        self.client.drop_database(self.db.name)
 
     # writes --------------------------------------------------------------------------------
     def write(
@@ -194,7 +289,7 @@ class Store:
         cur: dict[str, Any] | None,
         method: str,
     ) -> Stored | None:
-        ts = now_instant()
+        ts = instant()
         deleted = resource is None
         if deleted:
             assert cur is not None
@@ -270,10 +365,8 @@ class Store:
         """Create a type collection's indexes, once per process, before its first write."""
         if type_ in self._indexed:
             return
-        col = self.db[type_]
-        col.create_index([("ts", 1)])
-        for keys in self.extra_indexes(type_):
-            col.create_index(keys)
+        for keys in self.index_keys(type_):
+            self.db[type_].create_index(keys)
         self._indexed.add(type_)
 
     def reindex(self, type_: str) -> int:
@@ -291,6 +384,7 @@ class Store:
         return count
 
     def ensure_history_indexes(self) -> None:
+        """The history's indexes (instance and type history by time)."""
         hist = self.db[HISTORY]
         hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
         hist.create_index([("type", 1), ("ts", -1)])
@@ -300,44 +394,30 @@ def _reach(acl: dict[str, Any]) -> tuple[Any, ...]:
     return acl.get("patient"), acl.get("actors")
 
 
-# app wiring ----------------------------------------------------------------------------------
-def open_client(config: dict[str, Any]) -> Any:
-    """A pymongo client: MongoDB at MONGODB_URI, else the embedded store under DATA_DIR."""
-    uri = config.get("MONGODB_URI")
-    if uri:
-        client: Any = pymongo.MongoClient(uri, tz_aware=True)
-    else:
+class MongoDocuments:
+    """A pymongo collection as ``port.Documents``: duplicate keys raise ``DuplicateKey``."""
+
+    def __init__(self, collection: Any):
+        self.collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.collection, name)
+
+    def insert_many(self, docs: list[dict[str, Any]]) -> Any:
+        try:
+            return self.collection.insert_many(docs)
+        except pymongo.errors.PyMongoError as exc:
+            if _is_duplicate(exc):
+                raise DuplicateKey(str(exc)) from None
+            raise
+
+
+def open_client(uri: str) -> Any:
+    """A pymongo client for ``uri``; ``mongoeco://[file]`` opens mongoeco's embedded engine in
+    process (the MongoDB stand-in the test suite runs this adapter on; a test dependency)."""
+    if uri and uri.startswith("mongoeco://"):
         from mongoeco import MongoClient
         from mongoeco.engines.sqlite import SQLiteEngine
 
-        path = config.get("DATABASE_FILE") or ":memory:"
-        client = MongoClient(SQLiteEngine(path))
-    return client
-
-
-@contextmanager
-def opened_database(config: dict[str, Any]) -> Iterator[Any]:
-    """The pymongo Database named by MONGODB_DATABASE, its client closed on exit (CLI commands)."""
-    client = open_client(config)
-    try:
-        yield client[config.get("MONGODB_DATABASE", "carnet")]
-    finally:
-        client.close()
-
-
-def init_app(
-    app: Flask, indexer: Indexer, extra_indexes: Callable[[str], list[list[tuple[str, int]]]]
-) -> Store:
-    client = open_client(app.config)
-    store = Store(client, client[app.config.get("MONGODB_DATABASE", "carnet")], indexer, extra_indexes)
-    store.ensure_history_indexes()
-    app.extensions["carnet.store"] = store
-    return store
-
-
-def get_store_of(app: Flask) -> Store:
-    return app.extensions["carnet.store"]  # type: ignore[no-any-return]
-
-
-def get_store() -> Store:
-    return get_store_of(current_app)
+        return MongoClient(SQLiteEngine(uri.removeprefix("mongoeco://") or ":memory:"))
+    return pymongo.MongoClient(uri, tz_aware=True)

@@ -1,5 +1,6 @@
-"""The embedded store served over the MongoDB wire protocol (mongoeco's proxy), for several
-gunicorn workers sharing one store and for tests of the real pymongo driver path."""
+"""A MongoDB stand-in: mongoeco's engine served over the MongoDB wire protocol, so the MongoDB
+adapter runs through the real pymongo driver where no MongoDB server exists (tests, benchmarks).
+mongoeco is a test dependency: this module is for development only."""
 from __future__ import annotations
 
 import asyncio

@@ -1,0 +1,99 @@
+"""Storage: one port (``port.Repository``), two adapters — ``sqlite`` (embedded, the default,
+under ``DATA_DIR``) and ``mongo`` (pymongo at ``MONGODB_URI``) — and the consent-scoped handle
+request code reads through (``scoped.Scoped``). Only this package talks to a database.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+
+from .port import DuplicateKey
+from .port import Documents
+from .port import Indexer
+from .port import PolicyFor
+from .port import Repository
+from .port import Stored
+from .port import StoreUnavailable
+from .port import no_policy
+from .scoped import Scoped
+
+__all__ = [
+    "DuplicateKey", "Documents", "PolicyFor", "Repository", "Scoped", "StoreUnavailable", "Stored", "get_store",
+    "Records", "get_store_of", "init_app", "no_policy", "open_repository", "opened_records", "opened_store",
+]
+
+EXTENSION = "carnet.store"
+
+
+def database_file(config: dict[str, Any]) -> str:
+    """The embedded store's file: ``DATABASE_FILE``, else ``DATA_DIR/carnet.db``."""
+    configured = config.get("DATABASE_FILE")
+    return str(configured) if configured else str(Path(config.get("DATA_DIR") or "./var") / "carnet.db")
+
+
+def open_repository(config: dict[str, Any], indexer: Indexer) -> Repository:
+    """The adapter the configuration names: MongoDB at ``MONGODB_URI``, else embedded SQLite."""
+    uri = config.get("MONGODB_URI")
+    if uri:
+        from .mongo.indexes import index_keys
+        from .mongo.repository import MongoRepository
+        from .mongo.repository import open_client
+
+        client = open_client(uri)
+        repo: Repository = MongoRepository(client, client[config.get("MONGODB_DATABASE") or "carnet"], indexer,
+                                           index_keys)
+        return repo
+    from .sqlite.repository import SqliteRepository
+
+    path = database_file(config)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteRepository(path, indexer)
+
+
+@contextmanager
+def opened_store(config: dict[str, Any], indexer: Indexer) -> Iterator[Repository]:
+    """A repository for a one-shot command, closed on exit."""
+    repo = open_repository(config, indexer)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+class Records:
+    """The server-record collections of a repository by name (``records["auth_tokens"]``)."""
+
+    def __init__(self, repo: Repository):
+        self.repo = repo
+
+    def __getitem__(self, name: str) -> Documents:
+        return self.repo.documents(name)
+
+
+@contextmanager
+def opened_records(config: dict[str, Any]) -> Iterator[Records]:
+    """The server records of the configured store, for a one-shot command; closed on exit."""
+    from ..indexing import index_resource
+
+    with opened_store(config, index_resource) as repo:
+        yield Records(repo)
+
+
+def init_app(app: Flask, indexer: Indexer) -> Repository:
+    repo = open_repository(app.config, indexer)
+    app.extensions[EXTENSION] = repo
+    return repo
+
+
+def get_store_of(app: Flask) -> Repository:
+    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def get_store() -> Repository:
+    return get_store_of(current_app)

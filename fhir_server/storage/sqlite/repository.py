@@ -1,0 +1,382 @@
+"""The embedded adapter: versioned resources in one SQLite file (WAL), searched through B-tree
+indexes on the search value tables (``schema``), consent inside every statement (``plans``).
+
+Connections are per thread (gunicorn's gthread workers, several worker processes on one file);
+a write and everything it implies (history, search values, access attributes, links) commit in
+one SQL transaction, and ``atomic()`` widens that transaction to a whole Bundle: a crash at any
+point leaves all or nothing.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from search.plan import SortBy
+from search.plan import Where
+
+from ...clock import instant
+from ...errors import PreconditionFailed
+from ..port import Indexer
+from ..port import PolicyFor
+from ..port import Stored
+from ..port import StoreUnavailable
+from .documents import SqliteDocuments
+from .plans import Translator
+from .plans import carnet_match
+from .schema import ACL_COLUMNS
+from .schema import SEARCH_TABLES
+from .schema import STATEMENTS
+from .schema import VERSION
+
+BUSY_TIMEOUT_MS = 30_000
+_COLUMNS = "r.type, r.id, r.vid, r.ts, r.deleted, r.body, r.acl"
+
+
+def search_rows(type_: str, idx: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """The child-table rows (without rid) of a resource's search values, by table.
+
+    ``code:p`` prefix lists are MongoDB's starts-with aid; here a range on the folded value does it.
+    """
+    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in SEARCH_TABLES}
+    for key, held in idx.items():
+        if key.endswith(":p"):
+            continue
+        for value in held if isinstance(held, list) else [held]:
+            if isinstance(value, str):
+                rows["sp_text"].append((type_, key, value))
+            elif isinstance(value, bool):
+                rows["sp_text"].append((type_, key, "true" if value else "false"))
+            elif isinstance(value, (int, float)):
+                rows["sp_number"].append((type_, key, float(value)))
+            elif isinstance(value, dict) and "lo" in value and "hi" in value:
+                rows["sp_range"].append((type_, key, value["lo"], value["hi"]))
+            elif isinstance(value, dict) and "v" in value:
+                rows["sp_quantity"].append((type_, key, value["v"], value.get("s"), value.get("c"), value.get("u")))
+            elif isinstance(value, dict):
+                rows["sp_composite"].append((type_, key, orjson.dumps(value).decode()))
+    return rows
+
+
+def acl_rows(acl: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, value) rows of the list-valued access attributes."""
+    out: list[tuple[str, str]] = []
+    for path, held in acl.items():
+        if path in ACL_COLUMNS or path == "type":
+            continue
+        for value in held if isinstance(held, list) else [held]:
+            if isinstance(value, str):
+                out.append((path, value))
+    return sorted(set(out))
+
+
+def _stored(row: sqlite3.Row | tuple[Any, ...], method: str = "PUT", cacl: str | None = None) -> Stored:
+    type_, id_, vid, ts, deleted, body, acl = row[:7]
+    return Stored(type_, id_, vid, ts, bool(deleted), bytes(body), orjson.loads(acl), method,
+                  orjson.loads(cacl) if cacl is not None else None)
+
+
+class SqliteRepository:
+    """The ``Repository`` port on SQLite."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str, indexer: Indexer) -> None:
+        self.indexer = indexer
+        self._scratch = None
+        if path == ":memory:":  # a throw-away store: a file in a temporary folder, gone on close
+            self._scratch = tempfile.TemporaryDirectory(prefix="carnet-")
+            path = str(Path(self._scratch.name) / "carnet.db")
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with self._transaction() as conn:
+            for statement in STATEMENTS:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(VERSION),))
+
+    # connections and transactions -------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA cache_size = -65536")
+            conn.create_function("carnet_match", 2, carnet_match, deterministic=True)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the embedded store at {self.path} cannot be opened: {exc}") from exc
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            self._local.depth = 0
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE: one writer at a time, across processes);
+        nested blocks join the outer one."""
+        conn = self.conn
+        depth = self._local.depth
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield conn
+            finally:
+                self._local.depth = depth
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._transaction():
+            yield
+
+    def ping(self) -> None:
+        try:
+            self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def drop(self) -> None:
+        with self._transaction() as conn:
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'").fetchall():
+                conn.execute(f'DELETE FROM "{name}"')
+
+    # reads ------------------------------------------------------------------------------------
+    def current(self, type_: str, id_: str) -> Stored | None:
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM resource r WHERE r.type = ? AND r.id = ?", (type_, id_)
+        ).fetchone()
+        return _stored(row) if row else None
+
+    def version(self, type_: str, id_: str, vid: int) -> Stored | None:
+        row = self.conn.execute(
+            "SELECT h.type, h.id, h.vid, h.ts, h.deleted, h.body, h.acl, h.method, c.acl FROM history h "
+            "JOIN resource c ON c.type = h.type AND c.id = h.id WHERE h.type = ? AND h.id = ? AND h.vid = ?",
+            (type_, id_, vid),
+        ).fetchone()
+        return _stored(row, row[7], row[8]) if row else None
+
+    def history(
+        self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
+    ) -> tuple[int, list[Stored]]:
+        sql = Translator(policy_for)
+        terms = []
+        if type_ is not None:
+            terms.append(f"h.type = {sql._param(type_)}")
+        if id_ is not None:
+            terms.append(f"h.id = {sql._param(id_)}")
+        if since is not None:
+            terms.append(f"h.ts >= {sql._param(since)}")
+        if type_ is not None:
+            policy = policy_for(type_)
+            terms += [sql.predicate(policy, "h", "json"), sql.predicate(policy, "c", "rows")]
+        else:
+            terms.append(sql.any_type_policy("h"))
+        where = " AND ".join(terms) or "1"
+        head = "FROM history h JOIN resource c ON c.type = h.type AND c.id = h.id WHERE " + where
+        total = self.conn.execute(f"SELECT count(*) {head}", sql.params).fetchone()[0]
+        rows = self.conn.execute(
+            "SELECT h.type, h.id, h.vid, h.ts, h.deleted, h.body, h.acl, h.method, c.acl "
+            f"{head} ORDER BY h.ts DESC, h.type DESC, h.id DESC, h.vid DESC LIMIT ? OFFSET ?",
+            [*sql.params, limit, offset],
+        ).fetchall()
+        return total, [_stored(r, r[7], r[8]) for r in rows]
+
+    def find(
+        self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),
+        offset: int = 0, limit: int | None = None,
+    ) -> list[Stored]:
+        sql = Translator(policy_for)
+        clause = sql.live(type_, where, "r")
+        order = sql.order(sort, "r")
+        page = " LIMIT ? OFFSET ?" if limit is not None or offset else ""
+        params = [*sql.params, *([-1 if limit is None else limit, offset] if page else [])]
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM resource r WHERE {clause} ORDER BY {order}{page}", params)
+        return [_stored(row) for row in rows.fetchall()]
+
+    def count(self, type_: str | None, where: Where, policy_for: PolicyFor) -> int:
+        sql = Translator(policy_for)
+        clause = sql.live(type_, where, "r")
+        return int(self.conn.execute(f"SELECT count(*) FROM resource r WHERE {clause}", sql.params).fetchone()[0])
+
+    def references(self, type_: str, ids: list[str], codes: list[str]) -> dict[str, list[str]]:
+        if not ids or not codes:
+            return {}
+        marks_ids, marks_codes = ", ".join("?" * len(ids)), ", ".join("?" * len(codes))
+        rows = self.conn.execute(
+            f"SELECT s.code, s.value FROM resource r JOIN sp_text s ON s.rid = r.rid WHERE r.type = ? "
+            f"AND r.id IN ({marks_ids}) AND s.code IN ({marks_codes}) ORDER BY s.code, s.value",
+            [type_, *ids, *codes],
+        ).fetchall()
+        out: dict[str, list[str]] = {}
+        for code, value in rows:
+            out.setdefault(code, []).append(value)
+        return out
+
+    def linked_records(self, actors: list[str]) -> set[str]:
+        if not actors:
+            return set()
+        rows = self.conn.execute(
+            f"SELECT record FROM links WHERE actor IN ({', '.join('?' * len(actors))})", actors
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def types(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT type FROM resource ORDER BY type").fetchall()]
+
+    # writes -----------------------------------------------------------------------------------
+    def write(
+        self, type_: str, id_: str, resource: dict[str, Any] | None, *, method: str,
+        expected_vid: int | None = None, must_exist: bool = False,
+    ) -> Stored:
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "SELECT rid, vid, body, acl FROM resource WHERE type = ? AND id = ?", (type_, id_)
+            ).fetchone()
+            vid = cur[1] if cur else 0
+            if expected_vid is not None and vid != expected_vid:
+                raise PreconditionFailed(f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}")
+            if must_exist and cur is None:
+                raise LookupError(f"{type_}/{id_}")
+            vid += 1
+            ts = instant()
+            if resource is None:
+                assert cur is not None
+                raw, acl_text = bytes(cur[2]), cur[3]
+                acl = orjson.loads(acl_text)
+                idx: dict[str, Any] = {}
+            else:
+                meta = {**(resource.get("meta") or {}), "versionId": str(vid), "lastUpdated": ts}
+                body = {"resourceType": resource["resourceType"], "id": id_, "meta": meta, **{
+                    k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")
+                }}
+                idx, acl = self.indexer(type_, body)
+                raw, acl_text = orjson.dumps(body), orjson.dumps(acl).decode()
+            deleted = int(resource is None)
+            scalars = tuple(acl.get(c) for c in ACL_COLUMNS)
+            conn.execute(
+                "INSERT INTO history (type, id, vid, ts, method, deleted, body, acl, patient, confidentiality, deposited) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (type_, id_, vid, ts, method, deleted, raw, acl_text, *scalars),
+            )
+            if cur is None:
+                rid = conn.execute(
+                    "INSERT INTO resource (type, id, vid, ts, deleted, body, acl, patient, confidentiality, deposited) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (type_, id_, vid, ts, deleted, raw, acl_text, *scalars),
+                ).lastrowid
+            else:
+                rid = cur[0]
+                conn.execute(
+                    "UPDATE resource SET vid = ?, ts = ?, deleted = ?, body = ?, acl = ?, patient = ?, "
+                    "confidentiality = ?, deposited = ? WHERE rid = ?",
+                    (vid, ts, deleted, raw, acl_text, *scalars, rid),
+                )
+                self._clear_rows(conn, rid)
+            if not deleted:
+                self._insert_rows(conn, rid, type_, idx, acl)
+            return Stored(type_, id_, vid, ts, bool(deleted), raw, acl, method)
+
+    @staticmethod
+    def _clear_rows(conn: sqlite3.Connection, rid: int) -> None:
+        for table in SEARCH_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))
+        conn.execute("DELETE FROM acl WHERE rid = ?", (rid,))
+
+    @staticmethod
+    def _insert_rows(conn: sqlite3.Connection, rid: Any, type_: str, idx: dict[str, Any], acl: dict[str, Any]) -> None:
+        for table, rows in search_rows(type_, idx).items():
+            if rows:
+                marks = ", ".join("?" * (len(rows[0]) + 1))
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", [(rid, *row) for row in rows])
+        rows_acl = acl_rows(acl)
+        if rows_acl:
+            conn.executemany("INSERT INTO acl VALUES (?, ?, ?)", [(rid, p, v) for p, v in rows_acl])
+        patient = acl.get("patient")
+        if patient:
+            conn.executemany("INSERT OR IGNORE INTO links VALUES (?, ?)",
+                             [(actor, patient) for actor in acl.get("actors") or ()])
+
+    def reindex(self, type_: str) -> int:
+        changed = 0
+        rows = self.conn.execute("SELECT rid, id, deleted, body, acl FROM resource WHERE type = ?", (type_,)).fetchall()
+        for rid, _, deleted, body, acl_text in rows:
+            idx, acl = self.indexer(type_, orjson.loads(body))
+            with self._transaction() as conn:
+                if orjson.loads(acl_text) != acl:
+                    changed += 1
+                    conn.execute(
+                        "UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
+                        (orjson.dumps(acl).decode(), *(acl.get(c) for c in ACL_COLUMNS), rid),
+                    )
+                self._clear_rows(conn, rid)
+                if not deleted:
+                    self._insert_rows(conn, rid, type_, idx, acl)
+        return changed
+
+    def held(self, patient: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for type_, id_ in self.conn.execute(
+            "SELECT type, id FROM resource WHERE patient = ? ORDER BY type, id", (patient,)
+        ).fetchall():
+            out.setdefault(type_, []).append(id_)
+        return out
+
+    def count_versions(self, type_: str, ids: list[str]) -> int:
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        return int(self.conn.execute(
+            f"SELECT count(*) FROM history WHERE type = ? AND id IN ({marks})", [type_, *ids]
+        ).fetchone()[0])
+
+    def purge(self, type_: str, ids: list[str]) -> None:
+        with self._transaction() as conn:
+            for id_ in ids:
+                row = conn.execute("SELECT rid FROM resource WHERE type = ? AND id = ?", (type_, id_)).fetchone()
+                if row:
+                    self._clear_rows(conn, row[0])
+                    conn.execute("DELETE FROM resource WHERE rid = ?", (row[0],))
+                conn.execute("DELETE FROM history WHERE type = ? AND id = ?", (type_, id_))
+
+    def documents(self, name: str) -> SqliteDocuments:
+        return SqliteDocuments(self, name)
