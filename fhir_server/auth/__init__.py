@@ -81,7 +81,7 @@ def authenticate_request(base_url: str | None = None) -> Requester:
     base = base_url or server.fhir_base()
     header = request.headers.get("Authorization")
     return authenticate(
-        header, server.config, base, is_revoked=lambda jti: is_revoked(server.db, jti)
+        header, server.config, base, is_revoked=lambda jti: is_revoked(server.records, jti)
     )
 
 

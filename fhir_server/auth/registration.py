@@ -38,7 +38,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             )
         except Unauthorized as error:
             raise InvalidTokenError(error.diagnostics, realm=bearer.REALM) from None
-        revoked = records.is_revoked(self.server.db, str(token.claims.get("jti")))
+        revoked = records.is_revoked(self.server.records, str(token.claims.get("jti")))
         if token.issuer.issuer != config.issuer or revoked:
             raise InvalidTokenError(
                 "not an initial access token of this server", realm=bearer.REALM
@@ -98,7 +98,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             raise InvalidClientMetadataError(
                 f"this client gets grant_types {granted} with {method}"
             )
-        accounts.insert_client(self.server.db, doc)
+        accounts.insert_client(self.server.records, doc)
         return Client(doc)
 
     def generate_client_registration_info(self, client: Client, request: Any) -> dict[str, Any]:

@@ -31,8 +31,8 @@ def find(server: AuthorizationServer, token_string: str, hint: str | None) -> To
         except (JoseError, ValueError):
             return None
         jti = claims.get("jti")
-        return records.find_token(server.db, jti) if isinstance(jti, str) else None
-    return records.find_refresh(server.db, token_string)
+        return records.find_token(server.records, jti) if isinstance(jti, str) else None
+    return records.find_refresh(server.records, token_string)
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
@@ -43,4 +43,4 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         return find(self.server, token_string, token_type_hint)
 
     def revoke_token(self, token: Token, request: Any) -> None:
-        records.revoke(self.server.db, token)
+        records.revoke(self.server.records, token)

@@ -142,6 +142,11 @@ class Repository(Protocol):
         access attributes and consent links, all or nothing. ``expected_vid``: If-Match (0:
         create); PreconditionFailed when stale."""
 
+    def restore(self, versions: list[Stored]) -> None:
+        """Store versions exactly as given (ids, version numbers, times; migrations, backups,
+        tests), oldest first per resource, the last becoming current; search values and access
+        attributes are computed anew, with the keys of each ``Stored.acl`` given overriding them."""
+
     def atomic(self) -> AbstractContextManager[None]:
         """Every write inside commits together, or none does (nested blocks join the outer one)."""
 

@@ -1,24 +1,33 @@
-"""Fixtures for the search tests: the registry, an in-memory mongoeco database and a loader that
-stores resources the way the server does (``idx`` from search.extract, ``acl.patients`` from
-search.compartment, plus any extra ``acl`` given)."""
+"""Fixtures for the search tests: the registry, and a store on each adapter (SQLite, and MongoDB on
+its in-process stand-in) loaded the way the server stores resources (search values and access
+attributes computed at write time, plus any extra ``acl`` given)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from typing import Callable
 from urllib.parse import parse_qsl
 
+import orjson
 import pytest
-from mongoeco import MongoClient
-from mongoeco.engines.sqlite import SQLiteEngine
 
 from consent.predicate import ALLOW
 from consent.predicate import Predicate
-from search import compartment
-from search import extract
+from fhir_server.indexing import index_resource
+from fhir_server.storage import Repository
+from fhir_server.storage import Scoped
+from fhir_server.storage import Stored
+from fhir_server.storage import open_repository
 from search import registry as registry_module
 from search.registry import Registry
 
 BASE = "http://example.org/fhir"
+ADAPTERS = ["sqlite", "mongodb"]
+
+
+def open_store(adapter: str, data_dir: Path) -> Repository:
+    config = {"DATA_DIR": str(data_dir)} if adapter == "sqlite" else {"MONGODB_URI": "mongoeco://"}
+    return open_repository(config, index_resource)
 
 
 @pytest.fixture(scope="session")
@@ -26,30 +35,21 @@ def registry() -> Registry:
     return registry_module.load()
 
 
-def stored(reg: Registry, resource: dict[str, Any], acl: dict[str, Any] | None = None,
-           ts: str = "2024-01-01T00:00:00.000000Z", deleted: bool = False) -> dict[str, Any]:
-    t = resource["resourceType"]
-    return {
-        "_id": resource["id"], "resource": resource, "vid": 1, "ts": ts, "deleted": deleted,
-        "idx": extract.index_values(reg, t, resource),
-        "acl": {"patients": compartment.patient_refs(reg, t, resource), **(acl or {})},
-    }
+def as_sent(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The Bundle as a client reads it (stored resources are embedded as their JSON bytes)."""
+    return orjson.loads(orjson.dumps(bundle))  # type: ignore[no-any-return]
 
 
 class Store:
-    """A fresh in-memory database with helpers to load resources and run searches."""
+    """A fresh store with helpers to load resources and run searches."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, repo: Repository) -> None:
         self.registry = reg
-        self.client = MongoClient(SQLiteEngine(":memory:"))
-        self.db = self.client["carnet_test"]
+        self.repo = repo
 
-    def load(self, *resources: dict[str, Any], **kwargs: Any) -> None:
-        by_type: dict[str, list[dict[str, Any]]] = {}
-        for r in resources:
-            by_type.setdefault(r["resourceType"], []).append(stored(self.registry, r, **kwargs))
-        for t, docs in by_type.items():
-            self.db[t].insert_many(docs)
+    def load(self, *resources: dict[str, Any], acl: dict[str, Any] | None = None,
+             ts: str = "2024-01-01T00:00:00.000000Z", deleted: bool = False) -> None:
+        self.repo.restore([Stored(r["resourceType"], r["id"], 1, ts, deleted, r, acl or {}) for r in resources])
 
     def bundle(self, type_: str | list[str], query: str | list[tuple[str, str]],
                policy_for: Callable[[str], Predicate] = lambda t: ALLOW, **kwargs: Any) -> dict[str, Any]:
@@ -58,29 +58,31 @@ class Store:
         types = [type_] if isinstance(type_, str) else type_
         params = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
         path = types[0] if isinstance(type_, str) else ""
-        return searching.search(self.db, self.registry, types, params, policy_for, BASE, path=path, **kwargs)
+        bundle, _ = searching.search(Scoped(self.repo, policy_for), self.registry, types, params, BASE, path=path,
+                                     **kwargs)
+        return as_sent(bundle)
 
     def ids(self, type_: str | list[str], query: str, mode: str = "match", **kwargs: Any) -> list[str]:
         b = self.bundle(type_, query, **kwargs)
         return [e["fullUrl"][len(BASE) + 1:] for e in b["entry"] if e["search"]["mode"] == mode]
 
     def close(self) -> None:
-        self.client.close()
+        self.repo.close()
 
 
-@pytest.fixture
-def store(registry: Registry) -> Any:
-    s = Store(registry)
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, registry: Registry, tmp_path: Path) -> Any:
+    s = Store(registry, open_store(request.param, tmp_path))
     yield s
     s.close()
 
 
-@pytest.fixture(scope="module")
-def loaded(registry: Registry) -> Any:
-    """The dataset of tests/search/dataset.py, loaded once per module (read-only tests)."""
+@pytest.fixture(scope="module", params=ADAPTERS)
+def loaded(request: pytest.FixtureRequest, registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The dataset of tests/search/dataset.py, loaded once per module and adapter (read-only tests)."""
     from . import dataset
 
-    s = Store(registry)
+    s = Store(registry, open_store(request.param, tmp_path_factory.mktemp("loaded")))
     for r in dataset.RESOURCES:
         s.load(r, ts=dataset.TS.get(r["id"], "2023-06-01T00:00:00.000000Z"))
     s.load(*dataset.DELETED, deleted=True)

@@ -1,14 +1,15 @@
-"""Compiling criteria and consent predicates to MongoDB filters (search.compile).
+"""Compiling criteria to the backend-neutral plan (search.compile, search.plan) and translating
+plans and consent predicates in each adapter.
 
-The predicate compiler is checked against ``consent.predicate.evaluate`` (the reference
-semantics) on a real mongoeco collection. Integration twin: tests/search/test_consent_seam.py."""
+The predicate translations of both adapters are checked against ``consent.predicate.evaluate``
+(the reference semantics) on real stores. Integration twin: tests/search/test_consent_seam.py."""
 from __future__ import annotations
 
+import pytest
+from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from mongoeco import MongoClient
-from mongoeco.engines.sqlite import SQLiteEngine
 
 from consent.predicate import ALLOW
 from consent.predicate import DENY
@@ -18,37 +19,40 @@ from consent.predicate import Empty
 from consent.predicate import Not
 from consent.predicate import Or
 from consent.predicate import evaluate
-from search.compile import NEVER
-from search.compile import and_
-from search.compile import criteria_filter
-from search.compile import or_
-from search.compile import policy_filter
-from search.compile import sort_spec
+from fhir_server.storage import Stored
+from fhir_server.storage import no_policy
+from fhir_server.storage.mongo.plans import Translator as MongoTranslator
+from fhir_server.storage.sqlite.plans import Translator as SqlTranslator
+from search.compile import compile_criteria
+from search.compile import sort_keys
 from search.parse import SortKey
 from search.parse import parse
+from search.plan import FALSE
+from search.plan import TRUE
+from search.plan import Attr
+from search.plan import Cmp
+from search.plan import SortBy
+from search.plan import Value
+from search.plan import and_
+from search.plan import not_
+from search.plan import or_
+
+from .conftest import ADAPTERS
+from .conftest import open_store
 
 VALUES = ["a", "b", "c"]
 ACLS = [
-    {}, {"labels": None}, {"labels": []}, {"labels": ["a"]}, {"labels": ["a", "b"]}, {"labels": "c"},
-    {"patients": ["a"], "labels": ["b"]}, {"patients": [], "labels": ["c", "a"]}, {"patients": "b"},
+    {}, {"labels": []}, {"labels": ["a"]}, {"labels": ["a", "b"]}, {"labels": ["c"]},
+    {"patients": ["a"], "labels": ["b"]}, {"patients": [], "labels": ["c", "a"]}, {"patients": ["b"]},
 ]
 
 
 def test_builders():
-    assert and_() == {} and or_() == NEVER
-    assert and_({"a": 1}, {}) == {"a": 1}
-    assert and_({"a": 1}, NEVER) == NEVER
-    assert or_({"a": 1}, NEVER) == {"a": 1}
-    assert or_({"a": 1}, {}) == {}
-
-
-def test_predicates_compile_as_specified():
-    assert policy_filter(ALLOW) == {}
-    assert policy_filter(DENY) == NEVER
-    assert policy_filter(AnyOf("patients", ("Patient/1", "Patient/2"))) == {"acl.patients": {"$in": ["Patient/1", "Patient/2"]}}
-    assert policy_filter(Empty("labels")) == {"$or": [{"acl.labels": None}, {"acl.labels": {"$size": 0}}]}
-    assert policy_filter(Not(AnyOf("labels", ("X",)))) == {"$nor": [{"acl.labels": "X"}]}
-    assert policy_filter(AnyOf("labels", ("X",)), "cacl") == {"cacl.labels": "X"}
+    assert and_() == TRUE and or_() == FALSE
+    leaf = Value("x", "token", Cmp("", "eq", "1"))
+    assert and_(leaf, TRUE) == leaf and and_(leaf, FALSE) == FALSE
+    assert or_(leaf, FALSE) == leaf and or_(leaf, TRUE) == TRUE
+    assert not_(not_(leaf)) == leaf and not_(TRUE) == FALSE
 
 
 leaf = st.one_of(
@@ -65,38 +69,49 @@ predicates = st.recursive(
     max_leaves=6,
 )
 
-_client = MongoClient(SQLiteEngine(":memory:"))
-_col = _client["pred"]["docs"]
-_col.insert_many([{"_id": str(i), "acl": acl} for i, acl in enumerate(ACLS)])
+
+@pytest.fixture(scope="module", params=ADAPTERS)
+def acl_store(request, tmp_path_factory):
+    repo = open_store(request.param, tmp_path_factory.mktemp("acl"))
+    repo.restore([Stored("Basic", str(i), 1, "2024-01-01T00:00:00.000000Z", False,
+                         {"resourceType": "Basic", "id": str(i)}, acl) for i, acl in enumerate(ACLS)])
+    stored = {s.id: s.acl for s in repo.find("Basic", TRUE, no_policy)}
+    yield repo, stored
+    repo.close()
 
 
-@settings(max_examples=150, deadline=None)
-@given(predicates)
-def test_compiled_predicate_matches_evaluate(predicate):
-    expected = {str(i) for i, acl in enumerate(ACLS) if evaluate(predicate, acl)}
-    got = {d["_id"] for d in _col.find(policy_filter(predicate))}
-    assert got == expected, policy_filter(predicate)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(predicate=predicates)
+def test_translated_predicate_matches_evaluate(acl_store, predicate):
+    repo, acls = acl_store
+    expected = {id_ for id_, acl in acls.items() if evaluate(predicate, acl)}
+    assert {s.id for s in repo.find("Basic", Attr(predicate), no_policy)} == expected
+    assert {s.id for s in repo.find("Basic", TRUE, lambda t: predicate)} == expected
+    assert repo.count("Basic", TRUE, lambda t: predicate) == len(expected)
 
 
 def test_user_input_only_becomes_values(registry):
-    req = parse(registry, ["Patient"], [("family:contains", "a.*(b"), ("identifier", "$where|{}")])
-    flt = criteria_filter(registry, "Patient", req.criteria["Patient"], lambda t: ALLOW, lambda *a: [])
-    assert flt == {"$and": [{"deleted": False}, {"idx.family": {"$regex": r"a\.\*\(b"}},
+    hostile = "a'); DROP TABLE resource; --"
+    req = parse(registry, ["Patient"], [("family:contains", hostile), ("identifier", "$where|{}")])
+    where = compile_criteria(registry, "Patient", req.criteria["Patient"])
+    assert where == and_(Value("family", "string", Cmp("", "contains", "a'); drop table resource; --")),
+                         Value("identifier", "token", Cmp("", "eq", "$where|{}")))
+    sql = SqlTranslator(no_policy)
+    text = sql.live("Patient", where, "r")
+    assert "DROP" not in text and "$where" not in text
+    assert "a'); drop table resource; --" in sql.params and "$where|{}" in sql.params
+    flt = MongoTranslator(no_policy, lambda *a: []).live("Patient", where)
+    assert flt == {"$and": [{"deleted": False}, {"idx.family": {"$regex": r"a'\);\ drop\ table\ resource;\ \-\-"}},
                             {"idx.identifier": "$where|{}"}]}
 
-    def keys(node):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                yield k
-                yield from keys(v)
-        elif isinstance(node, list):
-            for v in node:
-                yield from keys(v)
 
-    assert all(not k.startswith("$") or k in {"$and", "$or", "$nor", "$regex", "$in", "$exists"} for k in keys(flt))
+def test_policies_deny_and_allow_in_both_translations():
+    assert MongoTranslator(lambda t: DENY, lambda *a: []).live("Patient", TRUE)["_id"] == {"$in": []}
+    assert MongoTranslator(lambda t: ALLOW, lambda *a: []).live("Patient", TRUE) == {"deleted": False}
+    assert SqlTranslator(lambda t: DENY).live("Patient", TRUE, "r").endswith("AND 0")
 
 
-def test_sort_spec_ends_with_id(registry):
-    assert sort_spec(registry, "Patient", ()) == [("_id", 1)]
-    assert sort_spec(registry, "Patient", (SortKey("birthdate", True), SortKey("_lastUpdated"))) == [
-        ("idx.birthdate.lo", -1), ("ts", 1), ("_id", 1)]
+def test_sort_keys(registry):
+    assert sort_keys(registry, "Patient", ()) == ()
+    assert sort_keys(registry, "Patient", (SortKey("birthdate", True), SortKey("_lastUpdated"))) == (
+        SortBy("birthdate", "date", True), SortBy("ts", "column", False))

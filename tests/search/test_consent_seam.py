@@ -14,6 +14,7 @@ from consent.predicate import Empty
 from consent.predicate import Not
 from consent.predicate import Or
 from fhir_server import searching
+from fhir_server.storage import Scoped
 
 from . import dataset
 
@@ -81,7 +82,7 @@ def test_system_search_and_conditional_matches(guarded):
     b = guarded.bundle(["Patient", "Practitioner", "DocumentReference"], "", policy_for=restrictive)
     assert b["total"] == 2 and sorted(e["fullUrl"][len(dataset.BASE) + 1:] for e in b["entry"]) == [
         "DocumentReference/d1", "Patient/p1"]
-    got = searching.find_matches(guarded.db, guarded.registry, "Patient", "gender=male", restrictive)
+    got = searching.find_matches(Scoped(guarded.repo, restrictive), guarded.registry, "Patient", "gender=male")
     assert got == []
 
 

@@ -1,5 +1,5 @@
-"""Date prefixes on mongoeco against the R4 definitions over ranges (search.html#prefix), for a
-single-valued parameter (dotted paths) and a multi-valued one ($elemMatch), random values.
+"""Date prefixes on both adapters against the R4 definitions over ranges (search.html#prefix), for a
+single-valued parameter and a multi-valued one (all parts on the same value), random values.
 
 Reference semantics, with the stored value's range [lo, hi] and the search range [qlo, qhi]:
 eq: contained; ne: not contained; gt: hi > qhi; lt: lo < qlo; ge: gt or eq; le: lt or eq;
@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from search.normalize import date_range
 
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import ADAPTERS
 from .conftest import Store
+from .conftest import open_store
 
 DATES = st.one_of(
     st.integers(1998, 2002).map(str),
@@ -32,11 +39,13 @@ def holds(prefix: str, lo: str, hi: str, qlo: str, qhi: str) -> bool:
     }[prefix]
 
 
+@pytest.mark.parametrize("adapter", ADAPTERS)
 @settings(max_examples=40, deadline=None)
 @given(st.lists(DATES, min_size=1, max_size=6), st.lists(st.lists(DATES, min_size=1, max_size=3), min_size=1, max_size=4),
        st.sampled_from(PREFIXES), DATES)
-def test_prefixes_match_the_definitions(registry, singles, multis, prefix, query):
-    store = Store(registry)
+def test_prefixes_match_the_definitions(adapter, registry, singles, multis, prefix, query):
+    scratch = tempfile.TemporaryDirectory()
+    store = Store(registry, open_store(adapter, Path(scratch.name)))
     try:
         store.load(*[{"resourceType": "Condition", "id": f"c{i}", "subject": {"reference": "Patient/x"},
                       "onsetDateTime": d} for i, d in enumerate(singles)])
@@ -52,3 +61,4 @@ def test_prefixes_match_the_definitions(registry, singles, multis, prefix, query
         assert sorted(store.ids("AllergyIntolerance", f"onset={q}&_count=100")) == want_multi
     finally:
         store.close()
+        scratch.cleanup()

@@ -10,9 +10,14 @@ import pytest
 
 from consent.predicate import ALLOW
 from fhir_server import searching
+from fhir_server.storage import Scoped
+from search.plan import Cmp
+from search.plan import Refers
+from search.plan import Value
 from fhir_server.errors import BadRequest
 from search import paging
 
+from .conftest import as_sent
 from .dataset import BASE
 
 
@@ -141,66 +146,63 @@ def test_lenient_ignores_and_says_so(loaded):
 
 
 def test_find_matches(loaded):
-    got = searching.find_matches(loaded.db, loaded.registry, "Patient", "family=dupont", lambda t: ALLOW)
-    assert [d["_id"] for d in got] == ["p2"]  # the deleted one never matches
-    two = searching.find_matches(loaded.db, loaded.registry, "Patient", [("gender", "female,male")], lambda t: ALLOW, limit=2)
-    assert len(two) == 2 and "resource" in two[0] and "idx" in two[0]
+    allow = Scoped(loaded.repo, lambda t: ALLOW)
+    got = searching.find_matches(allow, loaded.registry, "Patient", "family=dupont")
+    assert [s.id for s in got] == ["p2"]  # the deleted one never matches
+    two = searching.find_matches(allow, loaded.registry, "Patient", [("gender", "female,male")], limit=2)
+    assert len(two) == 2 and two[0].resource["resourceType"] == "Patient"
     with pytest.raises(BadRequest):
-        searching.find_matches(loaded.db, loaded.registry, "Patient", "nope=1", lambda t: None)
+        searching.find_matches(allow, loaded.registry, "Patient", "nope=1")
 
 
-def test_instant_bound_and_index_plan(registry):
+def test_instant_bound():
     assert searching.instant_bound("2024-01-01T10:00:00+01:00", "_since") == "2024-01-01T09:00:00.000000Z"
     with pytest.raises(BadRequest):
         searching.instant_bound("yesterday", "_since")
-    plan = searching.index_plan(registry, ["Patient", "DocumentReference"])
-    assert ("Patient", [("idx.identifier", 1)]) in plan and ("DocumentReference", [("idx.subject", 1)]) in plan
 
 
 class Recorder:
-    """A pymongo Database stand-in that records every read: (collection, method, filter)."""
+    """A repository that records every read: (type, method, plan)."""
 
-    def __init__(self, db):
-        self.db, self.calls = db, []
+    def __init__(self, repo):
+        self.repo, self.calls = repo, []
 
-    def __getitem__(self, name):
-        outer = self
+    def find(self, type_, where, policy_for, **kwargs):
+        self.calls.append((type_, "find", where))
+        return self.repo.find(type_, where, policy_for, **kwargs)
 
-        class Col:
-            def find(self, flt, *a, **k):
-                outer.calls.append((name, "find", flt))
-                return outer.db[name].find(flt, *a, **k)
+    def count(self, type_, where, policy_for):
+        self.calls.append((type_, "count", where))
+        return self.repo.count(type_, where, policy_for)
 
-            def count_documents(self, flt, *a, **k):
-                outer.calls.append((name, "count", flt))
-                return outer.db[name].count_documents(flt, *a, **k)
-
-        return Col()
+    def references(self, *args):
+        return self.repo.references(*args)
 
 
 def test_one_query_per_search(loaded):
-    allow = lambda t: ALLOW  # noqa: E731
-    rec = Recorder(loaded.db)
-    b = searching.search(rec, loaded.registry, ["Patient"], [("name", "dup"), ("_sort", "family"), ("_count", "1")],
-                         allow, BASE, path="Patient")
+    """A page is one statement; its total another with the very same plan, only when the page does not tell."""
+    rec = Recorder(loaded.repo)
+    allow = Scoped(rec, lambda t: ALLOW)
+    b, _ = searching.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_sort", "family"), ("_count", "1")],
+                            BASE, path="Patient")
     assert [(c, m) for c, m, _ in rec.calls] == [("Patient", "find"), ("Patient", "count")]
-    assert rec.calls[0][2] == rec.calls[1][2]  # the count uses the very same filter
+    assert rec.calls[0][2] == rec.calls[1][2]  # the count uses the very same plan
     assert b["total"] == 3
-    cursor = loaded.db["Patient"].find(rec.calls[0][2])
-    assert cursor.explain()  # mongoeco explains it as one find
     rec.calls.clear()  # a partial first page is its own exact total: no count needed
-    b = searching.search(rec, loaded.registry, ["Patient"], [("name", "dup")], allow, BASE, path="Patient")
+    b, _ = searching.search(allow, loaded.registry, ["Patient"], [("name", "dup")], BASE, path="Patient")
     assert [(c, m) for c, m, _ in rec.calls] == [("Patient", "find")] and b["total"] == 3
     rec.calls.clear()  # past the end: count
-    far = searching.search(rec, loaded.registry, ["Patient"], [("name", "dup"), ("_page", paging.encode(10))],
-                           allow, BASE, path="Patient")
+    far, _ = searching.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_page", paging.encode(10))],
+                              BASE, path="Patient")
     assert far["total"] == 3 and far["entry"] == [] and [m for _, m, _ in rec.calls] == ["find", "count"]
 
 
-def test_chains_and_has_resolve_ids_first(loaded):
-    rec = Recorder(loaded.db)
-    searching.search(rec, loaded.registry, ["DocumentReference"], [("subject:Patient.organization.name", "service")],
-                     lambda t: ALLOW, BASE, path="DocumentReference")
-    assert [(c, m) for c, m, _ in rec.calls] == [
-        ("Organization", "find"), ("Patient", "find"), ("DocumentReference", "find")]
-    assert rec.calls[-1][2] == {"$and": [{"deleted": False}, {"idx.subject": "Patient/p1"}]}
+def test_chains_and_has_run_inside_the_one_query(loaded):
+    """A chain is a nested plan the adapter runs in the same query, under each type's policy."""
+    rec = Recorder(loaded.repo)
+    b, _ = searching.search(Scoped(rec, lambda t: ALLOW), loaded.registry, ["DocumentReference"],
+                            [("subject:Patient.organization.name", "service")], BASE, path="DocumentReference")
+    assert [(c, m) for c, m, _ in rec.calls] == [("DocumentReference", "find")]
+    assert rec.calls[0][2] == Refers("subject", "Patient", Refers("organization", "Organization",
+                                                                  Value("name", "string", Cmp("", "prefix", "service"))))
+    assert {e["resource"]["subject"]["reference"] for e in as_sent(b)["entry"]} == {"Patient/p1"} and b["total"] >= 1

@@ -183,8 +183,10 @@ class MongoRepository:
             if flt == NEVER:
                 continue
             cursor = self.db[name].find(flt, _PROJECTION).sort(sort_spec(sort))
-            if type_ is not None:
-                cursor = cursor.skip(offset).limit(limit or 0)
+            if type_ is not None and offset:
+                cursor = cursor.skip(offset)
+            if type_ is not None and limit is not None:  # mongoeco reads limit(0) as "none", not "all"
+                cursor = cursor.limit(limit)
             out += [from_current(name, d) for d in cursor]
         return out
 
@@ -335,6 +337,24 @@ class MongoRepository:
         if not deleted and (cur is None or _reach(cur.get("acl") or {}) != _reach(acl)):
             self.link(acl)
         return Stored(type_, id_, vid, ts, deleted, body, acl, method)
+
+    def restore(self, versions: list[Stored]) -> None:
+        for version in versions:
+            self.ensure_indexes(version.type)
+            idx, acl = self.indexer(version.type, version.resource)
+            acl = {**acl, **version.acl}
+            hid = f"{version.type}/{version.id}/{version.vid}"
+            self.db[HISTORY].replace_one({"_id": hid}, {
+                "_id": hid, "type": version.type, "id": version.id, "vid": version.vid, "ts": version.ts,
+                "method": version.method, "deleted": version.deleted, "resource": version.resource, "acl": acl,
+                "cacl": acl,
+            }, upsert=True)
+            doc = {"_id": version.id, "vid": version.vid, "ts": version.ts, "deleted": version.deleted,
+                   "resource": version.resource, "idx": {} if version.deleted else idx, "acl": acl}
+            self.db[version.type].replace_one({"_id": version.id}, doc, upsert=True)
+            self._propagate_acl(version.type, version.id, version.vid, acl)
+            if not version.deleted:
+                self.link(acl)
 
     def link(self, acl: dict[str, Any]) -> None:
         """Record that ``acl``'s actors reach its record. Links are never removed: a stale one only

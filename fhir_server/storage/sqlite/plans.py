@@ -137,10 +137,10 @@ class Translator:
                 raise ValueError("a reverse chain needs a resource type")
             t = self._alias()
             start = self._param(len(type_) + 2)
+            source, key = self._param(node.source), self._param(node.key)
             lo, hi = self._param(type_ + "/"), self._param(type_ + "0")
             head = f"{alias}.id IN (SELECT substr(s.value, {start}) FROM sp_text s JOIN resource {t} ON {t}.rid = s.rid " \
-                   f"WHERE s.type = {self._param(node.source)} AND s.code = {self._param(node.key)} " \
-                   f"AND s.value >= {lo} AND s.value < {hi} AND "
+                   f"WHERE s.type = {source} AND s.code = {key} AND s.value >= {lo} AND s.value < {hi} AND "
             return head + self.live(node.source, node.where, t) + ")"
         raise TypeError(f"not a plan node: {node!r}")
 
@@ -206,12 +206,12 @@ class Translator:
                 return f"({column} IS NOT NULL AND {column} IN ({', '.join(self._param(v) for v in pred.values)}))"
             if isinstance(pred, After):
                 return f"({column} IS NOT NULL AND {column} > {self._param(pred.instant)})"
+        if isinstance(pred, AnyOf) and not pred.values:
+            return "0"
         source = self._list_source(alias, path, lists)
         if isinstance(pred, Empty):
             return f"NOT EXISTS (SELECT 1 FROM {source})"
         if isinstance(pred, AnyOf):
-            if not pred.values:
-                return "0"
             values = ", ".join(self._param(v) for v in pred.values)
             return f"EXISTS (SELECT 1 FROM {source} AND value IN ({values}))"
         if isinstance(pred, After):

@@ -291,30 +291,47 @@ class SqliteRepository:
                 }}
                 idx, acl = self.indexer(type_, body)
                 raw, acl_text = orjson.dumps(body), orjson.dumps(acl).decode()
-            deleted = int(resource is None)
-            scalars = tuple(acl.get(c) for c in ACL_COLUMNS)
+            deleted = resource is None
+            self._put(conn, cur[0] if cur else None, Stored(type_, id_, vid, ts, deleted, raw, acl, method), idx,
+                      acl_text)
+            return Stored(type_, id_, vid, ts, deleted, raw, acl, method)
+
+    def _put(self, conn: sqlite3.Connection, rid: int | None, version: Stored, idx: dict[str, Any], acl_text: str) -> int:
+        """Insert ``version`` in the history and make it current (its search rows with it)."""
+        scalars = tuple(version.acl.get(c) for c in ACL_COLUMNS)
+        row = (version.type, version.id, version.vid, version.ts)
+        conn.execute(
+            "INSERT INTO history (type, id, vid, ts, method, deleted, body, acl, patient, confidentiality, deposited) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, version.method, int(version.deleted), version.json(), acl_text, *scalars),
+        )
+        if rid is None:
+            rid = conn.execute(
+                "INSERT INTO resource (type, id, vid, ts, deleted, body, acl, patient, confidentiality, deposited) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, int(version.deleted), version.json(), acl_text, *scalars),
+            ).lastrowid
+            assert rid is not None
+        else:
             conn.execute(
-                "INSERT INTO history (type, id, vid, ts, method, deleted, body, acl, patient, confidentiality, deposited) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (type_, id_, vid, ts, method, deleted, raw, acl_text, *scalars),
+                "UPDATE resource SET vid = ?, ts = ?, deleted = ?, body = ?, acl = ?, patient = ?, "
+                "confidentiality = ?, deposited = ? WHERE rid = ?",
+                (version.vid, version.ts, int(version.deleted), version.json(), acl_text, *scalars, rid),
             )
-            if cur is None:
-                rid = conn.execute(
-                    "INSERT INTO resource (type, id, vid, ts, deleted, body, acl, patient, confidentiality, deposited) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (type_, id_, vid, ts, deleted, raw, acl_text, *scalars),
-                ).lastrowid
-            else:
-                rid = cur[0]
-                conn.execute(
-                    "UPDATE resource SET vid = ?, ts = ?, deleted = ?, body = ?, acl = ?, patient = ?, "
-                    "confidentiality = ?, deposited = ? WHERE rid = ?",
-                    (vid, ts, deleted, raw, acl_text, *scalars, rid),
-                )
-                self._clear_rows(conn, rid)
-            if not deleted:
-                self._insert_rows(conn, rid, type_, idx, acl)
-            return Stored(type_, id_, vid, ts, bool(deleted), raw, acl, method)
+            self._clear_rows(conn, rid)
+        if not version.deleted:
+            self._insert_rows(conn, rid, version.type, idx, version.acl)
+        return rid
+
+    def restore(self, versions: list[Stored]) -> None:
+        with self._transaction() as conn:
+            for version in versions:
+                idx, acl = self.indexer(version.type, version.resource)
+                acl = {**acl, **version.acl}
+                cur = conn.execute("SELECT rid FROM resource WHERE type = ? AND id = ?", (version.type, version.id)).fetchone()
+                stored = Stored(version.type, version.id, version.vid, version.ts, version.deleted, version.body, acl,
+                                version.method)
+                self._put(conn, cur[0] if cur else None, stored, idx, orjson.dumps(acl).decode())
 
     @staticmethod
     def _clear_rows(conn: sqlite3.Connection, rid: int) -> None:
