@@ -1,27 +1,19 @@
-"""Generated records bulk-loaded into a store for the benchmarks (the same documents Store.write
-would write, inserted by batches so that 100k resources load in seconds)."""
+"""Generated records bulk-loaded into a store for the benchmarks: version 1 of each, with the search
+values and access attributes a write computes (``Repository.restore``), by batches of one
+transaction each."""
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
 from typing import Any
 
-from fhir_server.storage import Store
+from fhir_server.storage import Repository
+from fhir_server.storage import Stored
 
 TS = "2026-01-01T00:00:00.000000Z"
 TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
 A07 = "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument"
 FAMILIES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Lefèvre", "Moreau"]
-
-
-def _docs(store: Store, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    type_, id_ = resource["resourceType"], resource["id"]
-    resource = {**resource, "meta": {"versionId": "1", "lastUpdated": TS}}
-    idx, acl = store.indexer(type_, resource)
-    current = {"_id": id_, "vid": 1, "ts": TS, "deleted": False, "resource": resource, "idx": idx, "acl": acl}
-    version = {"_id": f"{type_}/{id_}/1", "type": type_, "id": id_, "vid": 1, "ts": TS, "method": "POST",
-               "deleted": False, "resource": resource, "acl": acl, "cacl": acl}
-    return current, version
 
 
 def records(patients: int, docs_per_patient: int = 2, allergies_per_patient: int = 1,
@@ -57,24 +49,16 @@ def records(patients: int, docs_per_patient: int = 2, allergies_per_patient: int
                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "373270004"}]}}
 
 
-def load(store: Store, resources: Iterator[dict[str, Any]], batch: int = 2000) -> int:
-    """Insert ``resources`` by batches; returns how many were loaded."""
-    pending: dict[str, list[dict[str, Any]]] = {}
+def load(store: Repository, resources: Iterator[dict[str, Any]], batch: int = 2000) -> int:
+    """Store ``resources`` by batches; returns how many were loaded."""
+    pending: list[Stored] = []
     count = 0
     for resource in resources:
-        current, version = _docs(store, resource)
-        store.link(current["acl"])
-        pending.setdefault(resource["resourceType"], []).append(current)
-        pending.setdefault("history", []).append(version)
+        body = {**resource, "meta": {"versionId": "1", "lastUpdated": TS}}
+        pending.append(Stored(resource["resourceType"], resource["id"], 1, TS, False, body, {}, "POST"))
         count += 1
-        if count % batch == 0:
-            _flush(store, pending)
-    _flush(store, pending)
+        if len(pending) >= batch:
+            store.restore(pending)
+            pending = []
+    store.restore(pending)
     return count
-
-
-def _flush(store: Store, pending: dict[str, list[dict[str, Any]]]) -> None:
-    for name, docs in pending.items():
-        if docs:
-            store.db[name].insert_many(docs)
-    pending.clear()

@@ -148,7 +148,7 @@ class _Compiler:
         self.now = now
 
     def criteria(self, type_: str, criteria: tuple[Criterion, ...]) -> Where:
-        return and_(*(self.criterion(type_, c) for c in criteria))
+        return and_(*_merged_ranges([self.criterion(type_, c) for c in criteria]))
 
     def criterion(self, type_: str, c: Criterion) -> Where:
         if c.has is not None:
@@ -235,6 +235,23 @@ class _Compiler:
             else:
                 terms.append(Cmp(key, "eq", value))
         return all_of(*terms)
+
+
+def _merged_ranges(terms: list[Where]) -> list[Where]:
+    """ANDed conditions on the one value of a single-valued date parameter (``birthdate=ge1980&
+    birthdate=lt1981``) as one condition on that value: the same matches, read as one index range."""
+    out: list[Where] = []
+    for term in terms:
+        if isinstance(term, Value) and term.kind == "date" and not term.multi:
+            same = next((i for i, t in enumerate(out) if isinstance(t, Value) and t.kind == "date"
+                         and t.key == term.key and not t.multi), None)
+            if same is not None:
+                first = out[same]
+                assert isinstance(first, Value)
+                out[same] = Value(first.key, "date", all_of(first.cond, term.cond))
+                continue
+        out.append(term)
+    return out
 
 
 def _prefixed(cond: Cond, prefix: str) -> Cond:

@@ -63,6 +63,29 @@ def carnet_match(value: str, cond: str) -> int:
     return int(plan.matches(_decode_cond(cond), orjson.loads(value)))
 
 
+def _bounded(cond: Cond) -> Cond:
+    """A date condition with the bounds it implies added (``lo <= hi`` on every stored range), so
+    that ``eq`` reads a bounded slice of the ``lo`` index instead of everything after ``lo``."""
+    if not isinstance(cond, AllOf):
+        return cond
+    extra: list[Cond] = []
+    for term in cond.terms:
+        if isinstance(term, Cmp) and term.part == "hi" and term.op in ("lt", "le"):
+            extra.append(Cmp("lo", term.op, term.value))
+        if isinstance(term, Cmp) and term.part == "lo" and term.op in ("gt", "ge"):
+            extra.append(Cmp("hi", term.op, term.value))
+    return AllOf((*cond.terms, *extra)) if extra else cond
+
+
+def _drives(node: Where) -> bool:
+    """Whether ``node`` holds, at its top level, a criterion an index answers (a row set to start from)."""
+    if isinstance(node, plan.And):
+        return any(_drives(t) for t in node.terms)
+    if isinstance(node, plan.Or):
+        return bool(node.terms) and all(_drives(t) for t in node.terms)
+    return isinstance(node, (plan.Value, plan.Exists, plan.Refers, plan.ReferredBy))
+
+
 class Translator:
     """One SQL statement's WHERE clauses; ``params`` collects the values in order."""
 
@@ -84,7 +107,9 @@ class Translator:
         """Live ``type_`` rows under ``alias`` matching ``where`` and the type's policy."""
         terms = [f"{alias}.deleted = 0"]
         if type_ is not None:
-            terms.insert(0, f"{alias}.type = {self._param(type_)}")
+            # with an indexed criterion to drive the query, keep SQLite from walking the type instead
+            column = f"+{alias}.type" if _drives(where) else f"{alias}.type"
+            terms.insert(0, f"{column} = {self._param(type_)}")
         terms.append(self.where(type_, where, alias))
         if type_ is None:
             terms.append(self.any_type_policy(alias))
@@ -148,6 +173,8 @@ class Translator:
         """A condition on one row of ``kind``'s value table (columns named by the parts)."""
         if kind == "composite":
             return f"carnet_match(value, {self._param(encode_cond(cond))})"
+        if kind == "date":
+            cond = _bounded(cond)
         if isinstance(cond, AllOf):
             return "(" + " AND ".join(self.cond(kind, t) for t in cond.terms) + ")"
         if isinstance(cond, OneOf):
@@ -225,8 +252,12 @@ class Translator:
         return f"json_each({alias}.acl, {self._param('$.' + path)}) WHERE 1"
 
     # sort -------------------------------------------------------------------------------------
-    def order(self, sort: tuple[SortBy, ...], alias: str) -> str:
-        """ORDER BY terms: each key's smallest (ascending) or largest (descending) value, then id."""
+    def order(self, sort: tuple[SortBy, ...], alias: str, *, by_index: bool = True) -> str:
+        """ORDER BY terms: each key's smallest (ascending) or largest (descending) value, then id.
+
+        ``by_index`` False: the id tie-break is written ``+id``, so SQLite drives the query from
+        the criteria's indexes and sorts the matches, instead of walking every id of the type in
+        order and testing each (it would, to skip the sort)."""
         terms: list[str] = []
         for by in sort:
             direction = "DESC" if by.descending else "ASC"
@@ -239,5 +270,5 @@ class Translator:
                 f"(SELECT {pick}({columns[0]}) FROM {table} WHERE rid = {alias}.rid AND code = {self._param(by.key)}) {direction}"
             )
         if all(by.key != "id" for by in sort):
-            terms.append(f"{alias}.id ASC")
+            terms.append(f"{'' if by_index else '+'}{alias}.id ASC")
         return ", ".join(terms)

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from consent.predicate import ALLOW
+from search.plan import TRUE
 from search.plan import SortBy
 from search.plan import Where
 
@@ -227,7 +229,8 @@ class SqliteRepository:
     ) -> list[Stored]:
         sql = Translator(policy_for)
         clause = sql.live(type_, where, "r")
-        order = sql.order(sort, "r")
+        narrowed = where != TRUE or type_ is None or policy_for(type_) != ALLOW
+        order = sql.order(sort, "r", by_index=not narrowed)
         page = " LIMIT ? OFFSET ?" if limit is not None or offset else ""
         params = [*sql.params, *([-1 if limit is None else limit, offset] if page else [])]
         rows = self.conn.execute(f"SELECT {_COLUMNS} FROM resource r WHERE {clause} ORDER BY {order}{page}", params)
