@@ -1,4 +1,5 @@
-"""Shared fixtures: an app on a fresh store (embedded, or MONGODB_URI when set), a client, tokens."""
+"""Shared fixtures: an app on a fresh store (embedded SQLite, or the MongoDB adapter when MONGODB_URI
+is set: ``mongoeco://`` for its in-process stand-in), a client, tokens."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,8 +32,8 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     for app in made:
         store = get_store_of(app)
         if app.config.get("MONGODB_URI"):
-            store.client.drop_database(app.config["MONGODB_DATABASE"])
-        store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock
+            store.drop()
+        store.close()  # an unclosed mongoeco client is finalised on a GC thread and can deadlock
 
 
 @pytest.fixture

@@ -57,6 +57,33 @@ def _reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from .indexing import index_resource
+    from .storage import opened_store
+    from .storage.migrate import migrate
+    from .storage.migrate import source_config
+
+    if bool(args.source_uri) == bool(args.source_dir):
+        print("carnet migrate: give exactly one of --from URI or --from-data-dir DIR", file=sys.stderr)
+        return 2
+    try:
+        source = source_config(args.source_uri, args.source_dir)
+    except FileNotFoundError as exc:
+        print(f"carnet migrate: {exc}", file=sys.stderr)
+        return 1
+    target = {"DATA_DIR": str(Path(args.data_dir).resolve())}
+    if os.environ.get("MONGODB_URI"):
+        target["MONGODB_URI"] = os.environ["MONGODB_URI"]
+    with opened_store(source, index_resource) as old, opened_store(target, index_resource) as new:
+        if new.types() and not args.force:
+            print("carnet migrate: the target store is not empty (use --force to merge into it)", file=sys.stderr)
+            return 1
+        moved = migrate(old, new)
+    for name, count in moved.items():
+        print(f"{name}: {count}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carnet", description="Carnet FHIR R4 server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     reindex = sub.add_parser("reindex", help="recompute search values, access attributes and consent links")
     reindex.add_argument("--data-dir", default="./var")
     reindex.set_defaults(func=_reindex)
+
+    move = sub.add_parser("migrate", help="copy another store (MongoDB, or an older data directory) into this one: "
+                                          "the embedded store under --data-dir, or MONGODB_URI when set")
+    move.add_argument("--from", dest="source_uri", help="a MongoDB URI to read from")
+    move.add_argument("--from-data-dir", dest="source_dir", help="a data directory to read from")
+    move.add_argument("--data-dir", default="./var", help="the target's data directory")
+    move.add_argument("--force", action="store_true", help="write into a target that already holds resources")
+    move.set_defaults(func=_migrate)
 
     auth.add_parser(sub)
     dmp_cli.add_parser(sub)

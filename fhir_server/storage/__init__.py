@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask
 from flask import current_app
 
+from search.plan import TRUE
+
 from .port import DuplicateKey
 from .port import Documents
 from .port import Indexer
@@ -24,7 +26,7 @@ from .scoped import Scoped
 
 __all__ = [
     "DuplicateKey", "Documents", "PolicyFor", "Repository", "Scoped", "StoreUnavailable", "Stored", "get_store",
-    "Records", "get_store_of", "init_app", "no_policy", "open_repository", "opened_records", "opened_store",
+    "Records", "TRUE", "get_store_of", "init_app", "no_policy", "open_repository", "opened_records", "opened_store",
 ]
 
 EXTENSION = "carnet.store"

@@ -156,12 +156,21 @@ class Repository(Protocol):
     def types(self) -> list[str]:
         """The resource types that have stored resources."""
 
+    def versions(self, type_: str) -> Iterator[Stored]:
+        """Every stored version of ``type_``, by id then version (migrations, backups)."""
+
+    def record_names(self) -> list[str]:
+        """The names of the server-record collections that hold documents."""
+
     def reindex(self, type_: str) -> int:
         """Recompute search values, access attributes and links of every ``type_`` resource;
         returns how many changed."""
 
     def held(self, patient: str) -> dict[str, list[str]]:
         """Type -> ids of every item (deleted ones too) whose primary compartment is ``patient``."""
+
+    def held_ids(self, type_: str) -> list[str]:
+        """Every id of ``type_`` (deleted ones too)."""
 
     def count_versions(self, type_: str, ids: list[str]) -> int:
         """How many versions the history holds for these resources."""

@@ -225,8 +225,18 @@ class MongoRepository:
                 for name in self.types()}
         return {name: ids for name, ids in held.items() if ids}
 
+    def held_ids(self, type_: str) -> list[str]:
+        return [d["_id"] for d in self.db[type_].find({}, {"_id": 1}).sort("_id", 1)]
+
     def count_versions(self, type_: str, ids: list[str]) -> int:
         return int(self.db[HISTORY].count_documents({"type": type_, "id": {"$in": ids}}))
+
+    def versions(self, type_: str) -> Iterator[Stored]:
+        for doc in self.db[HISTORY].find({"type": type_}).sort([("id", 1), ("vid", 1)]):
+            yield from_history(doc)
+
+    def record_names(self) -> list[str]:
+        return sorted(n for n in self.db.list_collection_names() if n.startswith(RECORD_PREFIXES))
 
     def purge(self, type_: str, ids: list[str]) -> None:
         self.db[HISTORY].delete_many({"type": type_, "id": {"$in": ids}})

@@ -266,6 +266,16 @@ class SqliteRepository:
     def types(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT type FROM resource ORDER BY type").fetchall()]
 
+    def versions(self, type_: str) -> Iterator[Stored]:
+        cursor = self.conn.execute(
+            "SELECT type, id, vid, ts, deleted, body, acl, method FROM history WHERE type = ? ORDER BY id, vid", (type_,)
+        )
+        for row in cursor:
+            yield _stored(row, row[7])
+
+    def record_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT coll FROM document ORDER BY coll").fetchall()]
+
     # writes -----------------------------------------------------------------------------------
     def write(
         self, type_: str, id_: str, resource: dict[str, Any] | None, *, method: str,
@@ -381,13 +391,18 @@ class SqliteRepository:
             out.setdefault(type_, []).append(id_)
         return out
 
+    def held_ids(self, type_: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM resource WHERE type = ? ORDER BY id", (type_,))]
+
     def count_versions(self, type_: str, ids: list[str]) -> int:
-        if not ids:
-            return 0
-        marks = ", ".join("?" * len(ids))
-        return int(self.conn.execute(
-            f"SELECT count(*) FROM history WHERE type = ? AND id IN ({marks})", [type_, *ids]
-        ).fetchone()[0])
+        total = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            total += int(self.conn.execute(
+                f"SELECT count(*) FROM history WHERE type = ? AND id IN ({marks})", [type_, *chunk]
+            ).fetchone()[0])
+        return total
 
     def purge(self, type_: str, ids: list[str]) -> None:
         with self._transaction() as conn:
