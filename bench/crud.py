@@ -1,8 +1,10 @@
-"""CRUD benchmark against a real `carnet serve` (gunicorn gthread, embedded store).
+"""CRUD benchmark against a real default `carnet serve` (gunicorn gthread, one worker per core,
+the embedded SQLite store, or the MongoDB adapter on its stand-in with ``--mongodb``).
 
-Prints creates/s, reads/s, p50/p95 latency and server CPU per request, beside a hello-JSON
-endpoint under the same gunicorn settings (the ceiling). Usage:
-    .venv/bin/python bench/crud.py [--creates 2000] [--reads 2000] [--preload 50000] [--threads 4]
+Prints creates/s, reads/s, p50/p95 latency and server CPU per request, beside a hello-JSON Flask
+app under gunicorn gthread with 2 workers × 4 threads (the ceiling), measured in the same run,
+and the read throughput ratio. Usage:
+    .venv/bin/python bench/crud.py [--creates 2000] [--reads 4000] [--preload 50000] [--threads 8]
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import requests
@@ -24,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
 from tests.servers import free_port  # noqa: E402
+from tests.servers import wire_store  # noqa: E402
 
 HELLO_APP = """
 from flask import Flask
@@ -53,7 +57,7 @@ def server_pid(port: int) -> int:
     return min(int(p) for p in out)
 
 
-def run(label: str, n: int, threads: int, call: Callable[[requests.Session, int], None], pid: int) -> None:
+def run(label: str, n: int, threads: int, call: Callable[[requests.Session, int], None], pid: int) -> float:
     latencies: list[float] = []
     lock = threading.Lock()
     counter = iter(range(n))
@@ -79,14 +83,15 @@ def run(label: str, n: int, threads: int, call: Callable[[requests.Session, int]
     elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
     q = statistics.quantiles(latencies, n=100)
     print(f"{label:<10} {n / elapsed:8.0f} req/s   p50 {q[49] * 1000:6.2f} ms   p95 {q[94] * 1000:6.2f} ms"
-          f"   server CPU {cpu / n * 1e6:7.0f} µs/req")
+          f"   server CPU {cpu / n * 1e6:7.0f} µs/req", flush=True)
+    return n / elapsed
 
 
-def hello_ceiling(n: int, threads: int) -> None:
+def hello_ceiling(n: int, threads: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "hello.py").write_text(HELLO_APP)
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-w", "1",
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", "2",
                                  "-b", f"127.0.0.1:{port}", "hello:app"], cwd=tmp,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -96,7 +101,8 @@ def hello_ceiling(n: int, threads: int) -> None:
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            run("hello", n, threads, lambda s, i: s.get(f"http://127.0.0.1:{port}/hello").raise_for_status(), proc.pid)
+            return run("hello", n, threads, lambda s, i: s.get(f"http://127.0.0.1:{port}/hello").raise_for_status(),
+                       proc.pid)
         finally:
             proc.terminate()
             proc.wait()
@@ -108,8 +114,10 @@ def preload(data_dir: Path, count: int) -> None:
     from bench.dataset import records
     from fhir_server.app import create_app
 
+    from fhir_server.storage import get_store_of
+
     app = create_app({"DATA_DIR": str(data_dir)})
-    store = app.extensions["carnet.store"]
+    store = get_store_of(app)
     load(store, records(count // 2, docs_per_patient=1, allergies_per_patient=0))
     store.close()
 
@@ -117,11 +125,12 @@ def preload(data_dir: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--creates", type=int, default=1000)
-    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--reads", type=int, default=4000)
     parser.add_argument("--preload", type=int, default=0, help="resources loaded before measuring")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8, help="client threads")
+    parser.add_argument("--mongodb", action="store_true", help="the MongoDB adapter on its stand-in (carnet store)")
     args = parser.parse_args()
-    hello_ceiling(args.reads, args.threads)
+    ceiling = hello_ceiling(args.reads, args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         if args.preload:
@@ -129,7 +138,8 @@ def main() -> None:
             preload(data_dir, args.preload)
             print(f"preloaded {args.preload} Patients in {time.perf_counter() - t0:.1f} s")
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-        with carnet_server(data_dir, env=env) as base:
+        standin = wire_store(data_dir) if args.mongodb else nullcontext(None)
+        with standin as uri, carnet_server(data_dir, workers=0, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base:
             port = int(base.split(":")[2].split("/")[0])
             pid = server_pid(port)
             token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
@@ -147,7 +157,9 @@ def main() -> None:
                 session.get(f"{base}/Patient/{ids[i % len(ids)]}", headers=headers).raise_for_status()
 
             run("create", args.creates, args.threads, create, pid)
-            run("read", args.reads, args.threads, read, pid)
+            reads = run("read", args.reads, args.threads, read, pid)
+            label = "MongoDB adapter on the mongoeco stand-in" if args.mongodb else "SQLite"
+            print(f"read throughput / hello-JSON ({label}): {reads / ceiling:.2f}x")
 
 
 if __name__ == "__main__":
