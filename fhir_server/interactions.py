@@ -136,9 +136,18 @@ def _write_new(resource_type: str, id_: str, body: dict[str, Any], method: str,
     decision = access().write_decision(resource_type, "create", acl)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to create this {resource_type}: {decision.rule}")
-    stored = store.write(resource_type, id_, body, method=method, expected_vid=0)
-    audit.record(access(), "create", resource_type, stored=stored)
+    stored = _traced_write("create", resource_type, id_, body, method, 0)
     return Outcome(201, stored, warnings + _consent_warnings(stored))
+
+
+def _traced_write(interaction: str, resource_type: str, id_: str, body: dict[str, Any] | None, method: str,
+                  expected_vid: int | None) -> Stored:
+    """Store the next version and its access trace in one transaction: both, or neither."""
+    store = get_store()
+    with store.atomic():
+        stored = store.write(resource_type, id_, body, method=method, expected_vid=expected_vid)
+        audit.record(access(), interaction, resource_type, stored=stored)
+    return stored
 
 
 def _consent_warnings(stored: Stored) -> list[dict[str, Any]]:
@@ -184,8 +193,7 @@ def _replace(current: Stored, body: dict[str, Any], method: str, interaction: st
     decision = access().write_decision(current.type, interaction, acl, old_acl=current.acl, patch_paths=patch)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to change {current.type}/{current.id}: {decision.rule}")
-    stored = store.write(current.type, current.id, body, method=method, expected_vid=if_match)
-    audit.record(access(), interaction, current.type, stored=stored)
+    stored = _traced_write(interaction, current.type, current.id, body, method, if_match)
     return Outcome(201 if current.deleted else 200, stored, warnings + _consent_warnings(stored))
 
 
@@ -230,8 +238,7 @@ def _remove(current: Stored, if_match: int | None) -> Outcome:
     decision = access().write_decision(current.type, "delete", current.acl, old_acl=current.acl)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to delete {current.type}/{current.id}: {decision.rule}")
-    stored = get_store().write(current.type, current.id, None, method="DELETE", expected_vid=if_match)
-    audit.record(access(), "delete", current.type, stored=stored)
+    stored = _traced_write("delete", current.type, current.id, None, "DELETE", if_match)
     return Outcome(204, stored)
 
 

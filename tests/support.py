@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Flask
 
 from fhir_server.auth import mint_token
 from fhir_server.auth.issuers import AuthConfig
+from fhir_server.storage import Stored
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLES_FR = FIXTURES / "examples-fr"
@@ -63,3 +65,29 @@ def bearer(app: Flask, fhir_user: str | None = None, scope: str | None = None, *
         issuer=config.issuer, audience=config.audience,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def stored(type_: str, keep: Callable[[dict[str, Any]], bool] = lambda resource: True) -> list[Stored]:
+    """The live ``type_`` resources of the current app's store (whoever may see them) whose
+    resource satisfies ``keep``, oldest first: the backend-neutral way to look at what was stored."""
+    from fhir_server.storage import get_store
+    from fhir_server.storage import no_policy
+    from search.plan import TRUE
+
+    found = [s for s in get_store().find(type_, TRUE, no_policy) if keep(s.resource)]
+    return sorted(found, key=lambda s: (s.ts, s.id))
+
+
+def shared_store(data_dir: Path, monkeypatch: Any) -> dict[str, Any]:
+    """Settings for ``make_app`` whose store a CLI command (``command_app(data_dir)``, configured
+    from the environment) opens again: the embedded file under ``data_dir``, or the same MongoDB
+    database (a file-backed mongoeco one when the suite runs on the in-process ``mongoeco://``)."""
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        return {"DATABASE_FILE": None}
+    if uri.startswith("mongoeco://"):
+        uri = f"mongoeco://{data_dir / 'mongoeco.db'}"
+    database = f"carnet_test_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("MONGODB_URI", uri)
+    monkeypatch.setenv("CARNET_MONGODB_DATABASE", database)
+    return {"MONGODB_URI": uri, "MONGODB_DATABASE": database}

@@ -1,9 +1,11 @@
-"""End to end against `carnet serve` (gunicorn, gthread) on the embedded store, through real HTTP."""
+"""End to end against `carnet serve` (gunicorn, gthread) on the embedded store, through real HTTP:
+one worker, and several worker processes sharing the one SQLite file."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def test_served_crud_round_trip(server):
 
 def test_served_store_persists_under_data_dir(server):
     _, data_dir = server
-    assert (data_dir / "carnet.sqlite").exists()
+    assert (data_dir / "carnet.db").exists()
     assert (data_dir / "auth" / "signing-key.jwk.json").exists()
 
 
@@ -57,3 +59,48 @@ def test_served_never_500_on_garbage(server):
         resp = requests.post(f"{base}/Patient", data=body, headers={**auth, "Content-Type": "application/fhir+json"})
         assert 400 <= resp.status_code < 500, (body[:20], resp.status_code)
         assert resp.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path_factory.mktemp("workers")
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    with carnet_server(data_dir, workers=2, env=env) as base:
+        yield base, data_dir
+
+
+def test_several_workers_share_the_one_file(workers):
+    """Concurrent writes through two worker processes all land, each once, and every worker reads them."""
+    base, data_dir = workers
+    auth = {"Authorization": "Bearer " + token(data_dir, "--scope", "system/*.cruds"),
+            "Content-Type": "application/fhir+json"}
+    created: list[str] = []
+    failures: list[object] = []
+
+    def write(n: int) -> None:
+        with requests.Session() as session:
+            for i in range(10):
+                body = {"resourceType": "Patient", "identifier": [{"system": "urn:workers", "value": f"{n}-{i}"}]}
+                resp = session.post(f"{base}/Patient", json=body, headers={**auth, "Connection": "close"})
+                if resp.status_code != 201:
+                    failures.append((resp.status_code, resp.text[:200]))
+                else:
+                    created.append(resp.json()["id"])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures and len(set(created)) == 40
+    assert not [p for p in data_dir.iterdir() if p.suffix == ".sqlite"]  # one store: carnet.db
+    for _ in range(6):  # new connections: any worker answers, each sees every write
+        found = requests.get(f"{base}/Patient", params={"_count": "100"},
+                             headers={**auth, "Connection": "close"}).json()
+        assert sorted(e["resource"]["id"] for e in found.get("entry", [])) == sorted(created)
+    one = created[0]
+    updated = requests.put(f"{base}/Patient/{one}", json={"resourceType": "Patient", "id": one, "active": True},
+                           headers={**auth, "If-Match": 'W/"1"'})
+    stale = requests.put(f"{base}/Patient/{one}", json={"resourceType": "Patient", "id": one, "active": False},
+                         headers={**auth, "If-Match": 'W/"1"', "Connection": "close"})
+    assert (updated.status_code, stale.status_code) == (200, 412)

@@ -14,6 +14,8 @@ from werkzeug.serving import make_server
 
 from fhir_server import loader
 from fhir_server.storage import get_store
+from fhir_server.storage import no_policy
+from search.plan import TRUE
 from tests.servers import free_port
 from tests.support import SYNTHEA
 from tests.support import bearer
@@ -32,7 +34,7 @@ def run(app, paths: list[Path], state: Path, target: str = "server", **kw) -> tu
 
 def patients(app) -> list[str]:
     with app.app_context():
-        return sorted(d["_id"] for d in get_store().db["Patient"].find({}, {"_id": 1}))
+        return sorted(s.id for s in get_store().find("Patient", TRUE, no_policy))
 
 
 def lines(path: Path, resources: list[dict]) -> Path:
@@ -52,23 +54,23 @@ def test_synthea_loads_and_every_resource_reads_and_searches(app, client, system
     assert report.failures == [] and report.resources == expected
     assert "100%" in progress and f"{expected} resources" in progress
     with app.app_context():
-        db = get_store().db
-        stored = {t: list(db[t].find({}, {"resource": 1})) for t in db.list_collection_names()
-                  if t[0].isupper() and t not in ("AuditEvent", "StructureDefinition")}
+        store = get_store()
+        stored = {t: store.find(t, TRUE, no_policy) for t in store.types()
+                  if t not in ("AuditEvent", "StructureDefinition")}
     assert sum(len(docs) for docs in stored.values()) == expected
     for type_, docs in stored.items():
         for doc in docs:
-            read = client.get(f"/fhir/{type_}/{doc['_id']}", headers=system)
-            assert read.status_code == 200 and read.get_json() == doc["resource"]
+            read = client.get(f"/fhir/{type_}/{doc.id}", headers=system)
+            assert read.status_code == 200 and read.get_json() == doc.resource
         for start in range(0, len(docs), 100):
-            ids = [d["_id"] for d in docs[start:start + 100]]
+            ids = [d.id for d in docs[start:start + 100]]
             found = client.get(f"/fhir/{type_}?_id={','.join(ids)}&_count=100", headers=system).get_json()
             assert sorted(e["resource"]["id"] for e in found["entry"]) == sorted(ids), type_
     for patient in stored["Patient"]:
-        ref = f"Patient/{patient['_id']}"
+        ref = f"Patient/{patient.id}"
         for type_, code in (("Observation", "subject"), ("Encounter", "patient"), ("Immunization", "patient"),
                             ("Claim", "patient"), ("ExplanationOfBenefit", "patient")):
-            mine = [d for d in stored.get(type_, []) if ref in json.dumps(d["resource"])]
+            mine = [d for d in stored.get(type_, []) if ref in json.dumps(d.resource)]
             found = client.get(f"/fhir/{type_}?{code}={ref}&_summary=count", headers=system).get_json()
             assert found["total"] == len(mine) > 0, (type_, ref)
 
@@ -91,8 +93,9 @@ def test_a_second_run_skips_what_was_loaded(app, data, tmp_path):
     second, _ = run(app, [data], state, chunk=2)
     assert (second.resources, second.skipped, second.failures) == (0, 5, [])
     with app.app_context():
-        assert get_store().db["Patient"].count_documents({}) == 5
-        assert {d["vid"] for d in get_store().db["Patient"].find()} == {1}  # nothing posted again
+        found = get_store().find("Patient", TRUE, no_policy)
+        assert len(found) == 5
+        assert {s.vid for s in found} == {1}  # nothing posted again
 
 
 def test_the_state_is_kept_per_target(app, make_app, data, tmp_path):
@@ -141,7 +144,7 @@ def test_failed_entries_and_lines_are_retried_the_others_not(make_app, data, tmp
     assert (second.resources, second.skipped, second.failures) == (2, 3, [])
     assert patients(fixed) == []
     with fixed.app_context():
-        assert sorted(d["_id"] for d in get_store().db["Practitioner"].find()) == ["dr1", "dr2"]
+        assert sorted(s.id for s in get_store().find("Practitioner", TRUE, no_policy)) == ["dr1", "dr2"]
     third, _ = run(fixed, [data], state)
     assert (third.resources, third.skipped) == (0, 5)
 
@@ -193,9 +196,9 @@ def test_other_bundles_and_single_resources_load_as_batches(app, data, tmp_path)
     assert report.resources == 3
     assert report.failures == [f"{data / 'settings.json'}: not a FHIR resource"]
     with app.app_context():
-        db = get_store().db
-        assert db["Organization"].find_one({"_id": "org"}) and db["Practitioner"].find_one({"_id": "dr"})
-        assert db["Practitioner"].count_documents({}) == 2
+        store = get_store()
+        assert store.current("Organization", "org") and store.current("Practitioner", "dr")
+        assert store.count("Practitioner", TRUE, no_policy) == 2
 
 
 @pytest.fixture
@@ -219,7 +222,7 @@ def test_the_command_posts_to_a_server(app, served, tmp_path, capsys):
     assert args.func(args) == 0
     assert "1 resources in" in capsys.readouterr().out
     with app.app_context():
-        assert get_store().db["Patient"].find_one({"_id": "over-http"})
+        assert get_store().current("Patient", "over-http")
     refused = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", served, "--token", "nonsense",
                                  "--state", str(tmp_path / "other.json")])
     assert refused.func(refused) == 1

@@ -1,15 +1,21 @@
-"""The same server code on the real pymongo driver, through mongoeco's MongoDB wire server."""
+"""The MongoDB adapter on the real pymongo driver, through `carnet store` (mongoeco's engine over the
+MongoDB wire protocol): in process, and `carnet serve` workers with MONGODB_URI at the stand-in."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
-from tests.support import bearer
 from fhir_server.app import create_app
+from tests.servers import carnet_server
 from tests.servers import wire_store
+from tests.support import bearer
 
 pytestmark = pytest.mark.wire
 
@@ -48,3 +54,30 @@ def test_search_over_the_wire(wire_app):
     bundle = client.get("/fhir/Patient?family=lefe&_total=accurate", headers=auth).get_json()
     assert bundle["total"] == 2
     assert {e["resource"]["name"][0]["family"] for e in bundle["entry"]} == {"Lefèvre", "Lefebvre"}
+
+
+def test_served_workers_on_the_stand_in(uri, tmp_path):
+    """`carnet serve` with MONGODB_URI: two workers write to the MongoDB stand-in, none to an embedded file."""
+    import pymongo
+
+    env = {**os.environ, "MONGODB_URI": uri, "CARNET_MONGODB_DATABASE": "served"}
+    with carnet_server(tmp_path, workers=2, env=env) as base:
+        token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(tmp_path),
+                                "--scope", "system/*.cruds"], check=True, capture_output=True, text=True).stdout.strip()
+        auth = {"Authorization": f"Bearer {token}", "Connection": "close"}
+        ids = []
+        for family in ("Lefèvre", "Lefebvre", "Martin"):
+            resp = requests.post(f"{base}/Patient", json={"resourceType": "Patient", "name": [{"family": family}]},
+                                 headers=auth)
+            assert resp.status_code == 201
+            ids.append(resp.json()["id"])
+        for _ in range(4):  # any worker answers
+            bundle = requests.get(f"{base}/Patient", params={"family": "lefe", "_total": "accurate"}, headers=auth).json()
+            assert bundle["total"] == 2
+        assert requests.get(f"{base}/metadata").status_code == 200
+    client = pymongo.MongoClient(uri)
+    try:
+        assert sorted(d["_id"] for d in client["served"]["Patient"].find({}, {"_id": 1})) == sorted(ids)
+    finally:
+        client.close()
+    assert not (tmp_path / "carnet.db").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,10 @@ from joserfc.jwk import RSAKey
 from fhir_server.auth.accounts import Db
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.keys import load_or_create_key
+from fhir_server.indexing import index_resource
+from fhir_server.storage import Records
+from fhir_server.storage import open_repository
+from tests.support import app_config
 
 IDP = "https://idp.example"
 
@@ -27,14 +32,21 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def db() -> Iterator[Db]:
-    from mongoeco import MongoClient
-    from mongoeco.engines.sqlite import SQLiteEngine
+@contextmanager
+def records(data_dir: Path) -> Iterator[Records]:
+    """The server records of a fresh store (embedded, or MONGODB_URI when set), dropped and closed after."""
+    repo = open_repository(app_config(data_dir), index_resource)
+    try:
+        yield Records(repo)
+    finally:
+        repo.drop()
+        repo.close()
 
-    client = MongoClient(SQLiteEngine(":memory:"))
-    yield client["t"]
-    client.close()
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Db]:
+    with records(tmp_path) as found:
+        yield found
 
 
 @pytest.fixture(scope="session")
@@ -78,20 +90,16 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    from mongoeco import MongoClient
-    from mongoeco.engines.sqlite import SQLiteEngine
     from werkzeug.serving import make_server
 
     from tests.auth.fhir_stub import create_app
 
     data_dir = tmp_path_factory.mktemp("live")
-    client = MongoClient(SQLiteEngine(":memory:"))
-    database: Db = client["live"]
-    app = create_app({"DATA_DIR": str(data_dir)}, database)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Live(f"http://127.0.0.1:{server.server_port}", database, data_dir)
-    server.shutdown()
-    thread.join()
-    client.close()
+    with records(data_dir) as database:
+        app = create_app({"DATA_DIR": str(data_dir)}, database)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield Live(f"http://127.0.0.1:{server.server_port}", database, data_dir)
+        server.shutdown()
+        thread.join()

@@ -97,10 +97,8 @@ def test_misuse(
 def test_clients_and_users(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mongoeco import MongoClient
-    from mongoeco.engines.sqlite import SQLiteEngine
-
     from fhir_server.auth import accounts
+    from fhir_server.storage import opened_records
 
     monkeypatch.delenv("MONGODB_URI", raising=False)
 
@@ -129,11 +127,9 @@ def test_clients_and_users(
     assert carnet("users add --username dr --fhir-user Practitioner/d1", "--password", "pw") == 2
     assert "exists" in capsys.readouterr().err
 
-    store = MongoClient(SQLiteEngine(str(tmp_path / "carnet.sqlite")))  # where the server looks
-    db = store["carnet"]
-    client = accounts.query_client(db, secret_client["client_id"])
-    assert client is not None and client.check_client_secret(secret_client["client_secret"])
-    assert accounts.login(db, "lea", "s3cret") is not None
-    assert accounts.login(db, "dr", "pw") is not None
-    store.close()
+    with opened_records({"DATA_DIR": str(tmp_path)}) as db:  # where the server looks
+        client = accounts.query_client(db, secret_client["client_id"])
+        assert client is not None and client.check_client_secret(secret_client["client_secret"])
+        assert accounts.login(db, "lea", "s3cret") is not None
+        assert accounts.login(db, "dr", "pw") is not None
     gc.collect()  # the commands' stores end here, under this test's filters

@@ -5,8 +5,9 @@ from typing import Any
 
 from flask import Flask
 
-from fhir_server.storage import HISTORY
 from fhir_server.storage import get_store
+from fhir_server.storage import no_policy
+from search.plan import TRUE
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
@@ -43,15 +44,23 @@ def post(client: Any, headers: dict[str, str], body: dict[str, Any], path: str =
 
 
 def snapshot(app: Flask) -> dict[str, list[Any]]:
-    """Every stored document but the access traces (which a failed transaction adds), by collection."""
+    """Every stored version and current resource (deleted ones included) but the access traces
+    (which a failed transaction adds), by type, plus the history."""
     with app.app_context():
-        db = get_store().db
-        out = {}
-        for name in sorted(db.list_collection_names()):
+        store = get_store()
+        _, versions = store.history(None, None, None, no_policy, 0, 10**6)
+        versions = [v for v in versions if v.type != "AuditEvent"]
+        out: dict[str, list[Any]] = {
+            "history": sorted((v.type, v.id, v.vid, v.ts, v.deleted, v.method, v.resource, v.acl) for v in versions),
+        }
+        for name in store.types():
             if name == "AuditEvent":
                 continue
-            query = {"type": {"$ne": "AuditEvent"}} if name == HISTORY else {}
-            out[name] = sorted(db[name].find(query), key=lambda d: str(d["_id"]))
+            out[name] = sorted((s.id, s.vid, s.ts, s.resource, s.acl) for s in store.find(name, TRUE, no_policy))
+        current = [store.current(t, i) for t, i in sorted({(v.type, v.id) for v in versions})]
+        out["current"] = [(s.type, s.id, s.vid, s.ts, s.deleted, s.resource, s.acl) for s in current if s]
+        actors = sorted({a for v in versions for a in v.acl.get("actors") or ()})
+        out["links"] = sorted(store.linked_records(actors))
         return out
 
 

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from fhir_server.storage import get_store
+from fhir_server.storage import no_policy
 from tests.bundles.helpers import bundle
 from tests.bundles.helpers import entry
 from tests.bundles.helpers import location_id
@@ -19,6 +20,7 @@ from tests.bundles.helpers import snapshot
 from tests.support import R4
 from tests.support import SYNTHEA
 from tests.support import read_json
+from tests.support import stored
 
 R4_TRANSACTION = R4 / "Bundle-bundle-transaction.json"
 URN_P = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
@@ -203,8 +205,8 @@ def test_a_failing_entry_undoes_everything_and_is_named(app, client, system):
     assert client.get("/fhir/Patient/known", headers=system).get_json()["meta"]["versionId"] == "1"
     assert client.get("/fhir/Patient/doomed", headers=system).status_code == 200
     with app.app_context():
-        traces = list(get_store().db["AuditEvent"].find({"resource.subtype.code": "transaction"}))
-    assert [t["resource"]["outcome"] for t in traces] == ["8"]
+        traces = stored("AuditEvent", lambda r: "transaction" in subtypes(r))
+    assert [t.resource["outcome"] for t in traces] == ["8"]
 
 
 def test_nothing_is_written_while_other_writers_run(app, client, system):
@@ -238,11 +240,19 @@ def test_nothing_is_written_while_other_writers_run(app, client, system):
     assert resp.status_code == 422 and not errors
     assert written, "the writers ran during the transaction"
     with app.app_context():
-        db = get_store().db
-        assert db["Patient"].count_documents({"resource.identifier.value": "in-transaction"}) == 0
-        assert db["history"].count_documents({"resource.identifier.value": "in-transaction"}) == 0
-        assert db["Patient"].count_documents({"resource.identifier.value": "bystander"}) == len(written)
-        assert db["Patient"].count_documents({}) == before.get("Patient", 0) + len(written)
+        _, versions = get_store().history("Patient", None, None, no_policy, 0, 10**6)
+        assert not stored("Patient", lambda r: identified(r, "in-transaction"))
+        assert not [v for v in versions if identified(v.resource, "in-transaction")]
+        assert sorted(s.id for s in stored("Patient", lambda r: identified(r, "bystander"))) == sorted(written)
+        assert len(stored("Patient")) == before.get("Patient", 0) + len(written)
+
+
+def identified(resource, value):
+    return value in {i.get("value") for i in resource.get("identifier") or ()}
+
+
+def subtypes(audit_event):
+    return {c.get("code") for c in audit_event.get("subtype") or ()}
 
 
 @pytest.mark.parametrize("body,fragment", [
@@ -309,7 +319,7 @@ def test_a_transaction_is_traced_once_per_patient(app, client, system):
     body = post(client, system, tx).get_json()
     created = {f"{e['response']['location'].split('/_history')[0]}" for e in body["entry"]}
     with app.app_context():
-        traces = [t["resource"] for t in get_store().db["AuditEvent"].find({"resource.subtype.code": "create"})]
+        traces = [t.resource for t in stored("AuditEvent", lambda r: "create" in subtypes(r))]
     assert len(traces) == 2
     named = [{e["what"]["reference"].split("/_history")[0] for e in t["entity"]} for t in traces]
     assert set().union(*named) == created

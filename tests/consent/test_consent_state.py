@@ -1,5 +1,5 @@
-"""fhir_server.consent_state on mongoeco: identities and consent states read from stored documents
-shaped as in docs/contracts.md, with the French examples. Pure rules: test_state.py, test_engine.py.
+"""fhir_server.consent_state on the configured store (SQLite, or MongoDB with MONGODB_URI):
+identities and consent states read from stored resources, with the French examples. Pure rules: test_state.py, test_engine.py.
 """
 from __future__ import annotations
 
@@ -7,49 +7,46 @@ from datetime import UTC
 from datetime import datetime
 
 import pytest
-from mongoeco import MongoClient
-from mongoeco.engines.sqlite import SQLiteEngine
 
 from consent.attributes import access_attributes
 from consent.engine import decide
 from consent.engine import policy
-from consent.predicate import And
-from consent.predicate import AnyOf
-from consent.predicate import Empty
-from consent.predicate import Or
 from consent.predicate import evaluate
 from consent.requester import Requester
 from consent.state import Directive
 from fhir_server.consent_state import enrich
 from fhir_server.consent_state import load_states
 from fhir_server.indexing import index_resource
-from fhir_server.storage import Store
+from fhir_server.storage import no_policy
+from fhir_server.storage import open_repository
+from search.plan import TRUE
+from search.plan import Attr
+from tests.support import app_config
 
 NOW = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
 ADULT, MINOR = "Patient/ins-adulte", "Patient/ins-mineur"
 
 
-def store(db, *resources):
-    """Write ``resources`` as the server does (documents, history, actor links)."""
-    writer = Store(db.client, db, index_resource)
+def store(repo, *resources):
+    """Write ``resources`` as the server does (versions, search values, access attributes, actor links)."""
     for resource in resources:
-        writer.write(resource["resourceType"], resource["id"], resource, method="PUT")
+        repo.write(resource["resourceType"], resource["id"], resource, method="PUT")
 
 
 @pytest.fixture
-def db(fr):
-    client = MongoClient(SQLiteEngine(":memory:"))
-    database = client["carnet"]
-    store(database, *fr.values())
+def db(fr, tmp_path):
+    repo = open_repository(app_config(tmp_path), index_resource)
+    store(repo, *fr.values())
     store(
-        database,
+        repo,
         {"resourceType": "PractitionerRole", "id": "urgentiste-chu", "practitioner": {"reference": "Practitioner/urgentiste"},
          "organization": {"reference": "Organization/chu-exemple"}},
         {"resourceType": "PractitionerRole", "id": "urgentiste-ancien", "active": False,
          "practitioner": {"reference": "Practitioner/urgentiste"}, "organization": {"reference": "Organization/ancienne"}},
     )
-    yield database
-    client.close()
+    yield repo
+    repo.drop()
+    repo.close()
 
 
 def practitioner(ref):
@@ -166,28 +163,15 @@ def test_a_consent_change_counts_on_the_next_load(db, fr):
     block["provision"]["actor"][0]["reference"]["reference"] = "Organization/cabinet-lambert"
     store(db, block)
     assert load_states(db, doctor, now=NOW)[ADULT].block_for(doctor.identities).consent == "Consent/blocage-mt"
-    db["Consent"].update_one({"_id": "blocage-mt"}, {"$set": {"deleted": True}})
+    db.write("Consent", "blocage-mt", None, method="DELETE")
     assert not load_states(db, doctor, now=NOW)[ADULT].block_for(doctor.identities)
 
 
-def test_closed_or_deleted_records(db):
-    db["Patient"].update_one({"_id": "ins-adulte"}, {"$set": {"resource.active": False}})
+def test_closed_or_deleted_records(db, fr):
+    store(db, fr["Patient-ins-adulte"] | {"active": False})
     assert not load_states(db, Requester("patient", "p", ADULT), now=NOW)[ADULT].open
-    db["Patient"].update_one({"_id": "ins-adulte"}, {"$set": {"deleted": True}})
+    db.write("Patient", "ins-adulte", None, method="DELETE")
     assert load_states(db, Requester("patient", "p", ADULT), now=NOW) == {}
-
-
-def to_mongo(predicate):
-    """A reference translation of a Predicate to a MongoDB filter on the stored ``acl`` (search owns the real one)."""
-    if isinstance(predicate, AnyOf):
-        return {f"acl.{predicate.path}": {"$in": list(predicate.values)}}
-    if isinstance(predicate, Empty):
-        return {f"acl.{predicate.path}": {"$in": [None, []]}}
-    if isinstance(predicate, And):
-        return {"$and": [to_mongo(t) for t in predicate.terms]} if predicate.terms else {}
-    if isinstance(predicate, Or):
-        return {"$or": [to_mongo(t) for t in predicate.terms]} if predicate.terms else {"_id": {"$in": []}}
-    return {"$nor": [to_mongo(predicate.term)]}
 
 
 @pytest.mark.parametrize("requester", [
@@ -199,22 +183,28 @@ def to_mongo(predicate):
     Requester("related", "r", "RelatedPerson/representant-legal"), Requester("system", "batch"),
 ])
 def test_the_loaded_policy_selects_what_decide_allows(db, requester):
-    """End to end on the store: states loaded, policy run as a MongoDB filter, each document decided."""
+    """End to end on the store: states loaded, policy run by the store (as a query condition and as
+    the read policy), each resource decided."""
     requester = enrich(db, requester)
     states = load_states(db, requester, now=NOW)
-    for name in db.list_collection_names():
-        docs = list(db[name].find({"deleted": False}))
-        allowed = {d["_id"] for d in docs if decide(requester, states.get(d["acl"]["patient"] or ""), d["acl"]).allowed}
+    names = db.types()
+    assert {"Patient", "Consent", "DocumentReference", "PractitionerRole"} <= set(names)
+    for name in names:
+        docs = db.find(name, TRUE, no_policy)
+        assert docs
+        allowed = {d.id for d in docs if decide(requester, states.get(d.acl.get("patient") or ""), d.acl).allowed}
         selected = policy(requester, states, name)
-        assert {d["_id"] for d in docs if evaluate(selected, d["acl"])} == allowed
-        assert {d["_id"] for d in db[name].find({"$and": [{"deleted": False}, to_mongo(selected)]})} == allowed
+        assert {d.id for d in docs if evaluate(selected, d.acl)} == allowed
+        assert {d.id for d in db.find(name, Attr(selected), no_policy)} == allowed
+        assert {d.id for d in db.find(name, TRUE, lambda type_: selected)} == allowed
+        assert db.count(name, TRUE, lambda type_: selected) == len(allowed)
 
 
 def test_what_each_caller_sees_of_the_adult_documents(db):
     def visible(requester):
         requester = enrich(db, requester)
         states = load_states(db, requester, now=NOW)
-        return {d["_id"] for d in db["DocumentReference"].find(to_mongo(policy(requester, states, "DocumentReference")))}
+        return {d.id for d in db.find("DocumentReference", TRUE, lambda type_: policy(requester, states, type_))}
 
     everything = {"compte-rendu", "directives-anticipees", "invisible-patient", "masque-ps"}
     assert visible(practitioner("Practitioner/medecin-traitant")) == everything

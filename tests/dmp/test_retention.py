@@ -10,13 +10,15 @@ import pytest
 from fhir_server import dmp_cli
 from fhir_server import retention
 from fhir_server.emergency import SESSIONS
-from fhir_server.storage import HISTORY
 from fhir_server.storage import get_store
+from fhir_server.storage import no_policy
+from search.plan import TRUE
 from tests.dmp.world import GP
 from tests.dmp.world import P
 from tests.dmp.world import seed
 from tests.dmp.world import token
 from tests.support import bearer
+from tests.support import shared_store
 
 pytestmark = pytest.mark.usefixtures("world")
 GUARDIAN = "RelatedPerson/representant-legal"
@@ -98,7 +100,7 @@ def test_reopening_restores_access(app, client):
 
 def due(app, years, **options):
     with app.app_context():
-        return retention.due(get_store().db, app.config["CLOCK"]() + timedelta(days=365 * years + 3), **options)
+        return retention.due(get_store(), app.config["CLOCK"]() + timedelta(days=365 * years + 3), **options)
 
 
 @pytest.mark.parametrize(("erase", "years", "options", "why"), [
@@ -120,24 +122,30 @@ def test_an_open_record_is_never_due(app, clock):
 
 
 def test_purging_removes_the_record_and_keeps_the_others(app, client, clock):
+    emergency = token(app, "Practitioner/urgentiste", "BTG", "urgence")
+    assert reads(client, emergency, "Patient/ins-adulte") == 200  # an emergency window opens
     close(client, token(app, P))
-    client.get("/fhir/Patient/ins-adulte", headers=token(app, "Practitioner/urgentiste", "BTG", "urgence"))
+    client.get("/fhir/Patient/ins-adulte", headers=emergency)
     (record,) = due(app, 10)
     assert record.documents["DocumentReference"] == 3 and record.documents["Patient"] == 1
-    assert record.documents[HISTORY] >= 5
+    assert record.documents["history"] >= 5
     with app.app_context():
-        db = get_store().db
-        retention.purge(db, record)
-        assert db["DocumentReference"].count_documents({"acl.patient": P}) == 0
-        assert db[HISTORY].count_documents({"type": "DocumentReference", "id": "compte-rendu"}) == 0
-        assert db[SESSIONS].count_documents({"patient": P}) == 0
-        assert db["Patient"].find_one({"_id": "ins-mineur"}) is not None
-        assert db["RelatedPerson"].count_documents({}) == 1
+        store = get_store()
+        assert store.documents(SESSIONS).count_documents({"patient": P}) == 1
+        retention.purge(store, record)
+        assert "DocumentReference" not in store.held(P)
+        assert not [s for s in store.find("DocumentReference", TRUE, no_policy) if s.acl.get("patient") == P]
+        assert store.current("DocumentReference", "compte-rendu") is None
+        assert store.count_versions("DocumentReference", ["compte-rendu"]) == 0
+        assert store.history("DocumentReference", "compte-rendu", None, no_policy, 0, 10) == (0, [])
+        assert store.documents(SESSIONS).count_documents({"patient": P}) == 0
+        assert store.current("Patient", "ins-mineur") is not None
+        assert [s.id for s in store.find("RelatedPerson", TRUE, no_policy)] == ["representant-legal"]
     assert reopen(client, bearer(app)).status_code == 404
 
 
 def test_carnet_purge(tmp_path, make_app, monkeypatch, capsys):
-    app = make_app(DATABASE_FILE=None)  # a file store the command opens again
+    app = make_app(**shared_store(tmp_path, monkeypatch))  # a store the command opens again
     client, system = app.test_client(), bearer(app)
     seed(client, system)
     assert close(client, system, erase=True).status_code == 200

@@ -24,6 +24,7 @@ from tests.dmp.world import put
 from tests.dmp.world import seed
 from tests.dmp.world import token
 from tests.support import bearer
+from tests.support import shared_store
 
 PATIENT = "Patient/ins-adulte"
 
@@ -85,7 +86,7 @@ def test_carnet_timers(tmp_path, make_app, monkeypatch, capsys):
     """The command reads the time from its app's CLOCK: set here 15 days after the pending item's
     deposit (and 100 days after the seeded invisible item's, never noticed)."""
     moment = DEPOSIT + timedelta(days=100)
-    app = make_app(DATABASE_FILE=None, CLOCK=lambda: moment)  # a file store the command opens again
+    app = make_app(**shared_store(tmp_path, monkeypatch), CLOCK=lambda: moment)  # the command opens it again
     client = app.test_client()
     system = bearer(app)
     seed(client, system)
@@ -108,20 +109,38 @@ def test_carnet_timers(tmp_path, make_app, monkeypatch, capsys):
     assert capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize("value", [
-    None, "absent", [], 7, "2026-11-20T12:59:59.999999Z", "2026-11-20T13:00:00.000000Z",
-    "2026-11-20T13:00:00.000001Z", ["2026-01-01T00:00:00.000000Z", "2027-01-01T00:00:00.000000Z"],
-])
-def test_after_is_gt_in_the_store(app, value):
-    """After's Mongo translation ({"acl.<path>": {"$gt": instant}}, $nor for Not) is evaluate's semantics."""
+INSTANTS = ["2026-11-20T12:59:59.999999Z", "2026-11-20T13:00:00.000000Z", "2026-11-20T13:00:00.000001Z"]
+#: ``deposited`` is a scalar attribute (an instant or None: consent.attributes), held as an indexed
+#: column by the embedded store; list attributes may hold anything
+AFTER_CASES = [("deposited", v) for v in [None, "absent", *INSTANTS]] + [("stamps", v) for v in [
+    None, "absent", [], 7, *INSTANTS, ["2026-01-01T00:00:00.000000Z", "2027-01-01T00:00:00.000000Z"],
+    ["2026-01-01T00:00:00.000000Z", 7],
+]]
+
+
+@pytest.mark.parametrize(("path", "value"), AFTER_CASES)
+def test_after_is_gt_in_the_store(tmp_path, path, value):
+    """After's translation by the store (a scalar attribute column or a list one; Not of it too) is
+    evaluate's semantics: resources stored with exactly ``acl`` (the indexer bypassed)."""
     from consent.predicate import Not
     from consent.predicate import evaluate
+    from fhir_server.storage import no_policy
+    from fhir_server.storage import open_repository
+    from search.plan import TRUE
+    from search.plan import Attr
+    from tests.support import app_config
 
-    acl = {} if value == "absent" else {"deposited": value}
-    node = After("deposited", "2026-11-20T13:00:00.000000Z")
-    with app.app_context():
-        scratch = get_store().db["scratch"]
-        scratch.insert_many([{"_id": "x", "acl": acl}])
-        gt = {"acl.deposited": {"$gt": node.instant}}
-        assert (scratch.find_one(gt) is not None) is evaluate(node, acl)
-        assert (scratch.find_one({"$nor": [gt]}) is not None) is evaluate(Not(node), acl)
+    acl = {} if value == "absent" else {path: value}
+    node = After(path, "2026-11-20T13:00:00.000000Z")
+    repo = open_repository(app_config(tmp_path), lambda type_, resource: ({}, acl))
+    try:
+        repo.write("Basic", "x", {"resourceType": "Basic"}, method="PUT")
+        assert repo.current("Basic", "x").acl == acl
+        assert bool(repo.find("Basic", Attr(node), no_policy)) is evaluate(node, acl)
+        assert bool(repo.find("Basic", Attr(Not(node)), no_policy)) is evaluate(Not(node), acl)
+        assert bool(repo.find("Basic", TRUE, lambda type_: node)) is evaluate(node, acl)
+        total, _ = repo.history("Basic", None, None, lambda type_: node, 0, 10)
+        assert bool(total) is evaluate(node, acl)
+    finally:
+        repo.drop()
+        repo.close()

@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from consent.labels import TRE_A07
-from fhir_server.storage import get_store
 from tests.support import EXAMPLES_FR
 from tests.support import bearer
+from tests.support import stored
 
 EXAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted(EXAMPLES_FR.glob("*.json"))}
 #: the examples' deposit date (DocumentReference.date 2026-11-20T14:00:00+01:00)
@@ -85,11 +85,9 @@ def token(app: Flask, user: str, purpose: str | None = None, reason: str | None 
 
 def communications(app: Flask, patient: str = P) -> list[dict[str, Any]]:
     with app.app_context():
-        docs = get_store().db["Communication"].find({"resource.subject.reference": patient}).sort("ts", 1)
-        return [doc["resource"] for doc in docs]
+        return [s.resource for s in stored("Communication", lambda r: (r.get("subject") or {}).get("reference") == patient)]
 
 
 def audit_events(app: Flask, subtype: str) -> list[dict[str, Any]]:
     with app.app_context():
-        docs = get_store().db["AuditEvent"].find({"resource.subtype.code": subtype}).sort("ts", 1)
-        return [doc["resource"] for doc in docs]
+        return [s.resource for s in stored("AuditEvent", lambda r: subtype in {c.get("code") for c in r.get("subtype") or ()})]

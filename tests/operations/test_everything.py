@@ -5,13 +5,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fhir_server.storage import get_store
 from tests.bundles.helpers import observation
 from tests.bundles.world import GP
 from tests.bundles.world import NURSE
 from tests.bundles.world import PATIENT
 from tests.bundles.world import STRANGER
 from tests.bundles.world import headers
+from tests.support import stored
 
 URL = f"/fhir/{PATIENT}/$everything"
 #: the world's resources in the adult patient's compartment (AuditEvent aside)
@@ -83,7 +83,7 @@ def test_type_and_since(app, client, system, world):
     only = client.get(f"{URL}?_type=AllergyIntolerance,RelatedPerson", headers=system).get_json()
     assert set(refs(only)) == {"AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence"}
     with app.app_context():
-        latest = max(d["ts"] for d in get_store().db["DocumentReference"].find({}, {"ts": 1}))
+        latest = max(s.ts for s in stored("DocumentReference"))
     since = client.get(f"{URL}?_since={latest}", headers=system).get_json()
     assert refs(since) == ["DocumentReference/bilan"]
     bad = client.get(f"{URL}?_type=Organization", headers=system)
@@ -107,5 +107,5 @@ def test_post_with_parameters(client, system, world):
 def test_everything_is_traced(app, client, system, world):
     client.get(URL, headers=system)
     with app.app_context():
-        traces = list(get_store().db["AuditEvent"].find({"resource.subtype.code": "operation"}))
-    assert traces and all(t["resource"]["action"] == "E" for t in traces)
+        traces = stored("AuditEvent", lambda r: "operation" in {c.get("code") for c in r.get("subtype") or ()})
+    assert traces and all(t.resource["action"] == "E" for t in traces)

@@ -61,7 +61,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
         thread.join()
         store = get_store_of(app)
         if app.config.get("MONGODB_URI"):
-            store.client.drop_database(app.config["MONGODB_DATABASE"])
+            store.drop()
         store.close()
 
 

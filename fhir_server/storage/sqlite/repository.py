@@ -30,6 +30,7 @@ from ..port import PolicyFor
 from ..port import Stored
 from ..port import StoreUnavailable
 from .documents import SqliteDocuments
+from .group import GroupCommit
 from .plans import Translator
 from .plans import carnet_match
 from .schema import ACL_COLUMNS
@@ -78,6 +79,11 @@ def acl_rows(acl: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
+def _scalars(acl: dict[str, Any]) -> tuple[str | None, ...]:
+    """The scalar access attributes as columns: strings, else NULL (``After`` holds on strings only)."""
+    return tuple(v if isinstance(v := acl.get(c), str) else None for c in ACL_COLUMNS)
+
+
 def _stored(row: sqlite3.Row | tuple[Any, ...], method: str = "PUT", cacl: str | None = None) -> Stored:
     type_, id_, vid, ts, deleted, body, acl = row[:7]
     return Stored(type_, id_, vid, ts, bool(deleted), bytes(body), orjson.loads(acl), method,
@@ -97,6 +103,7 @@ class SqliteRepository:
             path = str(Path(self._scratch.name) / "carnet.db")
         self.path = path
         self._local = threading.local()
+        self._group = GroupCommit(self._transaction)
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         with self._transaction() as conn:
@@ -281,37 +288,47 @@ class SqliteRepository:
         self, type_: str, id_: str, resource: dict[str, Any] | None, *, method: str,
         expected_vid: int | None = None, must_exist: bool = False,
     ) -> Stored:
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "SELECT rid, vid, body, acl FROM resource WHERE type = ? AND id = ?", (type_, id_)
-            ).fetchone()
-            vid = cur[1] if cur else 0
-            if expected_vid is not None and vid != expected_vid:
-                raise PreconditionFailed(f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}")
-            if must_exist and cur is None:
-                raise LookupError(f"{type_}/{id_}")
-            vid += 1
-            ts = instant()
-            if resource is None:
-                assert cur is not None
-                raw, acl_text = bytes(cur[2]), cur[3]
-                acl = orjson.loads(acl_text)
-                idx: dict[str, Any] = {}
-            else:
-                meta = {**(resource.get("meta") or {}), "versionId": str(vid), "lastUpdated": ts}
-                body = {"resourceType": resource["resourceType"], "id": id_, "meta": meta, **{
-                    k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")
-                }}
-                idx, acl = self.indexer(type_, body)
-                raw, acl_text = orjson.dumps(body), orjson.dumps(acl).decode()
-            deleted = resource is None
-            self._put(conn, cur[0] if cur else None, Stored(type_, id_, vid, ts, deleted, raw, acl, method), idx,
-                      acl_text)
-            return Stored(type_, id_, vid, ts, deleted, raw, acl, method)
+        def work(conn: sqlite3.Connection) -> Stored:
+            return self._write(conn, type_, id_, resource, method, expected_vid, must_exist)
+
+        if getattr(self._local, "depth", 0):  # inside atomic(): part of that transaction
+            return work(self.conn)
+        return self._group.run(work)
+
+    def _write(
+        self, conn: sqlite3.Connection, type_: str, id_: str, resource: dict[str, Any] | None, method: str,
+        expected_vid: int | None, must_exist: bool,
+    ) -> Stored:
+        cur = conn.execute(
+            "SELECT rid, vid, body, acl FROM resource WHERE type = ? AND id = ?", (type_, id_)
+        ).fetchone()
+        vid = cur[1] if cur else 0
+        if expected_vid is not None and vid != expected_vid:
+            raise PreconditionFailed(f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}")
+        if must_exist and cur is None:
+            raise LookupError(f"{type_}/{id_}")
+        vid += 1
+        ts = instant()
+        if resource is None:
+            assert cur is not None
+            raw, acl_text = bytes(cur[2]), cur[3]
+            acl = orjson.loads(acl_text)
+            idx: dict[str, Any] = {}
+        else:
+            meta = {**(resource.get("meta") or {}), "versionId": str(vid), "lastUpdated": ts}
+            body = {"resourceType": resource["resourceType"], "id": id_, "meta": meta, **{
+                k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")
+            }}
+            idx, acl = self.indexer(type_, body)
+            raw, acl_text = orjson.dumps(body), orjson.dumps(acl).decode()
+        deleted = resource is None
+        self._put(conn, cur[0] if cur else None, Stored(type_, id_, vid, ts, deleted, raw, acl, method), idx,
+                  acl_text)
+        return Stored(type_, id_, vid, ts, deleted, raw, acl, method)
 
     def _put(self, conn: sqlite3.Connection, rid: int | None, version: Stored, idx: dict[str, Any], acl_text: str) -> int:
         """Insert ``version`` in the history and make it current (its search rows with it)."""
-        scalars = tuple(version.acl.get(c) for c in ACL_COLUMNS)
+        scalars = _scalars(version.acl)
         row = (version.type, version.id, version.vid, version.ts)
         conn.execute(
             "INSERT INTO history (type, id, vid, ts, method, deleted, body, acl, patient, confidentiality, deposited) "
@@ -376,7 +393,7 @@ class SqliteRepository:
                     changed += 1
                     conn.execute(
                         "UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
-                        (orjson.dumps(acl).decode(), *(acl.get(c) for c in ACL_COLUMNS), rid),
+                        (orjson.dumps(acl).decode(), *_scalars(acl), rid),
                     )
                 self._clear_rows(conn, rid)
                 if not deleted:
