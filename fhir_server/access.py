@@ -52,6 +52,13 @@ class Access:
     asked: emergency.Asked = field(default_factory=emergency.Asked)
     _states: dict[str, PatientState] | None = None
     _caller: Requester | None = None
+    _confined: frozenset[str] | None = None
+
+    def confine(self, records: frozenset[str]) -> None:
+        """This request can only ever match items of ``records`` (its criteria say so): load only
+        their states. Items of any other record then stay hidden (no state: deny), never shown."""
+        if self._states is None:
+            self._confined = records
 
     def caller(self) -> Requester:
         """``requester`` with the records on which an emergency window runs for them (opening the
@@ -69,7 +76,11 @@ class Access:
             return {}
         if self._states is None:
             caller = self.caller()
-            self._states = consent_state.load_states(self.repo, caller, sorted(caller.emergency_records), self.now)
+            if self._confined is not None:
+                wanted = sorted(self._confined | caller.emergency_records)
+                self._states = consent_state.load_states(self.repo, caller, wanted, self.now, discover=False)
+            else:
+                self._states = consent_state.load_states(self.repo, caller, sorted(caller.emergency_records), self.now)
         missing = [p for p in extra or () if p not in self._states]
         if missing:
             self._states.update(

@@ -24,6 +24,7 @@ from consent.state import patient_state
 
 from search.plan import Attr
 from search.plan import Cmp
+from search.plan import Column
 from search.plan import Value
 from search.plan import Where
 
@@ -114,12 +115,12 @@ def records(repo: Repository, refs: Iterable[str]) -> dict[str, Record]:
         return {}
     about = _referring("patient", wanted)
     consents, related = _grouped(_found(repo, "Consent", about)), _grouped(_found(repo, "RelatedPerson", about))
-    found = {}
-    for ref in wanted:
-        patient = repo.current("Patient", ref.partition("/")[2])
-        if patient is not None and not patient.deleted:
-            found[ref] = Record(patient.resource, consents.get(ref, []), related.get(ref, []))
-    return found
+    ids = tuple(ref.partition("/")[2] for ref in wanted)
+    patients = _found(repo, "Patient", Column("id", Cmp("", "eq", ids[0]) if len(ids) == 1 else Cmp("", "in", ids)))
+    return {
+        f"Patient/{p.id}": Record(p.resource, consents.get(f"Patient/{p.id}", []), related.get(f"Patient/{p.id}", []))
+        for p in patients
+    }
 
 
 def _states(repo: Repository, refs: list[str], now: datetime) -> dict[str, PatientState]:

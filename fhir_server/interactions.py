@@ -257,6 +257,10 @@ def search(resource_types: list[str], params: list[tuple[str, str]], base_url: s
     """A searchset Bundle over what the caller may see (the policy is inside the query)."""
     for type_ in resource_types:
         allow(type_, "search-type")
+    if len(resource_types) == 1:
+        confined = searching.confined_records(search_registry.load(), resource_types[0], params)
+        if confined is not None:
+            access().confine(confined)
     bundle, found = searching.search(
         access().store, search_registry.load(), resource_types, params, base_url, lenient=lenient, path=path,
         default_count=current_app.config["DEFAULT_COUNT"], max_count=current_app.config["MAX_COUNT"],

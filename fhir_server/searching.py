@@ -31,7 +31,7 @@ from .errors import operation_outcome
 from .storage import Scoped
 from .storage import Stored
 
-__all__ = ["find_matches", "instant_bound", "search"]
+__all__ = ["confined_records", "find_matches", "instant_bound", "search"]
 
 #: rounds of ``:iterate`` includes followed at most
 MAX_ITERATE = 3
@@ -192,6 +192,40 @@ def find_matches(
     except SearchError as exc:
         raise _bad_request(exc) from None
     return store.find(resource_type, where, limit=limit)
+
+
+#: search parameters whose criteria pull in other records' items
+_REACHING = ("_include", "_revinclude", "_has")
+
+
+def confined_records(registry: Registry, resource_type: str, params: list[tuple[str, str]]) -> frozenset[str] | None:
+    """The records (``Patient/id``) a search's own criteria confine every match to, when they do:
+    ``Patient?_id=``, or a compartment reference (``subject=Patient/x``, ``patient=x``), with no
+    include, reverse chain or chain that could reach other records. None when unconfined."""
+    if any(k.startswith(_REACHING) or "." in k for k, _ in params):
+        return None
+    compartment = registry.patient_compartment.get(resource_type, ())
+    for key, raw in params:
+        name, _, modifier = key.partition(":")
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+        if not values or modifier not in ("", "Patient"):
+            continue
+        if resource_type == "Patient" and name == "_id" and not modifier:
+            return frozenset(f"Patient/{v}" for v in values)
+        if name in compartment and name in ("patient", "subject") and resource_type != "Patient":
+            refs = {_patient_ref(v, bare=name == "patient" or modifier == "Patient") for v in values}
+            if None not in refs:
+                return frozenset(r for r in refs if r is not None)
+    return None
+
+
+def _patient_ref(value: str, *, bare: bool) -> str | None:
+    """``Patient/id`` from a reference search value (relative, or bare when the type is implied)."""
+    if value.startswith("Patient/") and value.count("/") == 1:
+        return value
+    if bare and "/" not in value and ":" not in value:
+        return f"Patient/{value}"
+    return None
 
 
 def instant_bound(value: str, name: str) -> str:

@@ -18,7 +18,7 @@ def test_search_all():
 
 
 def test_searching_all():
-    assert set(searching.__all__) == {"find_matches", "instant_bound", "search"}
+    assert set(searching.__all__) == {"confined_records", "find_matches", "instant_bound", "search"}
 
 
 def test_search_imports_only_stdlib_and_consent():
