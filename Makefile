@@ -20,8 +20,14 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/carnet serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) --workers $(WORKERS)
 
+# the second leg: the HTTP suites again on the MongoDB adapter, over mongoeco in process (tests/search
+# and tests/storage run both adapters themselves; MONGO_LEG= skips this leg)
+MONGO_LEG ?= tests/rest tests/bundles tests/leaks tests/operations tests/dmp tests/auth \
+	tests/consent/test_consent_state.py tests/test_loader.py
+
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(if $(strip $(MONGO_LEG)),MONGODB_URI=mongoeco:// $(PY) -m pytest $(MONGO_LEG))
 
 # the portal's browser tests (tests/portal) drive Debian's chromium: installed here when missing
 # and running as root (CI); elsewhere they skip, saying so, unless CARNET_REQUIRE_BROWSER=1
