@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=4000)
     parser.add_argument("--preload", type=int, default=0, help="resources loaded before measuring")
     parser.add_argument("--threads", type=int, default=8, help="client threads")
+    parser.add_argument("--workers", type=int, default=0, help="carnet serve --workers (default: one per core)")
     parser.add_argument("--mongodb", action="store_true", help="the MongoDB adapter on its stand-in (carnet store)")
     args = parser.parse_args()
     ceiling = hello_ceiling(args.reads, args.threads)
@@ -139,7 +140,7 @@ def main() -> None:
             print(f"preloaded {args.preload} Patients in {time.perf_counter() - t0:.1f} s")
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         standin = wire_store(data_dir) if args.mongodb else nullcontext(None)
-        with standin as uri, carnet_server(data_dir, workers=0, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base:
+        with standin as uri, carnet_server(data_dir, workers=args.workers, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base:
             port = int(base.split(":")[2].split("/")[0])
             pid = server_pid(port)
             token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
