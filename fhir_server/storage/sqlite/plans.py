@@ -77,6 +77,33 @@ def _bounded(cond: Cond) -> Cond:
     return AllOf((*cond.terms, *extra)) if extra else cond
 
 
+#: a policy naming at most this many records drives the query from the ``patient`` index
+MAX_SCOPE = 5000
+
+
+def _patient_scope(pred: Predicate) -> tuple[frozenset[str], bool] | None:
+    """The records a policy confines rows to — (``patient`` values, whether a null ``patient``,
+    directory data, may pass) — or None when it does not confine them."""
+    if isinstance(pred, AnyOf) and pred.path == "patient":
+        return frozenset(pred.values), False
+    if isinstance(pred, Empty) and pred.path == "patient":
+        return frozenset(), True
+    if isinstance(pred, PAnd):
+        scopes = [s for s in (_patient_scope(t) for t in pred.terms) if s is not None]
+        return scopes[0] if scopes else None
+    if isinstance(pred, POr):
+        records: set[str] = set()
+        directory = False
+        for term in pred.terms:
+            scope = _patient_scope(term)
+            if scope is None:
+                return None
+            records |= scope[0]
+            directory = directory or scope[1]
+        return frozenset(records), directory
+    return None
+
+
 def _drives(node: Where) -> bool:
     """Whether ``node`` holds, at its top level, a criterion an index answers (a row set to start from)."""
     if isinstance(node, plan.And):
@@ -93,6 +120,7 @@ class Translator:
         self.policy_for = policy_for
         self.params: list[Any] = []
         self._aliases = 0
+        self._drive = True  # criteria may drive the query (else their row sets are only tested)
 
     def _alias(self) -> str:
         self._aliases += 1
@@ -106,16 +134,38 @@ class Translator:
     def live(self, type_: str | None, where: Where, alias: str) -> str:
         """Live ``type_`` rows under ``alias`` matching ``where`` and the type's policy."""
         terms = [f"{alias}.deleted = 0"]
+        policy = self.policy_for(type_) if type_ is not None else ALLOW
+        scope = _patient_scope(policy)
+        narrow = scope is not None and len(scope[0]) <= MAX_SCOPE
         if type_ is not None:
-            # with an indexed criterion to drive the query, keep SQLite from walking the type instead
-            column = f"+{alias}.type" if _drives(where) else f"{alias}.type"
+            # with an indexed criterion (or the policy's records) to drive the query, keep SQLite
+            # from walking every row of the type instead
+            column = f"+{alias}.type" if narrow or _drives(where) else f"{alias}.type"
             terms.insert(0, f"{column} = {self._param(type_)}")
-        terms.append(self.where(type_, where, alias))
+        if narrow:
+            assert scope is not None
+            # the records the policy allows, as an indexed condition on ``patient`` that drives the
+            # query (a professional's searches read only the records they may open)
+            terms.append(self._scope_sql(alias, scope))
+        outer, self._drive = self._drive, not narrow
+        try:
+            terms.append(self.where(type_, where, alias))
+        finally:
+            self._drive = outer
         if type_ is None:
             terms.append(self.any_type_policy(alias))
         else:
-            terms.append(self.predicate(self.policy_for(type_), alias, "rows"))
+            terms.append(self.predicate(policy, alias, "rows"))
         return " AND ".join(t for t in terms if t != "1")
+
+    def _scope_sql(self, alias: str, scope: tuple[frozenset[str], bool]) -> str:
+        records, directory = scope
+        parts = []
+        if records:
+            parts.append(f"{alias}.patient IN ({', '.join(self._param(r) for r in sorted(records))})")
+        if directory:
+            parts.append(f"{alias}.patient IS NULL")
+        return "(" + " OR ".join(parts) + ")" if parts else "0"
 
     def any_type_policy(self, alias: str) -> str:
         """The policy of the row's own type, for queries over every type."""
@@ -139,7 +189,8 @@ class Translator:
             table, _ = TABLES[node.kind]
             type_sql = f"type = {self._param(type_)} AND " if type_ is not None else ""
             key = self._param(node.key)
-            return f"{alias}.rid IN (SELECT rid FROM {table} WHERE {type_sql}code = {key} AND {self.cond(node.kind, node.cond)})"
+            rid = f"{alias}.rid" if self._drive else f"+{alias}.rid"
+            return f"{rid} IN (SELECT rid FROM {table} WHERE {type_sql}code = {key} AND {self.cond(node.kind, node.cond)})"
         if isinstance(node, plan.Exists):
             table, _ = TABLES[node.kind]
             type_sql = f"type = {self._param(type_)} AND " if type_ is not None else ""
