@@ -210,10 +210,15 @@ def policy(
     own = own_records(requester)
     if own:
         terms.append(and_(AnyOf("patient", tuple(sorted(own))), _without("patient", now)))
+    rows = matrix(requester)  # the same for every record: computed once
+
+    def matrix_rows(_: Requester) -> Predicate:
+        return rows
+
     by_condition: dict[Predicate, list[str]] = {}
     for ref, state in states.items():
         if state.ref == ref and ref not in own:
-            by_condition.setdefault(_record_filter(requester, state, resource_type, matrix, now), []).append(ref)
+            by_condition.setdefault(_record_filter(requester, state, resource_type, matrix_rows, now), []).append(ref)
     terms.extend(
         and_(AnyOf("patient", tuple(sorted(refs))), condition)
         for condition, refs in sorted(by_condition.items(), key=lambda item: min(item[1]))

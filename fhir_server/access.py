@@ -53,6 +53,7 @@ class Access:
     _states: dict[str, PatientState] | None = None
     _caller: Requester | None = None
     _confined: frozenset[str] | None = None
+    _policies: dict[str, Predicate] = field(default_factory=dict)
 
     def confine(self, records: frozenset[str]) -> None:
         """This request can only ever match items of ``records`` (its criteria say so): load only
@@ -83,6 +84,7 @@ class Access:
                 self._states = consent_state.load_states(self.repo, caller, sorted(caller.emergency_records), self.now)
         missing = [p for p in extra or () if p not in self._states]
         if missing:
+            self._policies.clear()
             self._states.update(
                 consent_state.load_states(self.repo, self.requester, missing, self.now, discover=False)
             )
@@ -94,7 +96,12 @@ class Access:
         return Scoped(self.repo, self.policy_for)
 
     def policy_for(self, resource_type: str) -> Predicate:
-        return engine.policy(self.caller(), self.states(), resource_type, matrix=self.matrix, now=self.now)
+        """The type's policy for this request (computed once per type while the states stay the same)."""
+        states = self.states()
+        if resource_type not in self._policies:
+            self._policies[resource_type] = engine.policy(self.caller(), states, resource_type, matrix=self.matrix,
+                                                          now=self.now)
+        return self._policies[resource_type]
 
     def can_see(self, stored: Stored) -> bool:
         """Whether this version may be seen; hidden answers exactly as absent."""
