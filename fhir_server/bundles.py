@@ -439,7 +439,7 @@ def _read(entry: Entry, base_url: str) -> dict[str, Any]:
     response: dict[str, Any] = {"status": _status(answer.status)}
     if answer.headers.get("ETag"):
         response["etag"] = answer.headers["ETag"]
-    updated = (answer.body or {}).get("meta", {}).get("lastUpdated")
+    updated = answer.updated
     if updated:
         response["lastModified"] = updated
         if answer.status == 200 and _not_modified(updated, entry.if_modified_since):

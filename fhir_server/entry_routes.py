@@ -35,8 +35,9 @@ class Answer:
     """What a read-only interaction answers: its status, body (None for 304) and headers."""
 
     status: int
-    body: dict[str, Any] | None
+    body: Any  # a dict, or a stored resource's JSON as it is (``Stored.fragment``); None for 304
     headers: dict[str, str] = field(default_factory=dict)
+    updated: str | None = None  # the resource's lastUpdated instant, for a read
 
 
 def read(resource_type: str, id_: str, base_url: str, if_none_match: str | None) -> Answer:
@@ -45,13 +46,13 @@ def read(resource_type: str, id_: str, base_url: str, if_none_match: str | None)
     headers = http.version_headers(stored, base_url)
     del headers["Location"]
     if if_none_match and http.parse_etag(if_none_match, "If-None-Match") == stored.vid:
-        return Answer(304, None, headers)
-    return Answer(200, stored.resource, headers)
+        return Answer(304, None, headers, stored.ts)
+    return Answer(200, stored.fragment(), headers, stored.ts)  # the stored bytes, not re-serialised
 
 
 def vread(resource_type: str, id_: str, vid: str, base_url: str) -> Answer:
     version = fhir.vread(resource_type, id_, vid)
-    return Answer(200, version.resource, http.version_headers(version, base_url))
+    return Answer(200, version.fragment(), http.version_headers(version, base_url), version.ts)
 
 
 def search_system(params: list[tuple[str, str]], base_url: str) -> Answer:
