@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "EMERGENCY_WINDOW_MINUTES": 15,
     "RETENTION_YEARS": 10,
     "ACCESS_MATRIX_FILE": None,  # default: consent/matrix.json
+    "REFERENCE_CHECK": True,  # a literal reference to this server must name a live resource (docs/references.md)
 }
 
 

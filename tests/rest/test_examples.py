@@ -17,6 +17,12 @@ def _without_meta(resource):
     return {k: v for k, v in resource.items() if k != "meta"}
 
 
+@pytest.fixture
+def app(make_app):
+    """Each example alone: the resources it references are not loaded (REFERENCE_CHECK off)."""
+    return make_app(REFERENCE_CHECK=False)
+
+
 @pytest.mark.parametrize("path", WRITABLE, ids=lambda p: p.name)
 def test_example_round_trips(client, system, path):
     resource = json.loads(path.read_text())
