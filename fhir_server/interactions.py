@@ -19,6 +19,7 @@ from search import registry as search_registry
 from . import audit
 from . import auth
 from . import catalog
+from . import consent_rules
 from . import jsonpatch
 from . import references
 from . import searching
@@ -128,6 +129,7 @@ def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_:
             return Outcome(200, existing)
     body = {k: v for k, v in body.items() if k != "id"}  # the server assigns ids (R4 http.html#create)
     body = references.resolve(resource_type, body)
+    warnings += consent_rules.notes(resource_type, body)
     return _write_new(resource_type, id_ or str(uuid.uuid4()), body, "POST", warnings)
 
 
@@ -157,6 +159,7 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None)
             expression=[f"{resource_type}.id"],
         )
     body = references.resolve(resource_type, body)
+    warnings += consent_rules.notes(resource_type, body)
     current = get_store().current(resource_type, id_)
     if current is None:
         if if_match not in (None, 0):
@@ -171,6 +174,7 @@ def conditional_update(resource_type: str, criteria: Criteria, body: Any) -> Out
     allow(resource_type, "update")
     warnings = check(body, resource_type)
     body = references.resolve(resource_type, body)
+    warnings += consent_rules.notes(resource_type, body)
     match = single_match(resource_type, criteria)
     if match is None:
         if body.get("id") and get_store().current(resource_type, body["id"]) is not None:
@@ -215,6 +219,7 @@ def _patch(current: Stored, operations: Any, if_match: int | None) -> Outcome:
         raise BadRequest("A patch may not change resourceType or id")
     warnings = check(body, current.type)
     body = references.resolve(current.type, body)
+    warnings += consent_rules.notes(current.type, body)
     return _replace(current, body, "PATCH", "patch", if_match, warnings, jsonpatch.touched_paths(operations))
 
 
