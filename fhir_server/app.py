@@ -15,6 +15,7 @@ from . import dmp
 from . import errors_http
 from . import portal
 from . import profile_publication
+from . import publication
 from . import rest
 from . import storage
 from . import validation
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         bundles.init_app(app)
         operation_routes.init_app(app)
         profile_publication.publish(store)
+        publication.publish(store)
         dmp.init_app(app)
         errors_http.init_app(app)
         app.register_blueprint(cors.bp)
