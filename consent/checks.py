@@ -27,7 +27,6 @@ V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 POLICY_RULES = frozenset({"OPTIN", "OPTINR", "OPTOUT", "OPTOUTE"})
 #: who a provision's actor may be: the identities the engine matches a caller against
 ACTOR_TYPES = ("Practitioner", "PractitionerRole", "Organization")
-PURPOSES = {"TREAT", "BTG", "ETREAT"}
 
 
 def scope(consent: Mapping[str, Any]) -> list[str]:
