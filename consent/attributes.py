@@ -19,8 +19,18 @@ _CONFIDENTIALITY_SYSTEMS = frozenset({V3_CONFIDENTIALITY, TRE_A08})
 _AUTHOR_ELEMENTS = ("author", "recorder", "asserter")
 
 
-def access_attributes(resource_type: str, resource: Mapping[str, Any], patients: list[str]) -> dict[str, object]:
+#: ``acl.orphan`` of a resource of a Patient-compartment type whose patient cannot be determined
+ORPHAN = "yes"
+
+
+def access_attributes(
+    resource_type: str, resource: Mapping[str, Any], patients: list[str], *, compartment_type: bool = False,
+) -> dict[str, object]:
     """The ``acl`` of a resource, given the Patient compartments (``Patient/id``) it belongs to.
+
+    ``compartment_type``: whether the type belongs to the Patient compartment; such a resource with
+    no compartment is an orphan (``orphan`` = ``ORPHAN``, else None): never directory data, only
+    system clients and its authors read it.
 
     Keys: ``type``; ``patients`` (the compartments); ``patient`` (the primary one, whose consent
     state decides, None outside any compartment); ``labels`` (TRE_A07 flags); ``confidentiality``
@@ -51,6 +61,7 @@ def access_attributes(resource_type: str, resource: Mapping[str, Any], patients:
         "authors": sorted(_authors(resource_type, resource)),
         "deposited": (as_instant(resource.get("date")) if document else None) or as_instant(meta.get("lastUpdated")),
         "actors": sorted(_actors(resource_type, resource)),
+        "orphan": ORPHAN if compartment_type and not compartments else None,
     }
 
 

@@ -3,7 +3,9 @@
 
 First match wins, within the resource's primary compartment (``acl.patient``); [n] is DESIGN's rule:
 - system clients, and directory resources (no compartment) -> allowed, but for access traces
-  naming no record, which only the traced professional reads;
+  naming no record, which only the traced professional reads, and orphans (``acl.orphan``: a
+  resource of a Patient-compartment type whose patient cannot be determined), which only their
+  authors read (default deny: clinical data never becomes directory data);
 - the patient [3] -> their record but ``INVISIBLE_PATIENT`` (never blocked from it: L.1111-19);
 - a record whose state was not loaded -> nothing;
 - closed record [1] -> nothing, but for the legal representative;
@@ -30,6 +32,7 @@ from datetime import datetime
 from typing import Any
 from typing import Literal
 
+from consent.attributes import ORPHAN
 from consent.labels import TOGGLED_BY
 from consent.labels import Role
 from consent.labels import hiding
@@ -104,11 +107,15 @@ def decide(
 
 def _outside_records(requester: Requester, acl: Acl) -> Decision:
     """Directory data, for every caller; but an access trace naming no record (an empty search's)
-    is never directory data: only the traced professional reads it (R.1111-43)."""
-    if not _held(acl, "type") & TRACE_TYPES:
+    is never directory data: only the traced professional reads it (R.1111-43); nor is an orphan
+    (a Patient-compartment type without a patient): only its authors read it."""
+    orphan = ORPHAN in _held(acl, "orphan")
+    if not orphan and not _held(acl, "type") & TRACE_TYPES:
         return Decision(True, "directory")
     author = _first(identities(requester) & _held(acl, "authors"))
-    return Decision(True, f"author {author}") if author else Decision(False, "access trace outside any record")
+    if author:
+        return Decision(True, f"author {author}")
+    return Decision(False, "no patient: system clients and authors only" if orphan else "access trace outside any record")
 
 
 def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matrix, now: datetime | None) -> Decision:
@@ -202,11 +209,15 @@ def policy(
     """
     if requester.kind == "system":
         return ALLOW
-    directory: Predicate = And((Empty("patients"), Empty("patient")))
+    outside: Predicate = And((Empty("patients"), Empty("patient")))
+    ids = tuple(sorted(identities(requester)))
+    authored = AnyOf("authors", ids) if ids else DENY
+    orphan = AnyOf("orphan", (ORPHAN,))
+    directory = and_(outside, Not(orphan))
     if resource_type in TRACE_TYPES:
-        ids = tuple(sorted(identities(requester)))
-        directory = and_(directory, AnyOf("authors", ids)) if ids else DENY
-    terms = [directory]
+        directory = and_(directory, authored)
+    # orphans: a Patient-compartment type without a patient, for its authors only
+    terms = [directory, and_(outside, orphan, authored)]
     own = own_records(requester)
     if own:
         terms.append(and_(AnyOf("patient", tuple(sorted(own))), _without("patient", now)))

@@ -15,6 +15,7 @@ from . import dmp
 from . import errors_http
 from . import portal
 from . import profile_publication
+from . import publication
 from . import rest
 from . import storage
 from . import validation
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "EMERGENCY_WINDOW_MINUTES": 15,
     "RETENTION_YEARS": 10,
     "ACCESS_MATRIX_FILE": None,  # default: consent/matrix.json
+    "REFERENCE_CHECK": True,  # a literal reference to this server must name a live resource (docs/references.md)
 }
 
 
@@ -59,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         bundles.init_app(app)
         operation_routes.init_app(app)
         profile_publication.publish(store)
+        publication.publish(store)
         dmp.init_app(app)
         errors_http.init_app(app)
         app.register_blueprint(cors.bp)

@@ -34,6 +34,7 @@ from . import entry_routes
 from . import http
 from . import interactions as fhir
 from . import operations
+from . import references
 from . import rest
 from .errors import BadRequest
 from .errors import FHIRError
@@ -204,7 +205,8 @@ def _references(node: Any) -> Iterator[dict[str, Any]]:
 
 class Resolver:
     """Rewrites references: entries' fullUrls to their ``Type/id``, conditional references to the
-    one resource they match (searched under the caller's policy: a hidden match is no match)."""
+    one resource they match (``references.conditional_target``: whoever may read it, as for any
+    write; 412 for several matches, 422 for none)."""
 
     def __init__(self, targets: dict[str, str]) -> None:
         self.targets = targets
@@ -213,28 +215,24 @@ class Resolver:
     def url(self, url: str) -> str:
         return PLACEHOLDER.sub(lambda m: self.targets.get(m.group(0), m.group(0)), url)
 
-    def reference(self, ref: str) -> str:
+    def reference(self, ref: str, where: str) -> str:
         if ref in self.targets:
             return self.targets[ref]
         conditional = CONDITIONAL_REF.match(ref)
-        return self._match(ref, conditional.group(1), conditional.group(2)) if conditional else ref
+        return self._match(ref, conditional.group(1), conditional.group(2), where) if conditional else ref
 
-    def _match(self, ref: str, type_: str, query: str) -> str:
+    def _match(self, ref: str, type_: str, query: str, where: str) -> str:
         if ref not in self._matched:
-            fhir.allow(type_, "search-type")
-            found = fhir.matches(type_, self.url(query))
-            if len(found) != 1:
-                many = "several resources" if found else "no resource"
-                raise PreconditionFailed(f"The conditional reference '{ref}' matches {many}")
-            self._matched[ref] = f"{type_}/{found[0].id}"
+            self._matched[ref] = references.conditional_target(type_, self.url(query), where)
         return self._matched[ref]
 
     def rewrite(self, entry: Entry) -> None:
         entry.url = self.url(entry.url)
         if entry.if_none_exist:
             entry.if_none_exist = self.url(entry.if_none_exist)
-        for ref in _references(entry.resource):
-            ref["reference"] = self.reference(ref["reference"])
+        type_ = entry.resource.get("resourceType") if isinstance(entry.resource, dict) else None
+        for where, ref in references.walk(entry.resource, str(type_ or "resource")):
+            ref["reference"] = self.reference(ref["reference"], where)
 
 
 # transaction ---------------------------------------------------------------------------------
@@ -245,12 +243,13 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
     try:
         _no_overlap(entries)
         # resolution inside too: no other transaction runs between a match and its write
-        with get_store().atomic(), audit.collected(fhir.access()):
+        with get_store().atomic(), audit.collected(fhir.access()), references.deferred() as pending:
             for entry in ordered[:deletes]:
                 responses[entry.index] = _run(entry, base_url)
             _resolve(entries)  # after the deletes, so conditional matches see what they left
             for entry in ordered[deletes:]:
                 responses[entry.index] = _run(entry, base_url)
+            _check_references(pending)  # after every entry ran: an entry may name a later one
     except FHIRError:
         audit.record(fhir.access(), "transaction", None, outcome="8")
         raise
@@ -258,10 +257,20 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
 
 
 def _run(entry: Entry, base_url: str) -> dict[str, Any]:
+    references.owned_by(entry)
     try:
         return _perform(entry, base_url)
     except FHIRError as exc:
         raise _naming(exc, entry) from None
+
+
+def _check_references(pending: list[references.Pending]) -> None:
+    """The literal references the entries wrote name live resources (REFERENCE_CHECK)."""
+    try:
+        references.check_pending(pending)
+    except FHIRError as exc:
+        owner = getattr(exc, "owner", None)
+        raise (_naming(exc, owner) if isinstance(owner, Entry) else exc) from None
 
 
 def _resolve(entries: list[Entry]) -> None:

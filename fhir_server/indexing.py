@@ -10,8 +10,9 @@ from search import registry
 
 
 def access_attributes_of(resource_type: str, resource: dict[str, Any]) -> dict[str, Any]:
-    patients = compartment.patient_refs(registry.load(), resource_type, resource)
-    return access_attributes(resource_type, resource, patients)
+    reg = registry.load()
+    patients = compartment.patient_refs(reg, resource_type, resource)
+    return access_attributes(resource_type, resource, patients, compartment_type=resource_type in reg.patient_compartment)
 
 
 def index_resource(resource_type: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

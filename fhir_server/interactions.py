@@ -19,7 +19,9 @@ from search import registry as search_registry
 from . import audit
 from . import auth
 from . import catalog
+from . import consent_rules
 from . import jsonpatch
+from . import references
 from . import searching
 from . import validation
 from .access import Access
@@ -126,6 +128,8 @@ def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_:
             audit.record(access(), "read", resource_type, stored=existing)
             return Outcome(200, existing)
     body = {k: v for k, v in body.items() if k != "id"}  # the server assigns ids (R4 http.html#create)
+    body = references.resolve(resource_type, body)
+    warnings += consent_rules.notes(resource_type, body)
     return _write_new(resource_type, id_ or str(uuid.uuid4()), body, "POST", warnings)
 
 
@@ -163,6 +167,8 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None)
             f"The body's id '{body.get('id')}' must equal the URL's id '{id_}' (R4 http.html#update)",
             expression=[f"{resource_type}.id"],
         )
+    body = references.resolve(resource_type, body)
+    warnings += consent_rules.notes(resource_type, body)
     current = get_store().current(resource_type, id_)
     if current is None:
         if if_match not in (None, 0):
@@ -176,6 +182,8 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None)
 def conditional_update(resource_type: str, criteria: Criteria, body: Any) -> Outcome:
     allow(resource_type, "update")
     warnings = check(body, resource_type)
+    body = references.resolve(resource_type, body)
+    warnings += consent_rules.notes(resource_type, body)
     match = single_match(resource_type, criteria)
     if match is None:
         if body.get("id") and get_store().current(resource_type, body["id"]) is not None:
@@ -218,6 +226,8 @@ def _patch(current: Stored, operations: Any, if_match: int | None) -> Outcome:
     if body.get("resourceType") != current.type or body.get("id") != current.id:
         raise BadRequest("A patch may not change resourceType or id")
     warnings = check(body, current.type)
+    body = references.resolve(current.type, body)
+    warnings += consent_rules.notes(current.type, body)
     return _replace(current, body, "PATCH", "patch", if_match, warnings, jsonpatch.touched_paths(operations))
 
 

@@ -34,6 +34,7 @@ from jsonschema import Draft6Validator
 from jsonschema.exceptions import ValidationError
 
 import profiles as profile_docs
+from fhir_server import identifiers
 from fhir_server.errors import Unprocessable
 from fhir_server.errors import issue
 
@@ -204,6 +205,7 @@ def validate(
     if not isinstance(resource, dict):
         return [_error("structure", "a resource must be a JSON object", root)]
     issues = _structure_issues(resource, resource_type, root) or _model_issues(resource, resource_type)
+    issues += identifiers.issues(resource, resource_type)  # by their system, claimed profile or not
     insisted = [*profiles, *(required_profiles or {}).get(resource_type, ())]
     return issues + _profile_issues(resource, resource_type, insisted)
 

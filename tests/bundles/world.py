@@ -19,7 +19,7 @@ GP = "Practitioner/medecin-traitant"
 NURSE = "Practitioner/infirmier"
 STRANGER = "Practitioner/inconnu"
 SEEDED = (
-    "Patient-ins-adulte", "Practitioner-medecin-traitant", "PractitionerRole-medecin-traitant",
+    "Practitioner-medecin-traitant", "Patient-ins-adulte", "PractitionerRole-medecin-traitant",
     "PractitionerRole-infirmier", "Consent-autorisation-praticien", "DocumentReference-compte-rendu",
     "DocumentReference-masque-ps", "DocumentReference-directives-anticipees", "AllergyIntolerance-penicilline",
     "RelatedPerson-contact-urgence",
@@ -41,8 +41,16 @@ def biology() -> dict[str, Any]:
     return resource
 
 
+#: what the examples name but do not hold: written first, since references must resolve (issue 12)
+STUBS = (
+    {"resourceType": "Organization", "id": "cabinet-lambert", "name": "Cabinet Lambert"},
+    {"resourceType": "Organization", "id": "chu-exemple", "name": "CHU Exemple"},
+    *({"resourceType": "Practitioner", "id": p} for p in ("infirmier", "biologiste", "praticien-bloque")),
+)
+
+
 def seed(client: FlaskClient, system: dict[str, str]) -> None:
-    for resource in [example(stem) for stem in SEEDED] + [biology()]:
+    for resource in [*STUBS, *(example(stem) for stem in SEEDED), biology()]:
         resp = client.put(f"/fhir/{resource['resourceType']}/{resource['id']}", json=resource, headers=system)
         assert resp.status_code in (200, 201), resp.get_json()
 

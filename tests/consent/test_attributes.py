@@ -23,6 +23,7 @@ def test_masked_document(fr):
         "authors": ["Practitioner/biologiste"],
         "deposited": "2026-11-20T13:00:00.000000Z",  # DocumentReference.date, normalized to UTC
         "actors": ["Practitioner/biologiste"],
+        "orphan": None,
     }
 
 
@@ -129,3 +130,16 @@ def test_nested_consent_provisions_name_actors_too():
         {"type": "permit", "actor": [{"reference": {"reference": "Organization/o"}}],
          "provision": [{"actor": [{"reference": {"reference": "Practitioner/deep"}}]}]}]}}
     assert access_attributes("Consent", consent, [ADULT])["actors"] == ["Organization/o", "Practitioner/deep"]
+
+
+def test_a_compartment_type_without_a_patient_is_an_orphan(fr):
+    document = fr["DocumentReference-compte-rendu"]
+    document["subject"] = {"reference": "ExamplefrPatient001"}
+    acl = access_attributes("DocumentReference", document, [], compartment_type=True)
+    assert (acl["patients"], acl["patient"], acl["orphan"]) == ([], None, "yes")
+
+
+def test_directory_types_and_placed_items_are_not_orphans(fr):
+    assert access_attributes("Practitioner", fr["Practitioner-medecin-traitant"], [])["orphan"] is None
+    document = fr["DocumentReference-compte-rendu"]
+    assert access_attributes("DocumentReference", document, [ADULT], compartment_type=True)["orphan"] is None

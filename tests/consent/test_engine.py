@@ -230,3 +230,18 @@ def test_a_trace_naming_no_record_is_not_directory_data(actor, allowed):
     item = {"type": "AuditEvent", "patients": [], "patient": None, "labels": [], "authors": ["Practitioner/au"]}
     assert decide(ACTORS[actor], None, item).allowed is allowed
     assert evaluate(policy(ACTORS[actor], {}, "AuditEvent"), item) is allowed
+
+
+@pytest.mark.parametrize(("actor", "allowed"), [
+    ("stranger", False), ("patient", False), ("attending", False), ("granted", False), ("representative", False),
+    ("break-glass", False), ("author", True), ("system", True),
+])
+def test_an_orphan_is_for_system_clients_and_its_authors(actor, allowed):
+    """A clinical item whose patient cannot be determined is never directory data (default deny)."""
+    item = {"type": "DocumentReference", "patients": [], "patient": None, "labels": [], "authors": ["Practitioner/au"],
+            "orphan": "yes"}
+    decision = decide(ACTORS[actor], None, item)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule == "no patient: system clients and authors only"
+    assert evaluate(policy(ACTORS[actor], {P: state("open", actor)}, "DocumentReference"), item) is allowed

@@ -114,6 +114,7 @@ def acls(draw):
             ["11502-2", "REMB", "ATTEST-RESID", "68599-0", "PRESC-KINE", "AllergyIntolerance"]), max_size=2)),
         "authors": sorted(draw(subsets(EVERYONE))),
         "deposited": draw(st.sampled_from(DEPOSITS)),
+        "orphan": draw(st.sampled_from([None, "yes"])) if not patients else None,
     }
 
 

@@ -98,7 +98,8 @@ def test_replacing_a_consent_by_id(app, client, system):
 
 def test_an_organization_grant_reaches_its_members(app, client, system):
     member = role("cardio-role", "Practitioner/cardiologue", "10") | {"organization": {"reference": "Organization/chu"}}
-    put(client, system, member)
+    put(client, system, {"resourceType": "Organization", "id": "chu"}, {"resourceType": "Practitioner", "id": "cardiologue"},
+        member)
     assert "Practitioner/cardiologue" in changes(preview(app, client, grant("Organization/chu")))
 
 

@@ -63,8 +63,10 @@ def seed(client: FlaskClient, system: dict[str, str]) -> None:
     """The adult patient (attending physician medecin-traitant), their documents, and professionals
     (an emergency physician, a nurse, the attending physician's role); the minor and their guardian."""
     put(
-        client, system,
-        example("Patient-ins-adulte"), example("Practitioner-medecin-traitant"),
+        client, system,  # what the others name first: references must resolve (issue 12)
+        {"resourceType": "Organization", "id": "cabinet-lambert", "name": "Cabinet Lambert"},
+        *({"resourceType": "Practitioner", "id": p} for p in ("infirmier", "biologiste", "urgentiste")),
+        example("Practitioner-medecin-traitant"), example("Patient-ins-adulte"),
         example("PractitionerRole-medecin-traitant"), example("PractitionerRole-infirmier"),
         role("urgentiste-role", "Practitioner/urgentiste", "10"),
         example("DocumentReference-compte-rendu"), example("DocumentReference-masque-ps"),

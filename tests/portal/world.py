@@ -59,8 +59,9 @@ def resources() -> list[dict[str, Any]]:
     grant = example("Consent-autorisation-praticien")
     grant["provision"]["actor"][0]["reference"]["reference"] = GRANTED
     guardian = example("RelatedPerson-representant-legal") | {"name": [{"family": "Durand", "given": ["Sophie"]}]}
-    return [
-        example("Patient-ins-adulte"), example("Patient-ins-mineur"), example("Practitioner-medecin-traitant"),
+    return [  # referenced resources first: references must resolve (issue 12)
+        {"resourceType": "Organization", "id": "cabinet-lambert", "name": "Cabinet Lambert"},
+        example("Practitioner-medecin-traitant"), example("Patient-ins-adulte"), example("Patient-ins-mineur"),
         example("PractitionerRole-medecin-traitant"),
         *practitioner("cardiologue", "Martin", "Paul", "810009876543", "10"),
         *practitioner("dentiste", "Bernard", "Luc", "810005555555", "40"),

@@ -23,7 +23,7 @@ def ins_identifier(kind: str, system: str, value: str, use: str) -> dict[str, An
 
 
 NIR = ins_identifier("INS-NIR", "urn:oid:1.2.250.1.213.1.4.8", "279035121518989", "official")
-NIA = ins_identifier("INS-NIA", "urn:oid:1.2.250.1.213.1.4.9", "779035121518912", "temp")
+NIA = ins_identifier("INS-NIA", "urn:oid:1.2.250.1.213.1.4.9", "779035121518933", "temp")
 VALIDATED = {"url": RELIABILITY, "extension": [{"url": "identityStatus", "valueCoding": {"code": "VALI"}}]}
 PATIENT: dict[str, Any] = {
     "resourceType": "Patient",
@@ -82,7 +82,7 @@ def without(index: int, key: str) -> Mutation:
         lambda r: None,
         lambda r: r.update(identifier=[NIA]),
         lambda r: r.update(
-            identifier=[ins_identifier("INS-NIR-TEST", "urn:oid:1.2.250.1.213.1.4.10", "180032B12345678", "official")]
+            identifier=[ins_identifier("INS-NIR-TEST", "urn:oid:1.2.250.1.213.1.4.10", "180032B12345679", "official")]
         ),
         lambda r: r.update(
             identifier=[ins_identifier("INS-NIR-DEMO", "urn:oid:1.2.250.1.213.1.4.11", "279035121518989", "official")]

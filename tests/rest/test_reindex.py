@@ -21,6 +21,7 @@ def test_reindex_restores_stale_index_values(app, client, system):
 def test_reindex_rebuilds_the_consent_links(app, client, system):
     """A store written before links existed: after reindex, the attending physician finds the record."""
     gp = "Practitioner/gp-reindex"
+    client.put(f"/fhir/{gp}", json={"resourceType": "Practitioner", "id": gp.split("/")[1]}, headers=system)
     body = {"resourceType": "Patient", "generalPractitioner": [{"reference": gp}], "name": [{"family": "Lien"}]}
     created = client.post("/fhir/Patient", json=body, headers=system).get_json()
     store = get_store_of(app)
