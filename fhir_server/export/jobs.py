@@ -184,16 +184,19 @@ def run(app: Flask, repo: Repository, job: dict[str, Any]) -> None:
                         break
                     last = found[-1].id
                     if not _beat(records, job["_id"], f"{written} resources; {type_}"):
-                        return
+                        break
             if count:
                 output.append({"type": type_, "url": f"{job['base']}/$export-file/{job['_id']}/{type_}.ndjson",
                                "count": count})
             else:
                 path.unlink()
             if not _beat(records, job["_id"], f"{written} resources; {type_} done"):
+                shutil.rmtree(folder, ignore_errors=True)  # cancelled or expired meanwhile
                 return
         records.update_one({"_id": job["_id"], "status": "running"},
                            {"$set": {"status": "complete", "output": output, "progress": f"{written} resources"}})
+        if records.find_one({"_id": job["_id"], "status": "complete"}) is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _beat(records: Documents, job_id: str, progress: str) -> bool:

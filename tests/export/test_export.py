@@ -95,11 +95,19 @@ def test_a_user_export_holds_what_that_user_could_search(app, client, world, who
     assert exported(client, caller, manifest) == seen
 
 
-def test_consent_is_read_when_the_job_runs(app, client, system, world):
-    """The consent state is re-read by the job: a grant withdrawn before it runs is honoured."""
+def test_consent_is_read_when_the_job_runs(app, client, system, world, monkeypatch):
+    """The job rebuilds the caller's access when it runs: a grant withdrawn after the kick-off,
+    before the job ran, is honoured (nothing cached at kick-off)."""
+    from fhir_server.export import jobs
+
+    start = jobs.ensure_worker
+    monkeypatch.setattr(jobs, "ensure_worker", lambda app_: None)
     nurse = headers(app, NURSE)
+    status = kick_off(client, nurse)
+    assert client.get(status, headers=nurse).status_code == 202
     assert client.delete("/fhir/Consent/autorisation-praticien", headers=system).status_code == 204
-    manifest = finished(client, nurse, kick_off(client, nurse))
+    monkeypatch.setattr(jobs, "ensure_worker", start)
+    manifest = finished(client, nurse, status)
     assert exported(client, nurse, manifest) == set()
 
 
@@ -135,3 +143,13 @@ def test_group_export(client, system, world):
     assert client.get("/fhir/Group/nope/$export", headers={**system, **ASYNC}).status_code == 404
 
 
+
+
+def test_jobs_expire_with_their_files(make_app):
+    app = make_app(EXPORT_RETENTION_HOURS=0)
+    client, system = app.test_client(), bearer(app)
+    status = kick_off(client, system, "/fhir/$export")
+    time.sleep(0.05)
+    assert client.get(status, headers=system).status_code == 404
+    from pathlib import Path
+    assert not any((Path(app.config["DATA_DIR"]) / "exports").glob("*/*.ndjson"))
