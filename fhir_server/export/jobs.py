@@ -21,6 +21,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -41,6 +42,7 @@ from search.plan import Where
 from search.plan import and_
 from search.plan import or_
 
+from .. import audit
 from .. import auth
 from .. import catalog
 from .. import clock
@@ -161,7 +163,9 @@ def run(app: Flask, repo: Repository, job: dict[str, Any]) -> None:
     records = jobs(repo)
     folder = export_dir(app) / job["_id"]
     folder.mkdir(parents=True, exist_ok=True)
-    with app.app_context():
+    # a request context of the kick-off's URL: the access traces name it, as the request's own would
+    asked = urlsplit(job["request"])
+    with app.test_request_context(asked.path, query_string=asked.query):
         access = _access(app, repo, job)
         store = scoped_for(access)
         filters = type_filters(search_registry.load(), job["typeFilter"])
@@ -178,6 +182,8 @@ def run(app: Flask, repo: Repository, job: dict[str, Any]) -> None:
                     for stored in found:
                         out.write(stored.json())
                         out.write(b"\n")
+                    if found:  # who exported what, as for any read (the patients' access history)
+                        audit.record(access, "operation", type_, items=found)
                     count += len(found)
                     written += len(found)
                     if len(found) < PAGE:

@@ -19,6 +19,7 @@ from flask import send_file
 
 from search import registry as search_registry
 
+from .. import audit
 from .. import interactions
 from .. import rest
 from .. import searching
@@ -86,6 +87,7 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
     job = jobs.new_job(repo, kind=kind, requester=access.requester, token=_token(), types=types, since=since,
                        type_filter=values["_typeFilter"], patients=patients, request_url=request.url,
                        base_url=rest.base_url(), retention_hours=float(current_app.config.get("EXPORT_RETENTION_HOURS", 24)))
+    audit.record(access, "operation", None)
     jobs.ensure_worker(current_app._get_current_object())  # type: ignore[attr-defined]
     status_url = f"{rest.base_url()}/$export-status/{job['_id']}"
     return Response(status=202, headers={"Content-Location": status_url})
@@ -159,7 +161,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("EXPORT_RETENTION_HOURS", 24)
     app.register_blueprint(bp, url_prefix="/fhir")
     try:
-        pending = jobs.jobs(get_store_of_app(app)).count_documents({"status": {"$in": ["queued", "running"]}})
+        pending = jobs.jobs(get_store_of_app(app)).find_one({"status": {"$in": ["queued", "running"]}}) is not None
     except Exception:
         pending = 0
     if pending:  # after a restart: take the unfinished jobs up again

@@ -153,3 +153,12 @@ def test_jobs_expire_with_their_files(make_app):
     assert client.get(status, headers=system).status_code == 404
     from pathlib import Path
     assert not any((Path(app.config["DATA_DIR"]) / "exports").glob("*/*.ndjson"))
+
+
+def test_the_export_is_traced(client, system, world):
+    manifest = finished(client, system, kick_off(client, system))
+    assert manifest["output"]
+    traces = client.get("/fhir/AuditEvent?_count=200", headers=system).get_json()
+    described = [e["resource"]["entity"] for e in traces["entry"]]
+    named = {d["what"]["reference"].split("/_history")[0] for entities in described for d in entities if "what" in d}
+    assert "DocumentReference/masque-ps" in named
