@@ -182,8 +182,9 @@ def run(app: Flask, repo: Repository, job: dict[str, Any]) -> None:
                     for stored in found:
                         out.write(stored.json())
                         out.write(b"\n")
-                    if found:  # who exported what, as for any read (the patients' access history)
-                        audit.record(access, "operation", type_, items=found)
+                    if found:  # who exported what, as for any read (the patients' access history); one commit
+                        with repo.atomic():
+                            audit.record(access, "operation", type_, items=found)
                     count += len(found)
                     written += len(found)
                     if len(found) < PAGE:
