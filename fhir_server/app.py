@@ -13,6 +13,7 @@ from . import bundles
 from . import cors
 from . import dmp
 from . import errors_http
+from . import export
 from . import portal
 from . import profile_publication
 from . import publication
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK": None,  # tests: a callable returning the current aware datetime
     "EMERGENCY_WINDOW_MINUTES": 15,
     "RETENTION_YEARS": 10,
+    "EXPORT_RETENTION_HOURS": 24,
     "ACCESS_MATRIX_FILE": None,  # default: consent/matrix.json
     "REFERENCE_CHECK": True,  # a literal reference to this server must name a live resource (docs/references.md)
 }
@@ -60,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         rest.init_app(app)
         bundles.init_app(app)
         operation_routes.init_app(app)
+        export.init_app(app)
         profile_publication.publish(store)
         publication.publish(store)
         dmp.init_app(app)

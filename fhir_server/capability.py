@@ -13,7 +13,7 @@ from . import http
 from . import operations
 
 SOFTWARE = {"name": "Carnet", "version": "0.1.0"}
-SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system")
+SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system", "history-system")
 SMART_SECURITY = {
     "cors": False,
     "service": [{

@@ -9,11 +9,20 @@ from urllib.parse import urlencode
 from flask import current_app
 from flask import request
 
+from consent.predicate import DENY
+from consent.predicate import Predicate
+from search import normalize
+
+from . import auth
+from . import catalog
 from . import searching
 from .access import Access
 from .errors import BadRequest
+from .storage import Scoped
 from .storage import Stored
 
+#: types system history leaves out
+UNLISTED = {"AuditEvent"}
 HISTORY_PARAMS = {"_count", "_since", "_at", "_page", "_format", "_pretty"}
 
 
@@ -36,6 +45,17 @@ def _offset() -> int:
 
 def _page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def _at() -> tuple[str, str] | None:
+    """``_at``: the period (a date, or an instant) in which the versions listed were current."""
+    value = request.args.get("_at")
+    if value is None:
+        return None
+    try:
+        return normalize.date_range(value)
+    except ValueError as exc:
+        raise BadRequest(f"Invalid value '{value}' for parameter '_at': {exc}", expression=["_at"]) from None
 
 
 def _since() -> str | None:
@@ -63,11 +83,18 @@ def entry(base_url: str, stored: Stored) -> dict[str, Any]:
     return out
 
 
-def bundle(access: Access, base_url: str, resource_type: str, id_: str | None) -> tuple[dict[str, Any], list[Stored]]:
-    """The history Bundle and the versions it holds."""
+def bundle(access: Access, base_url: str, resource_type: str | None, id_: str | None,
+           store: Scoped | None = None) -> tuple[dict[str, Any], list[Stored]]:
+    """The history Bundle and the versions it holds (``resource_type`` None: the system's,
+    read through ``store``, by default the caller's)."""
     count, offset = _count(), _offset()
-    total, versions = access.store.history(resource_type, id_, _since(), offset, count)
-    path = f"{resource_type}/{id_}/_history" if id_ else f"{resource_type}/_history"
+    since, at = _since(), _at()
+    reader = store or access.store
+    total, versions = reader.history(resource_type, id_, since, offset, count, **({"at": at} if at else {}))
+    if resource_type is None:
+        path = "_history"
+    else:
+        path = f"{resource_type}/{id_}/_history" if id_ else f"{resource_type}/_history"
     kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_page",)]
 
     def link(relation: str, at: int) -> dict[str, str]:
@@ -87,3 +114,21 @@ def bundle(access: Access, base_url: str, resource_type: str, id_: str | None) -
         "link": links,
         "entry": [entry(base_url, v) for v in versions],
     }, versions
+
+
+def system_bundle(access: Access, base_url: str) -> tuple[dict[str, Any], list[Stored]]:
+    """``GET [base]/_history``: every type's versions, each under that type's consent policy; the
+    types the token's scopes (or the catalog) do not open to history count as empty. The access
+    traces are left out (``AuditEvent/_history`` lists them): each page's own trace would land on
+    top of the history and shift the pages the caller is walking."""
+    served = catalog.load().types
+    requester = access.requester
+
+    def policy_for(resource_type: str) -> Predicate:
+        entry_ = served.get(resource_type)
+        if resource_type in UNLISTED or entry_ is None or "history-type" not in entry_.interactions or not auth.allows(
+                requester.scopes, requester.kind, resource_type, "history-type"):
+            return DENY
+        return access.policy_for(resource_type)
+
+    return bundle(access, base_url, None, None, Scoped(access.repo, policy_for))

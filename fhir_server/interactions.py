@@ -26,6 +26,7 @@ from . import searching
 from . import validation
 from .access import Access
 from .history import bundle as history_bundle
+from .history import system_bundle as history_system_bundle
 from .errors import BadRequest
 from .errors import Forbidden
 from .errors import Gone
@@ -259,6 +260,13 @@ def history(resource_type: str, id_: str | None, base_url: str) -> dict[str, Any
         visible(resource_type, id_)
     bundle, versions = history_bundle(access(), base_url, resource_type, id_)
     audit.record(access(), "history", resource_type, items=[v for v in versions if not v.deleted])
+    return bundle
+
+
+def system_history(base_url: str) -> dict[str, Any]:
+    """``GET [base]/_history``, consent-filtered per type in the query, audited."""
+    bundle, versions = history_system_bundle(access(), base_url)
+    audit.record(access(), "history", None, items=[v for v in versions if not v.deleted])
     return bundle
 
 

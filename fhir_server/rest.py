@@ -152,6 +152,11 @@ def conditional_delete(resource_type: str) -> Response:
     return answer(fhir.conditional_delete(resource_type, criteria()))
 
 
+@bp.get("/_history")
+def history_system() -> Response:
+    return http.respond(fhir.system_history(base_url()))
+
+
 @bp.get("/<resource_type>/<id_>/_history")
 def history_instance(resource_type: str, id_: str) -> Response:
     return http.respond(fhir.history(resource_type, id_, base_url()))

@@ -3,7 +3,9 @@ every resource in their compartment the caller may see, paged across types in a 
 
 One query per compartment type on ``acl.patients`` (the Patient compartment computed at write time
 from the type's compartment parameters, ``search.compartment``), with the type's consent policy
-inside the query: totals and pages are exact. Types the token's scopes do not cover are left out;
+inside the query: totals and pages are exact. Then the resources those items reference outside
+the compartment (Practitioner, Organization, Location, Medication, Device…), one query per target
+type under that type's policy: a reference never reveals what the caller may not see. Types the token's scopes do not cover are left out;
 access traces (AuditEvent) only when ``_type`` asks for them, so that paging does not move as this
 very operation is traced.
 """
@@ -21,6 +23,7 @@ from search.plan import Cmp
 from search.plan import Column
 from search.plan import Where
 from search.plan import and_
+from search.plan import not_
 
 from .. import audit
 from .. import auth
@@ -29,6 +32,7 @@ from .. import interactions
 from .. import searching
 from ..errors import BadRequest
 from ..errors import Gone
+from ..storage import Scoped
 from ..storage import Stored
 from .definition import Call
 from .definition import Operation
@@ -84,6 +88,43 @@ def _offset(call: Call) -> int:
         raise BadRequest(f"_page '{token}' is not a page of this result", expression=["_page"]) from None
 
 
+#: resources read per query while collecting the references of the compartment
+REFERENCE_PAGE = 1000
+
+
+def _referenced(store: Scoped, patient: str, types: list[str], where: Where, extra: list[Where],
+                wanted: list[str] | None) -> dict[str, Where]:
+    """Target type -> the plan of the resources outside the compartment that the caller's
+    compartment items reference (each target type's policy is added by the store, as everywhere)."""
+    registry = search_registry.load()
+    served = catalog.load().types
+    requester = interactions.access().requester
+    targets: dict[str, set[str]] = {}
+    for type_ in types:
+        codes = [c for c, p in registry.params(type_).items() if p.type == "reference" and p.field is None]
+        if not codes:
+            continue
+        last: str | None = None
+        while True:
+            page_where = where if last is None else and_(where, Column("id", Cmp("", "gt", last)))
+            found = store.find(type_, page_where, limit=REFERENCE_PAGE)
+            for values in store.references(found, codes).values():
+                for ref in values:
+                    target, _, id_ = ref.partition("/")
+                    if id_ and "/" not in id_ and ":" not in ref and target in served:
+                        targets.setdefault(target, set()).add(id_)
+            if len(found) < REFERENCE_PAGE:
+                break
+            last = found[-1].id
+    outside = not_(Attr(AnyOf("patients", (patient,))))
+    return {
+        target: and_(Column("id", Cmp("", "in", tuple(sorted(ids)))), outside, *extra)
+        for target, ids in sorted(targets.items())
+        if target not in ON_REQUEST and (wanted is None or target in wanted)
+        and auth.allows(requester.scopes, requester.kind, target, "search-type")
+    }
+
+
 def everything(call: Call) -> dict[str, Any]:
     unknown = sorted({k for k, _ in call.pairs()} - PARAMS)
     if unknown:
@@ -91,21 +132,27 @@ def everything(call: Call) -> dict[str, Any]:
     assert call.id is not None
     patient = record(call.id)
     since = call.first("_since")
-    extra = [Column("ts", Cmp("", "ge", searching.instant_bound(since, "_since")))] if since else []
+    extra: list[Where] = [Column("ts", Cmp("", "ge", searching.instant_bound(since, "_since")))] if since else []
     store = interactions.access().store
     where = in_compartment(patient, *extra)
     types = _types(call)
-    counts = {t: store.count(t, where) for t in types}
+    asked = [t for k, v in call.pairs() if k == "_type" for t in v.split(",") if t]
+    plans = {t: where for t in types}
+    for target, plan in _referenced(store, patient, types, where, extra, asked or None).items():
+        if target not in plans:
+            plans[target] = plan
+    order = list(plans)
+    counts = {t: store.count(t, plans[t]) for t in order}
     count, offset = _count(call), _offset(call)
     page: list[Stored] = []
     skip = offset
-    for type_ in types:
+    for type_ in order:
         if len(page) >= count:
             break
         if skip >= counts[type_]:
             skip -= counts[type_]
             continue
-        page += store.find(type_, where, offset=skip, limit=count - len(page))
+        page += store.find(type_, plans[type_], offset=skip, limit=count - len(page))
         skip = 0
     total = sum(counts.values())
     applied = tuple((k, v) for k, v in call.pairs() if k not in ("_page", "_count"))
@@ -116,7 +163,7 @@ def everything(call: Call) -> dict[str, Any]:
         "link": paging.links(call.base_url, f"{patient}/$everything", applied, count, offset, total,
                              offset + len(page) < total),
         "entry": [{"fullUrl": f"{call.base_url}/{s.type}/{s.id}", "resource": s.fragment(),
-                   "search": {"mode": "match"}} for s in page],
+                   "search": {"mode": "match" if plans[s.type] is where else "include"}} for s in page],
     }
     audit.record(interactions.access(), "operation", "Patient", items=page)
     return bundle

@@ -25,6 +25,9 @@ from .. import searching
 from ..storage import get_store
 from .definition import Call
 from .definition import Operation
+from ..errors import BadRequest
+from ..errors import NotFound
+from ..errors import PreconditionFailed
 from .everything import record
 
 LOINC = "http://loinc.org"
@@ -45,17 +48,43 @@ class Section:
     title: str
     code: str | None  # LOINC section code, when IPS has one
     queries: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (type, search criteria beyond the patient)
+    #: always present (emptyReason when nothing is listed); the others only when they list something
+    required: bool = False
 
 
+VITAL_SIGNS = "http://terminology.hl7.org/CodeSystem/observation-category|vital-signs"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+NOT_IN_ERROR = ("status:not", "entered-in-error")
 SECTIONS = (
-    Section("Allergies and intolerances", "48765-2", (("AllergyIntolerance", ()),)),
+    Section("Medication summary", "10160-0", (
+        ("MedicationStatement", (("status", "active,intended,on-hold"),)),
+        ("MedicationRequest", (("status", "active,on-hold,draft"),)),
+    ), required=True),
+    Section("Allergies and intolerances", "48765-2", (
+        ("AllergyIntolerance", (("verification-status:not", "entered-in-error"),)),
+    ), required=True),
+    Section("Problem list", "11450-4", (
+        ("Condition", (("clinical-status", f"{CLINICAL}|active,{CLINICAL}|recurrence,{CLINICAL}|relapse"),
+                       ("verification-status:not", "entered-in-error"))),
+    ), required=True),
     Section("Documents and results", "30954-2", (
-        ("DocumentReference", (("type:not", ADVANCE_DIRECTIVES),)),
-        ("DiagnosticReport", ()),
-        ("Observation", (("category", LABORATORY),)),
+        ("DocumentReference", (("type:not", ADVANCE_DIRECTIVES), ("status", "current"))),
+        ("DiagnosticReport", (NOT_IN_ERROR,)),
+        ("Observation", (("category", LABORATORY), NOT_IN_ERROR)),
+    ), required=True),
+    Section("Immunizations", "11369-6", (("Immunization", (NOT_IN_ERROR,)),)),
+    Section("Procedures", "47519-4", (("Procedure", (NOT_IN_ERROR,)),)),
+    Section("Medical devices", "46264-8", (("DeviceUseStatement", ()),)),  # R4: no status parameter
+    Section("Vital signs", "8716-3", (("Observation", (("category", VITAL_SIGNS), NOT_IN_ERROR)),)),
+    Section("Past history of illness", "11348-0", (
+        ("Condition", (("clinical-status", f"{CLINICAL}|inactive,{CLINICAL}|resolved,{CLINICAL}|remission"),
+                       ("verification-status:not", "entered-in-error"))),
     )),
-    Section("Relatives to contact", None, (("RelatedPerson", ()),)),
-    Section("Advance directives", "42348-3", (("DocumentReference", (("type", ADVANCE_DIRECTIVES),)),)),
+    Section("Plan of care", "18776-5", (("CarePlan", (("status", "active,on-hold"),)),)),
+    Section("Relatives to contact", None, (("RelatedPerson", ()),), required=True),
+    Section("Advance directives", "42348-3", (
+        ("DocumentReference", (("type", ADVANCE_DIRECTIVES), ("status", "current"))),
+    ), required=True),
 )
 
 
@@ -69,10 +98,11 @@ def _concept(value: Any) -> str:
 
 
 def _when(resource: dict[str, Any]) -> str:
-    for key in ("effectiveDateTime", "issued", "date", "recordedDate", "onsetDateTime", "authoredOn"):
+    for key in ("effectiveDateTime", "issued", "date", "recordedDate", "onsetDateTime", "authoredOn",
+                "occurrenceDateTime", "performedDateTime", "dateAsserted", "created"):
         if isinstance(resource.get(key), str):
             return str(resource[key])
-    period = resource.get("effectivePeriod") or resource.get("period")
+    period = resource.get("effectivePeriod") or resource.get("period") or resource.get("performedPeriod")
     return str(period.get("start", "")) if isinstance(period, dict) else ""
 
 
@@ -92,6 +122,12 @@ def _name(person: dict[str, Any]) -> str:
     return str(first.get("text") or " ".join([*first.get("given", []), first.get("family", "")]).strip())
 
 
+def _medication(resource: dict[str, Any]) -> str:
+    """The medication as text: its concept, else the reference's display (never read behind it)."""
+    ref = resource.get("medicationReference")
+    return _concept(resource.get("medicationCodeableConcept")) or str((ref or {}).get("display") or "Medication")
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], Row]] = {
     "AllergyIntolerance": lambda r: (_concept(r.get("code")), _when(r), ", ".join(
         x for x in (r.get("criticality"), _concept(r.get("clinicalStatus"))) if x)),
@@ -99,6 +135,15 @@ ROWS: dict[str, Callable[[dict[str, Any]], Row]] = {
                                     _concept(r.get("type"))),
     "DiagnosticReport": lambda r: (_concept(r.get("code")), _when(r), str(r.get("conclusion") or r.get("status", ""))),
     "Observation": lambda r: (_concept(r.get("code")), _when(r), _value(r)),
+    "MedicationStatement": lambda r: (_medication(r), _when(r), str(r.get("status", ""))),
+    "MedicationRequest": lambda r: (_medication(r), _when(r), str(r.get("status", ""))),
+    "Condition": lambda r: (_concept(r.get("code")), _when(r), _concept(r.get("clinicalStatus"))),
+    "Immunization": lambda r: (_concept(r.get("vaccineCode")), _when(r), str(r.get("status", ""))),
+    "Procedure": lambda r: (_concept(r.get("code")), _when(r), str(r.get("status", ""))),
+    "DeviceUseStatement": lambda r: (str((r.get("device") or {}).get("display") or "Device"), _when(r),
+                                     str(r.get("status", ""))),
+    "CarePlan": lambda r: (str(r.get("title") or r.get("description") or _concept((r.get("category") or [{}])[0])),
+                           _when(r), str(r.get("status", ""))),
     "RelatedPerson": lambda r: (_name(r), "", ", ".join(
         [_concept(c) for c in r.get("relationship") or []]
         + [str(t.get("value", "")) for t in r.get("telecom") or [] if isinstance(t, dict)])),
@@ -140,10 +185,28 @@ def _section(section: Section, items: list[tuple[str, dict[str, Any]]]) -> dict[
     return out
 
 
+def _patient_id(call: Call) -> str:
+    """The instance's id, else the one Patient the caller may see with ``identifier``
+    (``GET [base]/Patient/$summary?identifier=system|value``; 404 as for an unknown one)."""
+    if call.id is not None:
+        return call.id
+    identifier = call.first("identifier")
+    if not identifier:
+        raise BadRequest("Patient/$summary needs an instance or identifier=system|value", expression=["identifier"])
+    interactions.allow("Patient", "search-type")
+    found = searching.find_matches(interactions.access().store, search_registry.load(), "Patient",
+                                   [("identifier", identifier)], limit=2)
+    if not found:
+        raise NotFound(f"No Patient with identifier {identifier} is known")
+    if len(found) > 1:
+        raise PreconditionFailed(f"Several Patients have identifier {identifier}")
+    return found[0].id
+
+
 def summary(call: Call) -> dict[str, Any]:
-    assert call.id is not None
-    patient_ref = record(call.id)
-    patient = get_store().current("Patient", call.id)
+    id_ = _patient_id(call)
+    patient_ref = record(id_)
+    patient = get_store().current("Patient", id_)
     assert patient is not None
     now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     found = [(s, _items(s, patient_ref)) for s in SECTIONS]
@@ -158,7 +221,7 @@ def summary(call: Call) -> dict[str, Any]:
         "date": now,
         "author": [{"display": "Carnet"}],
         "title": title,
-        "section": [_section(s, items) for s, items in found],
+        "section": [_section(s, items) for s, items in found if s.required or items],
     }
     listed = {(t, r["id"]): r for _, items in found for t, r in items}
     entries = [{"fullUrl": f"{call.base_url}/{patient_ref}", "resource": patient.resource}] + [
@@ -179,9 +242,12 @@ OPERATION = Operation(
     code="summary",
     definition="http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
     handler=summary,
-    documentation="An IPS-style summary document (allergies, documents and results, relatives to contact, "
-                  "advance directives), built from what the caller may see.",
+    documentation="An International Patient Summary document (IPS sections: medications, allergies, problems, "
+                  "results, immunizations, procedures, devices, vital signs, history, plan of care, advance "
+                  "directives, plus relatives to contact), built from what the caller may see; "
+                  "Patient/$summary?identifier=system|value at type level.",
     types=("Patient",),
+    type_level=True,
     instance_level=True,
     methods=("GET", "POST"),
 )

@@ -117,9 +117,11 @@ class Repository(Protocol):
 
     def history(
         self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
+        *, at: tuple[str, str] | None = None,
     ) -> tuple[int, list[Stored]]:
-        """Versions (of one resource, one type, or every type), newest first, that the policy lets
-        through on both their own and the current acl, and their count."""
+        """Versions (of one resource, one type, or every type: each under its own type's policy),
+        newest first, that the policy lets through on both their own and the current acl, and their
+        count. ``at`` (lo, hi): only the versions current at some point of that period (``_at``)."""
 
     def find(
         self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),

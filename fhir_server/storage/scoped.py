@@ -33,8 +33,11 @@ class Scoped:
     def count(self, type_: str | None, where: Where) -> int:
         return self.repo.count(type_, where, self.policy_for)
 
-    def history(self, type_: str | None, id_: str | None, since: str | None, offset: int, limit: int) -> tuple[int, list[Stored]]:
-        return self.repo.history(type_, id_, since, self.policy_for, offset, limit)
+    def history(self, type_: str | None, id_: str | None, since: str | None, offset: int, limit: int,
+                *, at: tuple[str, str] | None = None) -> tuple[int, list[Stored]]:
+        if at is None:
+            return self.repo.history(type_, id_, since, self.policy_for, offset, limit)
+        return self.repo.history(type_, id_, since, self.policy_for, offset, limit, at=at)
 
     def references(self, found: list[Stored], codes: list[str]) -> dict[str, list[str]]:
         """The reference values under ``codes`` of resources this caller was given (one type)."""

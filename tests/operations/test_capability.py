@@ -7,7 +7,7 @@ from fhir_server import operations
 def test_operations_and_system_interactions_are_listed(client):
     statement = client.get("/fhir/metadata").get_json()
     rest = statement["rest"][0]
-    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "search-system"}
+    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "search-system", "history-system"}
     resources = {r["type"]: r for r in rest["resource"]}
     assert {"everything", "summary", "validate"} <= {o["name"] for o in resources["Patient"]["operation"]}
     assert [o["name"] for o in resources["Observation"]["operation"]] == ["validate"]

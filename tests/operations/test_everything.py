@@ -17,7 +17,8 @@ URL = f"/fhir/{PATIENT}/$everything"
 #: the world's resources in the adult patient's compartment (AuditEvent aside)
 EVERYTHING = {"Patient/ins-adulte", "Consent/autorisation-praticien", "DocumentReference/compte-rendu",
               "DocumentReference/masque-ps", "DocumentReference/directives-anticipees", "DocumentReference/bilan",
-              "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence"}
+              "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence",
+              "Practitioner/medecin-traitant"}  # referenced (generalPractitioner), outside the compartment
 
 
 def refs(bundle: dict) -> list[str]:

@@ -9,7 +9,8 @@ from tests.bundles.world import STRANGER
 from tests.bundles.world import headers
 
 URL = f"/fhir/{PATIENT}/$summary"
-TITLES = ["Allergies and intolerances", "Documents and results", "Relatives to contact", "Advance directives"]
+TITLES = ["Medication summary", "Allergies and intolerances", "Problem list", "Documents and results",
+          "Relatives to contact", "Advance directives"]
 
 
 def sections(document: dict) -> dict[str, dict]:

@@ -23,6 +23,7 @@ import pymongo
 import pymongo.errors
 
 from consent.predicate import ALLOW
+from consent.predicate import DENY
 
 from search.plan import SortBy
 from search.plan import Where
@@ -38,6 +39,7 @@ from .plans import NEVER
 from .plans import Filter
 from .plans import Translator
 from .plans import and_
+from .plans import or_
 from .plans import policy_filter
 from .plans import sort_spec
 
@@ -142,23 +144,52 @@ class MongoRepository:
 
     def history(
         self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
+        *, at: tuple[str, str] | None = None,
     ) -> tuple[int, list[Stored]]:
         terms: list[Filter] = []
         if type_ is not None:
             terms.append({"type": type_})
             policy = policy_for(type_)
             terms += [policy_filter(policy, "acl"), policy_filter(policy, "cacl")]
-        elif policy_for("Patient") != ALLOW:
-            raise ValueError("history over every type runs with the server's own policy only")
+        else:
+            terms.append(self._every_type_policy(policy_for))
         if id_ is not None:
             terms.append({"id": id_})
         if since is not None:
             terms.append({"ts": {"$gte": since}})
+        if at is not None:
+            terms.append(self._current_during(type_, id_, at))
         query = and_(*terms)
         col = self.db[HISTORY]
         total = col.count_documents(query)
         cursor = col.find(query).sort([("ts", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)])
         return total, [from_history(d) for d in cursor.skip(offset).limit(limit)]
+
+    def _every_type_policy(self, policy_for: PolicyFor) -> Filter:
+        """System history: each version under its own type's policy, on its acl and the current
+        one (an ``$or`` on ``type`` over the types stored)."""
+        types = self.types()
+        policies = {t: policy_for(t) for t in types}
+        whole = [t for t in types if policies[t] == ALLOW]
+        if len(whole) == len(types):
+            return {}
+        parts: list[Filter] = [{"type": {"$in": whole}}] if whole else []
+        parts += [and_({"type": t}, policy_filter(p, "acl"), policy_filter(p, "cacl"))
+                  for t, p in policies.items() if p not in (ALLOW, DENY)]
+        return or_(*parts) if parts else NEVER
+
+    def _current_during(self, type_: str | None, id_: str | None, at: tuple[str, str]) -> Filter:
+        """Versions current at some point of ``[lo, hi]``: written by ``hi`` and not replaced by
+        ``lo`` (the replaced ones are named from their successors, written by ``lo``)."""
+        lo, hi = at
+        scope: Filter = {"ts": {"$lte": lo}, "vid": {"$gt": 1}}
+        if type_ is not None:
+            scope["type"] = type_
+        if id_ is not None:
+            scope["id"] = id_
+        replaced = [f"{d['type']}/{d['id']}/{d['vid'] - 1}"
+                    for d in self.db[HISTORY].find(scope, {"type": 1, "id": 1, "vid": 1})]
+        return and_({"ts": {"$lte": hi}}, {"_id": {"$nin": replaced}} if replaced else {})
 
     def _lookup(self, collection: str, filter: Filter, field: str | None) -> list[str]:
         if field is None:

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from consent.predicate import ALLOW
+from consent.predicate import DENY
 from search.plan import TRUE
 from search.plan import SortBy
 from search.plan import Where
@@ -206,6 +207,7 @@ class SqliteRepository:
 
     def history(
         self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
+        *, at: tuple[str, str] | None = None,
     ) -> tuple[int, list[Stored]]:
         sql = Translator(policy_for)
         terms = []
@@ -215,13 +217,17 @@ class SqliteRepository:
             terms.append(f"h.id = {sql._param(id_)}")
         if since is not None:
             terms.append(f"h.ts >= {sql._param(since)}")
+        join = ""
+        if at is not None:  # current at some point of [lo, hi]: written by hi, not replaced by lo
+            join = " LEFT JOIN history n ON n.type = h.type AND n.id = h.id AND n.vid = h.vid + 1"
+            terms.append(f"h.ts <= {sql._param(at[1])} AND (n.ts IS NULL OR n.ts > {sql._param(at[0])})")
         if type_ is not None:
             policy = policy_for(type_)
             terms += [sql.predicate(policy, "h", "json"), sql.predicate(policy, "c", "rows")]
         else:
-            terms.append(sql.any_type_policy("h"))
-        where = " AND ".join(terms) or "1"
-        head = "FROM history h JOIN resource c ON c.type = h.type AND c.id = h.id WHERE " + where
+            terms.append(self._every_type_policy(sql, policy_for))
+        where = " AND ".join(t for t in terms if t != "1") or "1"
+        head = f"FROM history h JOIN resource c ON c.type = h.type AND c.id = h.id{join} WHERE " + where
         total = self.conn.execute(f"SELECT count(*) {head}", sql.params).fetchone()[0]
         rows = self.conn.execute(
             "SELECT h.type, h.id, h.vid, h.ts, h.deleted, h.body, h.acl, h.method, c.acl "
@@ -229,6 +235,22 @@ class SqliteRepository:
             [*sql.params, limit, offset],
         ).fetchall()
         return total, [_stored(r, r[7], r[8]) for r in rows]
+
+    def _every_type_policy(self, sql: Translator, policy_for: PolicyFor) -> str:
+        """System history: each version under its own type's policy, on its acl and the current one
+        (an OR over the types stored; the types the policy lets through whole in one ``IN``)."""
+        types = self.types()
+        policies = {t: policy_for(t) for t in types}
+        whole = [t for t in types if policies[t] == ALLOW]
+        if len(whole) == len(types):
+            return "1"
+        parts = [f"h.type IN ({', '.join(sql._param(t) for t in whole)})"] if whole else []
+        for type_ in types:
+            policy = policies[type_]
+            if policy not in (ALLOW, DENY):
+                parts.append(f"(h.type = {sql._param(type_)} AND {sql.predicate(policy, 'h', 'json')} "
+                             f"AND {sql.predicate(policy, 'c', 'rows')})")
+        return "(" + " OR ".join(parts) + ")" if parts else "0"
 
     def find(
         self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),
