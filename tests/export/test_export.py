@@ -71,7 +71,8 @@ def test_kick_off_poll_manifest_and_files(client, system, world):
 def test_system_export_with_type_since_and_type_filter(client, system, world):
     manifest = finished(client, system, kick_off(client, system, "/fhir/$export", "?_type=Practitioner,PractitionerRole"))
     assert exported(client, system, manifest) == {"Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role",
-                                                  "PractitionerRole/infirmier-role"}
+                                                  "PractitionerRole/infirmier-role", "Practitioner/infirmier",
+                                                  "Practitioner/biologiste", "Practitioner/praticien-bloque"}
     query = "?_type=DocumentReference&_typeFilter=DocumentReference%3Fdescription%3Aexact%3DBilan%2520visible"
     manifest = finished(client, system, kick_off(client, system, "/fhir/$export", query))
     assert exported(client, system, manifest) == {"DocumentReference/bilan"}

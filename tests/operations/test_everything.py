@@ -18,7 +18,8 @@ URL = f"/fhir/{PATIENT}/$everything"
 EVERYTHING = {"Patient/ins-adulte", "Consent/autorisation-praticien", "DocumentReference/compte-rendu",
               "DocumentReference/masque-ps", "DocumentReference/directives-anticipees", "DocumentReference/bilan",
               "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence",
-              "Practitioner/medecin-traitant"}  # referenced (generalPractitioner), outside the compartment
+              # referenced by those items (generalPractitioner, the grant's actor, an author): outside the compartment
+              "Practitioner/medecin-traitant", "Practitioner/infirmier", "Practitioner/biologiste"}
 
 
 def refs(bundle: dict) -> list[str]:
@@ -62,7 +63,8 @@ def test_pages_cross_types_in_a_stable_order_with_exact_totals(client, system, w
 @pytest.mark.parametrize("who,hidden", [
     (GP, set()),
     (NURSE, {"DocumentReference/masque-ps", "DocumentReference/compte-rendu", "Consent/autorisation-praticien",
-             "DocumentReference/directives-anticipees", "RelatedPerson/contact-urgence"}),
+             "DocumentReference/directives-anticipees", "RelatedPerson/contact-urgence",
+             "Practitioner/infirmier"}),  # named only by the grant, which the nurse may not read
 ])
 def test_consent_is_inside_the_query(app, client, world, who, hidden):
     caller = headers(app, who)

@@ -19,8 +19,13 @@ from tests.support import bearer
 WORLD = {"Patient/ins-adulte", "Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role",
          "PractitionerRole/infirmier-role", "Consent/autorisation-praticien", "DocumentReference/compte-rendu",
          "DocumentReference/masque-ps", "DocumentReference/directives-anticipees", "DocumentReference/bilan",
-         "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence"}
-DIRECTORY = {"Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role", "PractitionerRole/infirmier-role"}
+         "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence",
+         "Practitioner/infirmier", "Practitioner/biologiste", "Practitioner/praticien-bloque",
+         "Organization/chu-exemple", "Organization/cabinet-lambert"}
+DIRECTORY = {"Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role", "PractitionerRole/infirmier-role",
+             # the directory entries the world's references name (written first: references are checked)
+             "Practitioner/infirmier", "Practitioner/biologiste", "Practitioner/praticien-bloque",
+             "Organization/chu-exemple", "Organization/cabinet-lambert"}
 
 
 def local(url: str) -> str:
@@ -40,7 +45,8 @@ def walk(client, caller, url: str) -> tuple[list[str], set[int]]:
 
 def untraced(refs: list[str]) -> set[str]:
     """The world's items (access traces and the profiles the server publishes at start aside)."""
-    return {r for r in refs if not r.startswith(("AuditEvent/", "StructureDefinition/"))}
+    return {r for r in refs if not r.startswith(("AuditEvent/", "StructureDefinition/", "OperationDefinition/",
+                                                 "CodeSystem/", "ValueSet/"))}
 
 
 @pytest.fixture
