@@ -62,6 +62,9 @@ Matrix = Callable[[Requester], Predicate]
 #: resource types holding access traces, read only by the holder, representatives, the attending
 #: physician and the traced professional (R.1111-43): never through a grant or an emergency
 TRACE_TYPES = frozenset({"AuditEvent"})
+#: content stored outside any record (a Binary without a securityContext document): only its
+#: uploader (among ``authors``) and system clients read or change it
+PRIVATE_TYPES = frozenset({"Binary"})
 
 Acl = Mapping[str, object]
 
@@ -105,7 +108,7 @@ def decide(
 def _outside_records(requester: Requester, acl: Acl) -> Decision:
     """Directory data, for every caller; but an access trace naming no record (an empty search's)
     is never directory data: only the traced professional reads it (R.1111-43)."""
-    if not _held(acl, "type") & TRACE_TYPES:
+    if not _held(acl, "type") & (TRACE_TYPES | PRIVATE_TYPES):
         return Decision(True, "directory")
     author = _first(identities(requester) & _held(acl, "authors"))
     return Decision(True, f"author {author}") if author else Decision(False, "access trace outside any record")
@@ -203,7 +206,7 @@ def policy(
     if requester.kind == "system":
         return ALLOW
     directory: Predicate = And((Empty("patients"), Empty("patient")))
-    if resource_type in TRACE_TYPES:
+    if resource_type in TRACE_TYPES or resource_type in PRIVATE_TYPES:
         ids = tuple(sorted(identities(requester)))
         directory = and_(directory, AnyOf("authors", ids)) if ids else DENY
     terms = [directory]
@@ -265,6 +268,10 @@ def may_write(
     if requester.kind == "system":
         return Decision(True, "system")
     before = None if interaction == "create" else acl if old_acl is None else old_acl
+    private = [a for a in (acl, before) if a is not None and _held(a, "type") & PRIVATE_TYPES and _empty(a.get("patient"))]
+    if private and len(private) == len([a for a in (acl, before) if a is not None]):
+        uploader = _first(identities(requester) & set.intersection(*(_held(a, "authors") for a in private)))
+        return Decision(True, f"uploader {uploader}") if uploader else Decision(False, "private content: its uploader only")
     if any(_empty(a.get("patients")) and _empty(a.get("patient")) for a in (acl, before) if a is not None):
         return Decision(False, "directory: system clients only")
     patient = acl.get("patient")
