@@ -6,7 +6,8 @@ content (chunked blobs, ``storage.blobs``), never as base64 inside a searchable 
   ``application/fhir+json`` a Binary resource whose ``data`` (base64) is the content.
 - ``GET [base]/Binary/<id>`` (and vread) answers the bytes with the stored Content-Type, unless the
   client asks for FHIR JSON (Accept ``application/fhir+json`` / ``application/json``, or
-  ``_format=json``): then the resource with ``data``.
+  ``_format=json``): then the resource with ``data``. A Binary stored without content (a JSON
+  form with no ``data``) answers its JSON form.
 - Above ``MAX_BINARY_BYTES`` (64 MiB): 413 with an OperationOutcome, from Content-Length before
   the body is read, else while it streams. A raw upload is spooled to a temporary file while read
   (SHA-1 and size computed on the way) and copied into the store inside the write's transaction:
@@ -177,8 +178,7 @@ def raw_response(stored: Stored, base_url: str) -> Response:
     headers = http.version_headers(stored, base_url)
     del headers["Location"]
     blob = get_store().open_blob(blob_key(stored.type, stored.id, stored.vid))
-    if blob is None:  # a version stored without content
-        return Response(b"", 200, headers, content_type=stored.resource.get("contentType"))
+    assert blob is not None
     headers["Content-Length"] = str(blob.size)
     return Response(iter(blob), 200, headers, content_type=stored.resource.get("contentType") or
                     "application/octet-stream", direct_passthrough=True)
@@ -216,11 +216,12 @@ def read(id_: str, vid: str | None, base_url: str) -> Response:
         stored = fhir.read("Binary", id_) if vid is None else fhir.vread("Binary", id_, vid)
     except FHIRError:
         raise
-    if wants_json():
+    blob_missing = get_store().open_blob(blob_key(stored.type, stored.id, stored.vid)) is None
+    if wants_json() or blob_missing:  # a Binary stored without content has only its FHIR form
         headers = http.version_headers(stored, base_url)
         if vid is None:
             del headers["Location"]
-        return http.respond(as_json(stored), 200, headers, mime=http.negotiate())
+        return http.respond(as_json(stored), 200, headers, mime=http._answer_type())
     none_match = request.headers.get("If-None-Match")
     if vid is None and none_match and http.parse_etag(none_match, "If-None-Match") == stored.vid:
         return Response(b"", 304, {"ETag": f'W/"{stored.vid}"'})

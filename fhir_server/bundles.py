@@ -33,6 +33,7 @@ from . import audit
 from . import entry_routes
 from . import http
 from . import interactions as fhir
+from . import mhd
 from . import operations
 from . import rest
 from .errors import BadRequest
@@ -235,6 +236,19 @@ class Resolver:
             entry.if_none_exist = self.url(entry.if_none_exist)
         for ref in _references(entry.resource):
             ref["reference"] = self.reference(ref["reference"])
+        _rewrite_uris(entry.resource, self.targets)
+
+
+def _rewrite_uris(node: Any, targets: dict[str, str]) -> None:
+    """R4 http.html#trules: a ``uri``/``url`` element (``attachment.url``, ...) naming an entry's
+    fullUrl is rewritten like a reference (the string equal to the fullUrl, nothing else)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        if isinstance(value, str):
+            if key != "reference" and value in targets:
+                node[key] = targets[value]
+        elif isinstance(value, (dict, list)):
+            _rewrite_uris(value, targets)
 
 
 # transaction ---------------------------------------------------------------------------------
@@ -249,6 +263,7 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
             for entry in ordered[:deletes]:
                 responses[entry.index] = _run(entry, base_url)
             _resolve(entries)  # after the deletes, so conditional matches see what they left
+            mhd.check_attachments(entries)  # ITI-65: sizes and hashes match, before any create
             for entry in ordered[deletes:]:
                 responses[entry.index] = _run(entry, base_url)
     except FHIRError:

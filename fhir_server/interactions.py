@@ -150,12 +150,14 @@ def _traced_write(interaction: str, resource_type: str, id_: str, body: dict[str
     """Store the next version, its content (a Binary's) and its access trace in one transaction:
     all, or none."""
     from . import binary
+    from . import mhd
 
     store = get_store()
     with store.atomic():
         stored = store.write(resource_type, id_, body, method=method, expected_vid=expected_vid)
         if content is not None:
             binary.store_content(stored, content)
+        mhd.supersede(stored)
         audit.record(access(), interaction, resource_type, stored=stored)
     return stored
 

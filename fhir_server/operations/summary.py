@@ -50,12 +50,14 @@ class Section:
 SECTIONS = (
     Section("Allergies and intolerances", "48765-2", (("AllergyIntolerance", ()),)),
     Section("Documents and results", "30954-2", (
-        ("DocumentReference", (("type:not", ADVANCE_DIRECTIVES),)),
+        # superseded and entered-in-error documents never appear (issue 13): current ones only
+        ("DocumentReference", (("type:not", ADVANCE_DIRECTIVES), ("status", "current"))),
         ("DiagnosticReport", ()),
         ("Observation", (("category", LABORATORY),)),
     )),
     Section("Relatives to contact", None, (("RelatedPerson", ()),)),
-    Section("Advance directives", "42348-3", (("DocumentReference", (("type", ADVANCE_DIRECTIVES),)),)),
+    Section("Advance directives", "42348-3", (("DocumentReference", (("type", ADVANCE_DIRECTIVES),
+                                                                     ("status", "current"))),)),
 )
 
 
