@@ -414,6 +414,8 @@ class MongoRepository:
         return doc.get("acl") if doc else None
 
     def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if type_ != "Binary":  # only a Binary's acl reads another resource's
+            return self.indexer(type_, resource)  # type: ignore[no-any-return]
         return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
 
     def _follow(self, ref: str, acl: dict[str, Any] | None) -> None:

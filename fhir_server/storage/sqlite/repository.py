@@ -337,6 +337,8 @@ class SqliteRepository:
         return orjson.loads(row[0]) if row else None
 
     def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if type_ != "Binary":  # only a Binary's acl reads another resource's
+            return self.indexer(type_, resource)  # type: ignore[no-any-return]
         return self.indexer(type_, resource, context=self._acl_of)
 
     def _follow(self, conn: sqlite3.Connection, ref: str, acl: dict[str, Any]) -> None:
