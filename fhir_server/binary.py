@@ -91,7 +91,9 @@ def spool_request() -> Content:
     limit = max_bytes()
     if request.content_length is not None and request.content_length > limit:
         raise too_large(request.content_length)
-    request.max_content_length = limit  # Flask's MAX_CONTENT_LENGTH is for JSON bodies
+    # Flask's MAX_CONTENT_LENGTH is for JSON bodies; one byte more, as Werkzeug's stream refuses to
+    # read on once it reaches its limit (a body of exactly the limit is accepted, one byte more is not)
+    request.max_content_length = limit + 1
     digest, size = hashlib.sha1(), 0
     spool = tempfile.TemporaryFile(prefix="carnet-binary-")
     try:
