@@ -410,12 +410,15 @@ def _perform(entry: Entry, base_url: str) -> dict[str, Any]:
 
 
 def _patch_operations(entry: Entry) -> Any:
-    """A PATCH entry's JSON Patch: a Binary resource holding it (R4 http.html#patch)."""
+    """A PATCH entry's patch: a FHIRPath Patch Parameters resource, or a JSON Patch in a Binary
+    resource (R4 http.html#patch)."""
     binary = entry.resource
+    if isinstance(binary, dict) and binary.get("resourceType") == "Parameters":
+        return binary
     if not isinstance(binary, dict) or binary.get("resourceType") != "Binary" or \
             binary.get("contentType") not in JSON_PATCH_TYPES:
-        raise BadRequest(f"A PATCH entry carries its JSON Patch as a Binary resource ({http.JSON_PATCH}); "
-                         "FHIRPath Patch (Parameters) is not supported")
+        raise BadRequest(f"A PATCH entry carries a FHIRPath Patch (Parameters) or its JSON Patch as a Binary "
+                         f"resource ({http.JSON_PATCH})")
     try:
         return orjson.loads(base64.b64decode(binary.get("data", ""), validate=True))
     except (binascii.Error, orjson.JSONDecodeError, ValueError):

@@ -229,11 +229,15 @@ def conditional_patch(resource_type: str, criteria: Criteria, operations: Any) -
 def _patch(current: Stored, operations: Any, if_match: int | None) -> Outcome:
     if current.deleted:
         raise Gone(f"{current.type}/{current.id} was deleted")
-    body = jsonpatch.apply(current.resource, operations)
+    from . import fhirpatch
+
+    # FHIRPath Patch (a Parameters resource) or JSON Patch (an array)
+    kind = fhirpatch if isinstance(operations, dict) and operations.get("resourceType") == "Parameters" else jsonpatch
+    body = kind.apply(current.resource, operations)
     if body.get("resourceType") != current.type or body.get("id") != current.id:
         raise BadRequest("A patch may not change resourceType or id")
     warnings = check(body, current.type)
-    return _replace(current, body, "PATCH", "patch", if_match, warnings, jsonpatch.touched_paths(operations))
+    return _replace(current, body, "PATCH", "patch", if_match, warnings, kind.touched_paths(operations))
 
 
 def delete(resource_type: str, id_: str, if_match: int | None = None) -> Outcome:

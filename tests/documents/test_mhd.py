@@ -87,7 +87,7 @@ ITI67 = [
     "patient=Patient/ins-adulte", "patient.identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989", "status=current",
     "date=ge2026-11-01", "period=ge2026-11-01", "type=http://loinc.org|11488-4", "category=10", "setting=SA07",
     "facility=SA07", "event=SM54", "security-label=N", "format=urn:ihe:iti:xds:2017:mimeTypeSufficient",
-    "author.family=Lambert", "author.given=Claire",
+    "related:identifier=urn:oid:1.2.250.1.999.3|SEJ-7001", "author.family=Lambert", "author.given=Claire",
 ]
 
 
