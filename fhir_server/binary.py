@@ -149,10 +149,17 @@ def _uploader_of(stored: Stored) -> str | None:
 
 def store_content(stored: Stored, content: Content) -> tuple[int, bytes]:
     """Put ``content`` under the version just written (inside the caller's ``atomic()``)."""
+    from .indexing import security_context
+
+    store = get_store()
     try:
-        return get_store().put_blob(blob_key(stored.type, stored.id, stored.vid), content.chunks())
+        stored_content = store.put_blob(blob_key(stored.type, stored.id, stored.vid), content.chunks())
     finally:
         content.close()
+    document = security_context(stored.resource)
+    if document is not None:  # its _content search values read this content
+        store.refresh("DocumentReference", document.partition("/")[2])
+    return stored_content
 
 
 def as_json(stored: Stored) -> dict[str, Any]:

@@ -191,6 +191,10 @@ class Repository(Protocol):
         """(idx, acl) of ``resource`` as a write would store them now (a Binary's acl follows its
         securityContext DocumentReference, read here)."""
 
+    def refresh(self, type_: str, id_: str) -> None:
+        """Recompute the current version's search values (a DocumentReference's ``_content`` once
+        the Binary it names holds content), in the current ``atomic()`` block when there is one."""
+
     def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
         """Store content under ``key`` (replacing any), chunk by chunk, inside the current
         ``atomic()`` block when there is one; returns (size, SHA-1 digest)."""

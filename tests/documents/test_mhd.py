@@ -136,3 +136,54 @@ def test_only_author_attending_or_system_may_replace(app, client, system):
     resp = provide(client, headers(app, PATIENT), bundle)
     assert resp.status_code == 403, resp.get_json()
     assert client.get(f"/fhir/DocumentReference/{old_id}", headers=gp).get_json()["status"] == "current"
+
+
+# _content and _text ------------------------------------------------------------------------
+def pdf_with_text(text: str) -> bytes:
+    """A one-page PDF whose text layer holds ``text`` (built by hand: no writer library needed)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+CDA = ("<ClinicalDocument xmlns='urn:hl7-org:v3'><component><structuredBody><component><section>"
+       "<title>Conclusion</title><text><paragraph>Fibrillation auriculaire paroxystique</paragraph></text>"
+       "</section></component></structuredBody></component></ClinicalDocument>").encode()
+
+
+@pytest.mark.parametrize("mime, data, query", [
+    ("application/pdf", pdf_with_text("Insuffisance cardiaque droite"), "insuffisance cardiaque"),
+    ("text/xml", CDA, "fibrillation auriculaire"),
+    ("text/plain", "Hémoglobine glyquée élevée".encode(), "hemoglobine"),
+])
+def test_content_search_reads_the_documents_content_under_consent(app, client, mime, data, query):
+    bundle = copy.deepcopy(PROVIDE)
+    attachment = bundle["entry"][1]["resource"]["content"][0]["attachment"]
+    attachment.pop("size"), attachment.pop("hash")
+    attachment["contentType"] = mime
+    bundle["entry"][2]["resource"].update(contentType=mime, data=base64.b64encode(data).decode())
+    assert provide(client, headers(app, GP), bundle).status_code == 200
+    url = f"/fhir/DocumentReference?_content={query}"
+    assert client.get(url, headers=headers(app, GP)).get_json()["total"] == 1
+    assert client.get(url, headers=headers(app, STRANGER)).get_json().get("total", 0) == 0
+    assert client.get("/fhir/DocumentReference?_content=absentword", headers=headers(app, GP)).get_json()["total"] == 0
+
+
+def test_text_search_reads_the_narrative(app, client, system):
+    doc = client.get("/fhir/DocumentReference/bilan", headers=system).get_json()
+    doc["text"] = {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Bilan <b>lipidique</b></div>"}
+    assert client.put("/fhir/DocumentReference/bilan", json=doc, headers=system).status_code == 200
+    assert client.get("/fhir/DocumentReference?_text=lipidique", headers=system).get_json()["total"] == 1
+    assert client.get("/fhir/DocumentReference?_text=lipidique", headers=headers(app, STRANGER)).get_json().get("total", 0) == 0

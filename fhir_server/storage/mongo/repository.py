@@ -414,9 +414,21 @@ class MongoRepository:
         return doc.get("acl") if doc else None
 
     def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        if type_ != "Binary":  # only a Binary's acl reads another resource's
-            return self.indexer(type_, resource)  # type: ignore[no-any-return]
-        return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
+        if type_ == "Binary":  # a Binary's acl is its securityContext document's
+            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
+        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
+            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
+        return self.indexer(type_, resource)  # type: ignore[no-any-return]
+
+    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
+        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
+        from ...fulltext import MAX_EXTRACT_BYTES
+
+        stored = self.current("Binary", ref.partition("/")[2])
+        blob = self.open_blob(f"Binary/{stored.id}/{stored.vid}") if stored and not stored.deleted else None
+        if blob is None or blob.size > MAX_EXTRACT_BYTES:
+            return None
+        return stored.resource.get("contentType"), blob.read()  # type: ignore[no-any-return]
 
     def _follow(self, ref: str, acl: dict[str, Any] | None) -> None:
         """The Binaries whose securityContext is ``ref`` take its acl (None: the document is gone),
@@ -427,6 +439,14 @@ class MongoRepository:
             self.db[HISTORY].update_many({"type": "Binary", "id": doc["_id"]},
                                          {"$set": {"acl": followed, "cacl": followed}})
             self.link(followed)
+
+    def refresh(self, type_: str, id_: str) -> None:
+        doc = self.db[type_].find_one({"_id": id_})
+        if doc is None or doc.get("deleted"):
+            return
+        idx, _ = self.index(type_, doc["resource"])
+        if idx != doc.get("idx"):
+            self.db[type_].update_one({"_id": id_}, {"$set": {"idx": idx}})
 
     def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
         self.delete_blob(key)

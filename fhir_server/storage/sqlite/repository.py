@@ -337,9 +337,21 @@ class SqliteRepository:
         return orjson.loads(row[0]) if row else None
 
     def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        if type_ != "Binary":  # only a Binary's acl reads another resource's
-            return self.indexer(type_, resource)  # type: ignore[no-any-return]
-        return self.indexer(type_, resource, context=self._acl_of)
+        if type_ == "Binary":  # a Binary's acl is its securityContext document's
+            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
+        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
+            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
+        return self.indexer(type_, resource)  # type: ignore[no-any-return]
+
+    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
+        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
+        from ...fulltext import MAX_EXTRACT_BYTES
+
+        stored = self.current("Binary", ref.partition("/")[2])
+        blob = self.open_blob(f"Binary/{stored.id}/{stored.vid}") if stored and not stored.deleted else None
+        if blob is None or blob.size > MAX_EXTRACT_BYTES:
+            return None
+        return stored.resource.get("contentType"), blob.read()
 
     def _follow(self, conn: sqlite3.Connection, ref: str, acl: dict[str, Any]) -> None:
         """The Binaries whose securityContext is ``ref`` take its new acl, every version (same transaction)."""
@@ -356,6 +368,20 @@ class SqliteRepository:
                          "WHERE type = 'Binary' AND id = ?", (text, *_scalars(followed), id_))
             conn.execute("DELETE FROM acl WHERE rid = ?", (rid,))
             self._insert_rows(conn, rid, "Binary", {}, followed)
+
+    def refresh(self, type_: str, id_: str) -> None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT rid, body, acl, deleted FROM resource WHERE type = ? AND id = ?",
+                               (type_, id_)).fetchone()
+            if row is None or row[3]:
+                return
+            idx, _ = self.index(type_, orjson.loads(row[1]))
+            for table in ("sp_text", "sp_range", "sp_number", "sp_quantity", "sp_composite"):
+                conn.execute(f"DELETE FROM {table} WHERE rid = ?", (row[0],))
+            for table, rows in search_rows(type_, idx).items():
+                if rows:
+                    marks = ", ".join("?" * (len(rows[0]) + 1))
+                    conn.executemany(f"INSERT INTO {table} VALUES ({marks})", [(row[0], *r) for r in rows])
 
     def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
         with self._transaction() as conn:
