@@ -114,6 +114,7 @@ def prepare(resource_type: str, body: dict[str, Any], current: Stored | None) ->
     the current version on update). Other types pass through."""
     if resource_type != "Binary":
         return body, None
+    check_context(body)
     body = dict(body)
     content = None
     if "data" in body:
@@ -139,6 +140,19 @@ def prepare(resource_type: str, body: dict[str, Any], current: Stored | None) ->
     else:
         body.pop("meta", None)
     return body, content
+
+
+def check_context(body: dict[str, Any]) -> None:
+    """A securityContext DocumentReference must be one the caller sees: a hidden one answers
+    exactly as an absent one (404), so an upload never tells whether a document exists."""
+    from .indexing import security_context
+
+    ref = security_context(body)
+    if ref is None:
+        return
+    stored = get_store().current("DocumentReference", ref.partition("/")[2])
+    if stored is None or stored.deleted or not fhir.access().can_see(stored):
+        raise NotFound(f"Binary.securityContext: {ref} is not known", expression=["Binary.securityContext"])
 
 
 def _uploader_of(stored: Stored) -> str | None:

@@ -252,8 +252,14 @@ def _rewrite_uris(node: Any, targets: dict[str, str]) -> None:
 
 
 # transaction ---------------------------------------------------------------------------------
+def _content_last(entry: Entry) -> bool:
+    """Binaries are written after the other resources of their method: a Binary's securityContext
+    document must exist when its content is stored (ITI-65 bundles list them in any order)."""
+    return bool(entry.parts) and entry.parts[0] == "Binary"
+
+
 def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
-    ordered = sorted(entries, key=lambda e: (ORDER[e.method], e.index))
+    ordered = sorted(entries, key=lambda e: (ORDER[e.method], _content_last(e), e.index))
     deletes = sum(1 for e in entries if e.method == "DELETE")
     responses: dict[int, dict[str, Any]] = {}
     try:

@@ -156,6 +156,28 @@ def test_content_without_security_context_is_its_uploaders_only(app, client, sys
 
 
 def test_only_the_documents_authors_upload_its_content(app, client, system):
-    resp = client.post("/fhir/Binary", data=b"x", headers={**headers(app, STRANGER), "Content-Type": "text/plain",
+    # the granted nurse sees the document but did not write it
+    resp = client.post("/fhir/Binary", data=b"x", headers={**headers(app, NURSE), "Content-Type": "text/plain",
                                                             "X-Security-Context": "DocumentReference/bilan"})
     assert resp.status_code == 403
+
+
+@pytest.mark.parametrize("context", ["DocumentReference/masque-ps", "DocumentReference/never-was"])
+def test_uploading_under_a_hidden_document_answers_as_under_an_absent_one(app, client, context):
+    resp = client.post("/fhir/Binary", data=b"x", headers={**headers(app, NURSE), "Content-Type": "text/plain",
+                                                            "X-Security-Context": context})
+    assert resp.status_code == 404
+    assert context.split("/")[1] in resp.get_json()["issue"][0]["diagnostics"]
+
+
+def test_a_provide_bundle_listing_the_binary_first_still_follows_its_document(app, client):
+    import copy
+    import json
+    from pathlib import Path
+
+    bundle = json.loads((Path(__file__).parent / "examples" / "Bundle-provide-comprehensive.json").read_text())
+    bundle["entry"] = [bundle["entry"][2], bundle["entry"][0], bundle["entry"][1]]
+    resp = client.post("/fhir", json=copy.deepcopy(bundle), headers=headers(app, GP))
+    assert resp.status_code == 200, resp.get_json()
+    binary = resp.get_json()["entry"][0]["response"]["location"].split("/_history")[0]
+    assert client.get(f"/fhir/{binary}", headers=headers(app, PATIENT)).status_code == 200
