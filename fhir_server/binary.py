@@ -33,10 +33,11 @@ from flask import request
 from . import http
 from . import interactions as fhir
 from .errors import BadRequest
-from .errors import FHIRError
 from .errors import NotFound
 from .errors import PayloadTooLarge
 from .indexing import UPLOADER
+from .indexing import security_context
+from .indexing import uploader
 from .storage import Stored
 from .storage import get_store
 from .storage.blobs import CHUNK_SIZE
@@ -145,8 +146,6 @@ def prepare(resource_type: str, body: dict[str, Any], current: Stored | None) ->
 def check_context(body: dict[str, Any]) -> None:
     """A securityContext DocumentReference must be one the caller sees: a hidden one answers
     exactly as an absent one (404), so an upload never tells whether a document exists."""
-    from .indexing import security_context
-
     ref = security_context(body)
     if ref is None:
         return
@@ -156,15 +155,11 @@ def check_context(body: dict[str, Any]) -> None:
 
 
 def _uploader_of(stored: Stored) -> str | None:
-    from .indexing import uploader
-
     return uploader(stored.resource)
 
 
 def store_content(stored: Stored, content: Content) -> tuple[int, bytes]:
     """Put ``content`` under the version just written (inside the caller's ``atomic()``)."""
-    from .indexing import security_context
-
     store = get_store()
     try:
         stored_content = store.put_blob(blob_key(stored.type, stored.id, stored.vid), content.chunks())
@@ -235,10 +230,7 @@ def upload(id_: str | None) -> fhir.Outcome:
 
 def read(id_: str, vid: str | None, base_url: str) -> Response:
     """read or vread of a Binary: bytes, or the JSON form when asked."""
-    try:
-        stored = fhir.read("Binary", id_) if vid is None else fhir.vread("Binary", id_, vid)
-    except FHIRError:
-        raise
+    stored = fhir.read("Binary", id_) if vid is None else fhir.vread("Binary", id_, vid)
     blob_missing = get_store().open_blob(blob_key(stored.type, stored.id, stored.vid)) is None
     if wants_json() or blob_missing:  # a Binary stored without content has only its FHIR form
         headers = http.version_headers(stored, base_url)
@@ -251,4 +243,4 @@ def read(id_: str, vid: str | None, base_url: str) -> Response:
     return raw_response(stored, base_url)
 
 
-__all__ = ["Content", "NotFound", "prepare", "read", "store_content", "upload"]
+__all__ = ["Content", "check_context", "prepare", "read", "store_content", "upload"]

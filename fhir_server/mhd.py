@@ -22,19 +22,10 @@ from . import audit
 from .errors import Forbidden
 from .errors import NotFound
 from .errors import Unprocessable
+from .indexing import attachment_binary
 from .storage import Stored
 from .storage import get_store
 from .storage.blobs import blob_key
-
-
-def _binary_ref(url: Any) -> str | None:
-    """``Binary/<id>`` when an attachment url names a Binary on this server (relative, or absolute)."""
-    if not isinstance(url, str):
-        return None
-    parts = url.split("?")[0].rstrip("/").split("/")
-    if len(parts) >= 2 and parts[-2] == "Binary" and parts[-1]:
-        return f"Binary/{parts[-1]}"
-    return None
 
 
 def _digest_of_stored(ref: str) -> tuple[int, bytes] | None:
@@ -95,7 +86,7 @@ def check_attachment(attachment: dict[str, Any], written: dict[str, tuple[int, b
             raise Unprocessable(f"{where}.data is not base64") from None
         known = len(data), hashlib.sha1(data).digest()
     else:
-        ref = _binary_ref(attachment.get("url"))
+        ref = attachment_binary(attachment.get("url"))
         if ref is not None:
             known = written.get(ref) or _digest_of_stored(ref)
     if known is None:
