@@ -46,6 +46,10 @@ def read(resource_type: str, id_: str, base_url: str, if_none_match: str | None)
     del headers["Location"]
     if if_none_match and http.parse_etag(if_none_match, "If-None-Match") == stored.vid:
         return Answer(304, None, headers)
+    if resource_type == "Binary":  # a bundle entry holds the FHIR form: the content as base64 data
+        from .binary import as_json
+
+        return Answer(200, as_json(stored), headers)
     return Answer(200, stored.resource, headers)
 
 

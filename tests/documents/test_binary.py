@@ -181,3 +181,13 @@ def test_a_provide_bundle_listing_the_binary_first_still_follows_its_document(ap
     assert resp.status_code == 200, resp.get_json()
     binary = resp.get_json()["entry"][0]["response"]["location"].split("/_history")[0]
     assert client.get(f"/fhir/{binary}", headers=headers(app, PATIENT)).status_code == 200
+
+
+def test_a_bundle_get_entry_answers_the_fhir_form_with_data(app, client, system):
+    put_content(client, system, "bilan-pdf", "DocumentReference/bilan", b"contenu", "text/plain")
+    batch = {"resourceType": "Bundle", "type": "batch",
+             "entry": [{"request": {"method": "GET", "url": "Binary/bilan-pdf"}}]}
+    got = client.post("/fhir", json=batch, headers=headers(app, GP)).get_json()["entry"][0]
+    assert base64.b64decode(got["resource"]["data"]) == b"contenu"
+    hidden = client.post("/fhir", json=batch, headers=headers(app, STRANGER)).get_json()["entry"][0]
+    assert hidden["response"]["status"].startswith("404")
