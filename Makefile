@@ -22,7 +22,8 @@ serve: $(STAMP)
 
 # the second leg: the HTTP suites again on the MongoDB adapter, over mongoeco in process (tests/search
 # and tests/storage run both adapters themselves; MONGO_LEG= skips this leg)
-MONGO_LEG ?= tests/rest tests/bundles tests/leaks tests/operations tests/dmp tests/auth tests/integrity tests/export \
+MONGO_LEG ?= tests/rest tests/bundles tests/documents tests/leaks tests/operations tests/dmp tests/auth tests/integrity \
+	tests/export \
 	tests/consent/test_consent_state.py tests/test_loader.py
 
 test: $(STAMP) browser

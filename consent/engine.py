@@ -65,6 +65,9 @@ Matrix = Callable[[Requester], Predicate]
 #: resource types holding access traces, read only by the holder, representatives, the attending
 #: physician and the traced professional (R.1111-43): never through a grant or an emergency
 TRACE_TYPES = frozenset({"AuditEvent"})
+#: content stored outside any record (a Binary without a securityContext document): only its
+#: uploader (among ``authors``) and system clients read or change it
+PRIVATE_TYPES = frozenset({"Binary"})
 
 Acl = Mapping[str, object]
 
@@ -107,10 +110,11 @@ def decide(
 
 def _outside_records(requester: Requester, acl: Acl) -> Decision:
     """Directory data, for every caller; but an access trace naming no record (an empty search's)
-    is never directory data: only the traced professional reads it (R.1111-43); nor is an orphan
+    is never directory data: only the traced professional reads it (R.1111-43), nor is a Binary
+    outside any record (its uploader reads it), nor an orphan
     (a Patient-compartment type without a patient): only its authors read it."""
     orphan = ORPHAN in _held(acl, "orphan")
-    if not orphan and not _held(acl, "type") & TRACE_TYPES:
+    if not orphan and not _held(acl, "type") & (TRACE_TYPES | PRIVATE_TYPES):
         return Decision(True, "directory")
     author = _first(identities(requester) & _held(acl, "authors"))
     if author:
@@ -214,7 +218,7 @@ def policy(
     authored = AnyOf("authors", ids) if ids else DENY
     orphan = AnyOf("orphan", (ORPHAN,))
     directory = and_(outside, Not(orphan))
-    if resource_type in TRACE_TYPES:
+    if resource_type in TRACE_TYPES or resource_type in PRIVATE_TYPES:
         directory = and_(directory, authored)
     # orphans: a Patient-compartment type without a patient, for its authors only
     terms = [directory, and_(outside, orphan, authored)]
@@ -276,6 +280,10 @@ def may_write(
     if requester.kind == "system":
         return Decision(True, "system")
     before = None if interaction == "create" else acl if old_acl is None else old_acl
+    private = [a for a in (acl, before) if a is not None and _held(a, "type") & PRIVATE_TYPES and _empty(a.get("patient"))]
+    if private and len(private) == len([a for a in (acl, before) if a is not None]):
+        uploader = _first(identities(requester) & set.intersection(*(_held(a, "authors") for a in private)))
+        return Decision(True, f"uploader {uploader}") if uploader else Decision(False, "private content: its uploader only")
     if any(_empty(a.get("patients")) and _empty(a.get("patient")) for a in (acl, before) if a is not None):
         return Decision(False, "directory: system clients only")
     patient = acl.get("patient")

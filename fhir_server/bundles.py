@@ -33,12 +33,12 @@ from . import audit
 from . import entry_routes
 from . import http
 from . import interactions as fhir
+from . import mhd
 from . import operations
 from . import references
 from . import rest
 from .errors import BadRequest
 from .errors import FHIRError
-from .errors import PreconditionFailed
 from .errors import operation_outcome
 from .interactions import Outcome
 from .storage import get_store
@@ -189,20 +189,6 @@ def _check_target(entry: Entry, where: str) -> None:
 
 
 # references ----------------------------------------------------------------------------------
-def _references(node: Any) -> Iterator[dict[str, Any]]:
-    """Every Reference (an object with a string ``reference``) inside ``node``."""
-    if isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                yield from _references(value)
-    elif isinstance(node, list):
-        for value in node:
-            if isinstance(value, (dict, list)):
-                yield from _references(value)
-
-
 class Resolver:
     """Rewrites references: entries' fullUrls to their ``Type/id``, conditional references to the
     one resource they match (``references.conditional_target``: whoever may read it, as for any
@@ -233,11 +219,30 @@ class Resolver:
         type_ = entry.resource.get("resourceType") if isinstance(entry.resource, dict) else None
         for where, ref in references.walk(entry.resource, str(type_ or "resource")):
             ref["reference"] = self.reference(ref["reference"], where)
+        _rewrite_uris(entry.resource, self.targets)
+
+
+def _rewrite_uris(node: Any, targets: dict[str, str]) -> None:
+    """R4 http.html#trules: a ``uri``/``url`` element (``attachment.url``, ...) naming an entry's
+    fullUrl is rewritten like a reference (the string equal to the fullUrl, nothing else)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        if isinstance(value, str):
+            if key != "reference" and value in targets:
+                node[key] = targets[value]
+        elif isinstance(value, (dict, list)):
+            _rewrite_uris(value, targets)
 
 
 # transaction ---------------------------------------------------------------------------------
+def _content_last(entry: Entry) -> bool:
+    """Binaries are written after the other resources of their method: a Binary's securityContext
+    document must exist when its content is stored (ITI-65 bundles list them in any order)."""
+    return bool(entry.parts) and entry.parts[0] == "Binary"
+
+
 def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
-    ordered = sorted(entries, key=lambda e: (ORDER[e.method], e.index))
+    ordered = sorted(entries, key=lambda e: (ORDER[e.method], _content_last(e), e.index))
     deletes = sum(1 for e in entries if e.method == "DELETE")
     responses: dict[int, dict[str, Any]] = {}
     try:
@@ -247,6 +252,7 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
             for entry in ordered[:deletes]:
                 responses[entry.index] = _run(entry, base_url)
             _resolve(entries)  # after the deletes, so conditional matches see what they left
+            mhd.check_attachments(entries)  # ITI-65: sizes and hashes match, before any create
             for entry in ordered[deletes:]:
                 responses[entry.index] = _run(entry, base_url)
             _check_references(pending)  # after every entry ran: an entry may name a later one
@@ -363,6 +369,20 @@ def _batch(raw: list[Any], base_url: str) -> list[dict[str, Any]]:
     return [responses[i] for i in range(len(raw))]
 
 
+def _references(node: Any) -> Iterator[dict[str, Any]]:
+    """Every Reference (an object with a string ``reference``) inside ``node``."""
+    if isinstance(node, dict):
+        if isinstance(node.get("reference"), str):
+            yield node
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            if isinstance(value, (dict, list)):
+                yield from _references(value)
+
+
 def _independent(entry: Entry, full_urls: set[str]) -> None:
     """R4 http.html#transaction: batch entries may not refer to each other."""
     for ref in _references(entry.resource):
@@ -404,12 +424,15 @@ def _perform(entry: Entry, base_url: str) -> dict[str, Any]:
 
 
 def _patch_operations(entry: Entry) -> Any:
-    """A PATCH entry's JSON Patch: a Binary resource holding it (R4 http.html#patch)."""
+    """A PATCH entry's patch: a FHIRPath Patch Parameters resource, or a JSON Patch in a Binary
+    resource (R4 http.html#patch)."""
     binary = entry.resource
+    if isinstance(binary, dict) and binary.get("resourceType") == "Parameters":
+        return binary
     if not isinstance(binary, dict) or binary.get("resourceType") != "Binary" or \
             binary.get("contentType") not in JSON_PATCH_TYPES:
-        raise BadRequest(f"A PATCH entry carries its JSON Patch as a Binary resource ({http.JSON_PATCH}); "
-                         "FHIRPath Patch (Parameters) is not supported")
+        raise BadRequest(f"A PATCH entry carries a FHIRPath Patch (Parameters) or its JSON Patch as a Binary "
+                         f"resource ({http.JSON_PATCH})")
     try:
         return orjson.loads(base64.b64decode(binary.get("data", ""), validate=True))
     except (binascii.Error, orjson.JSONDecodeError, ValueError):

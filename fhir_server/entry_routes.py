@@ -47,6 +47,10 @@ def read(resource_type: str, id_: str, base_url: str, if_none_match: str | None)
     del headers["Location"]
     if if_none_match and http.parse_etag(if_none_match, "If-None-Match") == stored.vid:
         return Answer(304, None, headers, stored.ts)
+    if resource_type == "Binary":  # a bundle entry holds the FHIR form: the content as base64 data
+        from .binary import as_json
+
+        return Answer(200, as_json(stored), headers, stored.ts)
     return Answer(200, stored.fragment(), headers, stored.ts)  # the stored bytes, not re-serialised
 
 

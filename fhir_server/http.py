@@ -95,11 +95,14 @@ def body_json(allowed: tuple[str, ...] = SERVED) -> Any:
 
 def json_patch_body() -> Any:
     """A PATCH body: JSON Patch, as ``application/json-patch+json`` or as a JSON array sent as
-    ``application/json`` (what fhirpy and other clients send); 415 for anything else."""
-    operations = body_json((JSON_PATCH, JSON))
-    if request.mimetype == JSON and not isinstance(operations, list):
-        raise UnsupportedMediaType(f"A PATCH body sent as {JSON} must be a JSON Patch array; "
-                                   "FHIRPath Patch is not supported")
+    ``application/json`` (what fhirpy and other clients send), or FHIRPath Patch (a ``Parameters``
+    resource, ``application/fhir+json``); 415 for anything else."""
+    operations = body_json((JSON_PATCH, JSON, FHIR_JSON))
+    fhirpath_patch = isinstance(operations, dict) and operations.get("resourceType") == "Parameters"
+    if (request.mimetype == JSON and not isinstance(operations, list)) or \
+            (request.mimetype == FHIR_JSON and not fhirpath_patch):
+        raise UnsupportedMediaType(f"A PATCH body is a JSON Patch array ({JSON_PATCH}) or a FHIRPath Patch "
+                                   f"Parameters resource ({FHIR_JSON})")
     return operations
 
 

@@ -119,8 +119,10 @@ def vread(resource_type: str, id_: str, vid: str) -> Stored:
     return version
 
 
-def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_: str | None = None) -> Outcome:
-    """Create (server-assigned id unless ``id_``); with If-None-Exist, 200 with the one match."""
+def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_: str | None = None,
+           content: Any = None) -> Outcome:
+    """Create (server-assigned id unless ``id_``); with If-None-Exist, 200 with the one match.
+    ``content``: a Binary's raw content (``binary.Content``), else taken from its ``data``."""
     allow(resource_type, "create")
     warnings = check(body, resource_type)
     if if_none_exist is not None:
@@ -131,26 +133,36 @@ def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_:
     body = {k: v for k, v in body.items() if k != "id"}  # the server assigns ids (R4 http.html#create)
     body = references.resolve(resource_type, body)
     warnings += consent_rules.notes(resource_type, body)
-    return _write_new(resource_type, id_ or str(uuid.uuid4()), body, "POST", warnings)
+    return _write_new(resource_type, id_ or str(uuid.uuid4()), body, "POST", warnings, content)
 
 
 def _write_new(resource_type: str, id_: str, body: dict[str, Any], method: str,
-               warnings: list[dict[str, Any]]) -> Outcome:
+               warnings: list[dict[str, Any]], content: Any = None) -> Outcome:
+    from . import binary
+
     store = get_store()
-    _, acl = store.indexer(resource_type, {**body, "id": id_})
+    body, taken = binary.prepare(resource_type, body, None)
+    _, acl = store.index(resource_type, {**body, "id": id_})
     decision = access().write_decision(resource_type, "create", acl)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to create this {resource_type}: {decision.rule}")
-    stored = _traced_write("create", resource_type, id_, body, method, 0)
+    stored = _traced_write("create", resource_type, id_, body, method, 0, content or taken)
     return Outcome(201, stored, warnings + _consent_warnings(stored))
 
 
 def _traced_write(interaction: str, resource_type: str, id_: str, body: dict[str, Any] | None, method: str,
-                  expected_vid: int | None) -> Stored:
-    """Store the next version and its access trace in one transaction: both, or neither."""
+                  expected_vid: int | None, content: Any = None) -> Stored:
+    """Store the next version, its content (a Binary's) and its access trace in one transaction:
+    all, or none."""
+    from . import binary
+    from . import mhd
+
     store = get_store()
     with store.atomic():
         stored = store.write(resource_type, id_, body, method=method, expected_vid=expected_vid)
+        if content is not None:
+            binary.store_content(stored, content)
+        mhd.supersede(stored)
         audit.record(access(), interaction, resource_type, stored=stored)
     return stored
 
@@ -159,7 +171,7 @@ def _consent_warnings(stored: Stored) -> list[dict[str, Any]]:
     return [issue("warning", "business-rule", text) for text in access().warnings(stored)]
 
 
-def update(resource_type: str, id_: str, body: Any, if_match: int | None = None) -> Outcome:
+def update(resource_type: str, id_: str, body: Any, if_match: int | None = None, content: Any = None) -> Outcome:
     """PUT: update, or create with the client's id (R4 http.html#update)."""
     allow(resource_type, "update")
     warnings = check(body, resource_type)
@@ -174,10 +186,10 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None)
     if current is None:
         if if_match not in (None, 0):
             raise NotFound(f"{resource_type}/{id_} is not known")
-        return _write_new(resource_type, id_, body, "PUT", warnings)
+        return _write_new(resource_type, id_, body, "PUT", warnings, content)
     if not access().can_see(current):
         raise NotFound(f"{resource_type}/{id_} is not known")
-    return _replace(current, body, "PUT", "update", if_match, warnings)
+    return _replace(current, body, "PUT", "update", if_match, warnings, content=content)
 
 
 def conditional_update(resource_type: str, criteria: Criteria, body: Any) -> Outcome:
@@ -196,13 +208,16 @@ def conditional_update(resource_type: str, criteria: Criteria, body: Any) -> Out
 
 
 def _replace(current: Stored, body: dict[str, Any], method: str, interaction: str, if_match: int | None,
-             warnings: list[dict[str, Any]], patch: set[str] | None = None) -> Outcome:
+             warnings: list[dict[str, Any]], patch: set[str] | None = None, content: Any = None) -> Outcome:
+    from . import binary
+
     store = get_store()
-    _, acl = store.indexer(current.type, {**body, "id": current.id})
+    body, taken = binary.prepare(current.type, body, current)
+    _, acl = store.index(current.type, {**body, "id": current.id})
     decision = access().write_decision(current.type, interaction, acl, old_acl=current.acl, patch_paths=patch)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to change {current.type}/{current.id}: {decision.rule}")
-    stored = _traced_write(interaction, current.type, current.id, body, method, if_match)
+    stored = _traced_write(interaction, current.type, current.id, body, method, if_match, content or taken)
     return Outcome(201 if current.deleted else 200, stored, warnings + _consent_warnings(stored))
 
 
@@ -223,13 +238,17 @@ def conditional_patch(resource_type: str, criteria: Criteria, operations: Any) -
 def _patch(current: Stored, operations: Any, if_match: int | None) -> Outcome:
     if current.deleted:
         raise Gone(f"{current.type}/{current.id} was deleted")
-    body = jsonpatch.apply(current.resource, operations)
+    from . import fhirpatch
+
+    # FHIRPath Patch (a Parameters resource) or JSON Patch (an array)
+    kind = fhirpatch if isinstance(operations, dict) and operations.get("resourceType") == "Parameters" else jsonpatch
+    body = kind.apply(current.resource, operations)
     if body.get("resourceType") != current.type or body.get("id") != current.id:
         raise BadRequest("A patch may not change resourceType or id")
     warnings = check(body, current.type)
     body = references.resolve(current.type, body)
     warnings += consent_rules.notes(current.type, body)
-    return _replace(current, body, "PATCH", "patch", if_match, warnings, jsonpatch.touched_paths(operations))
+    return _replace(current, body, "PATCH", "patch", if_match, warnings, kind.touched_paths(operations))
 
 
 def delete(resource_type: str, id_: str, if_match: int | None = None) -> Outcome:

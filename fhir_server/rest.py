@@ -10,6 +10,7 @@ from flask import g
 from flask import request
 
 from . import auth
+from . import binary
 from . import capability
 from . import consent_state
 from . import entry_routes
@@ -27,6 +28,7 @@ from .storage import get_store
 
 bp = Blueprint("fhir", __name__)
 PUBLIC_ENDPOINTS = {"fhir.metadata", "dmp.access_matrix"}
+RAW_ENDPOINTS = {"fhir.binary_read", "fhir.binary_vread"}
 
 
 def base_url() -> str:
@@ -38,7 +40,8 @@ def base_url() -> str:
 def authenticate() -> None:
     """The one auth hook, on every blueprint of the API: media type first (406), then the caller
     (401 without a valid token) except on the public endpoints."""
-    http.negotiate()
+    if request.endpoint not in RAW_ENDPOINTS:  # a Binary's bytes answer any Accept
+        http.negotiate()
     if request.endpoint not in PUBLIC_ENDPOINTS:
         bind_access()
 
@@ -165,6 +168,26 @@ def history_instance(resource_type: str, id_: str) -> Response:
 @bp.get("/<resource_type>/_history")
 def history_type(resource_type: str) -> Response:
     return http.respond(fhir.history(resource_type, None, base_url()))
+
+
+@bp.post("/Binary")
+def binary_create() -> Response:
+    return answer(binary.upload(None))
+
+
+@bp.put("/Binary/<id_>")
+def binary_update(id_: str) -> Response:
+    return answer(binary.upload(id_))
+
+
+@bp.get("/Binary/<id_>")
+def binary_read(id_: str) -> Response:
+    return binary.read(id_, None, base_url())
+
+
+@bp.get("/Binary/<id_>/_history/<vid>")
+def binary_vread(id_: str, vid: str) -> Response:
+    return binary.read(id_, vid, base_url())
 
 
 @bp.get("/<resource_type>/<id_>/_history/<vid>")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from datetime import timezone
 from typing import Any
 
+from . import fulltext
 from . import normalize
 from .errors import SearchError
 from .parse import Criterion
@@ -172,6 +173,8 @@ class _Compiler:
         code, kind = param.code, param.type
         if param.field is not None:
             return self._column(COLUMNS[param.field], kind, value)
+        if kind == "string" and code in fulltext.CODES:  # the words, at word starts, in the indexed text
+            return Value(code, kind, Cmp("", "word", fulltext.words(value)))
         if kind == "string":
             folded = normalize.fold(value)
             if modifier == "exact":

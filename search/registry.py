@@ -127,4 +127,9 @@ def from_data(data: dict[str, Any]) -> Registry:
 @lru_cache(maxsize=1)
 def load() -> Registry:
     """The registry shipped with the package (built once, then cached)."""
-    return from_data(json.loads(DATA.read_text(encoding="utf-8")))
+    from . import fulltext
+
+    registry = from_data(json.loads(DATA.read_text(encoding="utf-8")))
+    for type_ in fulltext.TYPES:  # full text: values computed by the server, not by routes
+        registry.by_type[type_].update(fulltext.params())
+    return registry

@@ -42,7 +42,8 @@ def migrate(source: Repository, target: Repository, out: TextIO = sys.stderr,
             progress: Callable[[int, int], str] = _bar) -> dict[str, int]:
     """Copy ``source`` into ``target``; returns versions per type and records per collection."""
     moved: dict[str, int] = {}
-    types = source.types()
+    # Binaries last: their acl is computed from their securityContext documents, restored before
+    types = sorted(source.types(), key=lambda t: t == "Binary")
     total = sum(source.count_versions(t, source.held_ids(t)) for t in types)
     done = 0
     for type_ in types:
@@ -61,6 +62,13 @@ def migrate(source: Repository, target: Repository, out: TextIO = sys.stderr,
             done += len(batch)
             moved[type_] = moved.get(type_, 0) + len(batch)
         print(f"\r{progress(done, total)} versions", end="", file=out, flush=True)
+    if "Binary" in types:  # the content of every Binary version, streamed chunk by chunk
+        for version in source.versions("Binary"):
+            key = f"Binary/{version.id}/{version.vid}"
+            blob = source.open_blob(key)
+            if blob is not None:
+                target.put_blob(key, iter(blob))
+                moved["Binary content"] = moved.get("Binary content", 0) + 1
     print(file=out)
     for name in source.record_names():
         docs = list(source.documents(name).find({}))

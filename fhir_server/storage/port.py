@@ -24,14 +24,20 @@ from consent.predicate import Predicate
 from search.plan import SortBy
 from search.plan import Where
 
+from .blobs import Blob
+
 __all__ = [
-    "DuplicateKey", "Documents", "Indexer", "PolicyFor", "Repository", "Stored", "StoreUnavailable", "no_policy",
+    "AclOf", "Blob", "DuplicateKey", "Documents", "Indexer", "PolicyFor", "Repository", "Stored", "StoreUnavailable", "no_policy",
 ]
 
 #: resource type -> the consent predicate its reads go through
 PolicyFor = Callable[[str], Predicate]
-#: computes (idx, acl) for a resource about to be stored: its search values and access attributes
-Indexer = Callable[[str, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
+#: computes (idx, acl) for a resource about to be stored: its search values and access attributes;
+#: called ``indexer(type, resource, context=acl_of)`` where ``acl_of("DocumentReference/x")`` gives
+#: the current acl of the resource a Binary's securityContext names (None when absent)
+Indexer = Callable[..., tuple[dict[str, Any], dict[str, Any]]]
+#: reference -> the current access attributes of the resource it names, or None
+AclOf = Callable[[str], "dict[str, Any] | None"]
 
 
 class DuplicateKey(Exception):
@@ -182,6 +188,24 @@ class Repository(Protocol):
 
     def documents(self, name: str) -> Documents:
         """The server-record collection ``name``."""
+
+    def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(idx, acl) of ``resource`` as a write would store them now (a Binary's acl follows its
+        securityContext DocumentReference, read here)."""
+
+    def refresh(self, type_: str, id_: str) -> None:
+        """Recompute the current version's search values (a DocumentReference's ``_content`` once
+        the Binary it names holds content), in the current ``atomic()`` block when there is one."""
+
+    def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
+        """Store content under ``key`` (replacing any), chunk by chunk, inside the current
+        ``atomic()`` block when there is one; returns (size, SHA-1 digest)."""
+
+    def open_blob(self, key: str) -> Blob | None:
+        """The content stored under ``key``, read one chunk at a time; None when there is none."""
+
+    def delete_blob(self, key: str) -> None:
+        """Remove the content under ``key`` (nothing when absent)."""
 
     def ping(self) -> None:
         """Raise StoreUnavailable unless the store answers."""

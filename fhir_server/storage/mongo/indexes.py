@@ -18,7 +18,9 @@ WILDCARD_PREFIX = "idx."
 
 def index_keys(resource_type: str) -> list[Keys]:
     """Every index of ``resource_type``'s collection but ``_id``."""
-    return [[("ts", 1)], *CONSENT_KEYS, SEARCH_KEYS]
+    # a Binary follows its securityContext document's consent: found by ``acl.context`` when it changes
+    extra: list[Keys] = [[("acl.context", 1)]] if resource_type == "Binary" else []
+    return [[("ts", 1)], *CONSENT_KEYS, SEARCH_KEYS, *extra]
 
 
 def covered(field: str) -> bool:

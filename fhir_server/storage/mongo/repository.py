@@ -30,6 +30,9 @@ from search.plan import Where
 
 from ...clock import instant
 from ...errors import PreconditionFailed
+from ..blobs import CHUNK_SIZE
+from ..blobs import Blob
+from ..blobs import write_chunks
 from ..port import DuplicateKey
 from ..port import Indexer
 from ..port import PolicyFor
@@ -44,6 +47,9 @@ from .plans import policy_filter
 from .plans import sort_spec
 
 HISTORY = "history"
+#: Binary content in GridFS's layout (pymongo's GridFSBucket refuses mongoeco's Database, so the
+#: adapter writes the two collections itself; real MongoDB's GridFS tools read them)
+FILES, CHUNKS = "fs.files", "fs.chunks"
 _PROJECTION = {"idx": 0}
 #: actor reference -> the records (``Patient/id``) whose consent state that actor's requests load
 LINKS = "links"
@@ -123,6 +129,11 @@ class MongoRepository:
 
     def _undo(self, journal: Journal) -> None:
         for type_, id_, vid, previous in reversed(journal):
+            if type_ == FILES:  # content written in the block
+                self.delete_blob(id_)
+                continue
+            if type_ == "DocumentReference":
+                self._follow(f"{type_}/{id_}", (previous or {}).get("acl"))
             if previous is None:
                 self.db[type_].delete_one({"_id": id_})
             else:
@@ -270,6 +281,9 @@ class MongoRepository:
         return sorted(n for n in self.db.list_collection_names() if n.startswith(RECORD_PREFIXES))
 
     def purge(self, type_: str, ids: list[str]) -> None:
+        for id_ in ids:
+            for doc in self.db[FILES].find({"holder": f"{type_}/{id_}"}, {"_id": 1}):
+                self.delete_blob(doc["_id"])
         self.db[HISTORY].delete_many({"type": type_, "id": {"$in": ids}})
         self.db[type_].delete_many({"_id": {"$in": ids}})
 
@@ -347,7 +361,7 @@ class MongoRepository:
             body = {"resourceType": body["resourceType"], "id": id_, "meta": meta, **{
                 k: v for k, v in body.items() if k not in ("resourceType", "id", "meta")
             }}
-            idx, acl = self.indexer(type_, body)
+            idx, acl = self.index(type_, body)
         hist = {
             "_id": f"{type_}/{id_}/{vid}", "type": type_, "id": id_, "vid": vid, "ts": ts,
             "method": method, "deleted": deleted, "resource": body, "acl": acl, "cacl": acl,
@@ -375,6 +389,8 @@ class MongoRepository:
             journal.append((type_, id_, vid, cur))
         if cur is not None and cur.get("acl") != acl:
             self._propagate_acl(type_, id_, vid, acl)
+        if type_ == "DocumentReference" and (cur is None or cur.get("acl") != acl):
+            self._follow(f"{type_}/{id_}", acl)
         if not deleted and (cur is None or _reach(cur.get("acl") or {}) != _reach(acl)):
             self.link(acl)
         return Stored(type_, id_, vid, ts, deleted, body, acl, method)
@@ -382,7 +398,7 @@ class MongoRepository:
     def restore(self, versions: list[Stored]) -> None:
         for version in versions:
             self.ensure_indexes(version.type)
-            idx, acl = self.indexer(version.type, version.resource)
+            idx, acl = self.index(version.type, version.resource)
             acl = {**acl, **version.acl}
             hid = f"{version.type}/{version.id}/{version.vid}"
             self.db[HISTORY].replace_one({"_id": hid}, {
@@ -422,6 +438,78 @@ class MongoRepository:
         if age.total_seconds() > ORPHAN_SECONDS:
             self.db[HISTORY].delete_one({"_id": hist["_id"]})
 
+    # Binary content and the consent it follows ---------------------------------------------------
+    def _acl_of(self, ref: str) -> dict[str, Any] | None:
+        type_, _, id_ = ref.partition("/")
+        doc = self.db[type_].find_one({"_id": id_}, {"acl": 1})
+        return doc.get("acl") if doc else None
+
+    def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if type_ == "Binary":  # a Binary's acl is its securityContext document's
+            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
+        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
+            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
+        return self.indexer(type_, resource)  # type: ignore[no-any-return]
+
+    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
+        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
+        from ...fulltext import MAX_EXTRACT_BYTES
+
+        stored = self.current("Binary", ref.partition("/")[2])
+        blob = self.open_blob(f"Binary/{stored.id}/{stored.vid}") if stored and not stored.deleted else None
+        if blob is None or blob.size > MAX_EXTRACT_BYTES:
+            return None
+        return stored.resource.get("contentType"), blob.read()  # type: ignore[no-any-return]
+
+    def _follow(self, ref: str, acl: dict[str, Any] | None) -> None:
+        """The Binaries whose securityContext is ``ref`` take its acl (None: the document is gone),
+        their every version too (``acl`` and ``cacl``)."""
+        for doc in self.db["Binary"].find({"acl.context": ref}, {"resource": 1}):
+            _, followed = self.indexer("Binary", doc["resource"], context=lambda _: acl)
+            self.db["Binary"].update_one({"_id": doc["_id"]}, {"$set": {"acl": followed}})
+            self.db[HISTORY].update_many({"type": "Binary", "id": doc["_id"]},
+                                         {"$set": {"acl": followed, "cacl": followed}})
+            self.link(followed)
+
+    def refresh(self, type_: str, id_: str) -> None:
+        doc = self.db[type_].find_one({"_id": id_})
+        if doc is None or doc.get("deleted"):
+            return
+        idx, _ = self.index(type_, doc["resource"])
+        if idx != doc.get("idx"):
+            self.db[type_].update_one({"_id": id_}, {"$set": {"idx": idx}})
+
+    def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
+        self.delete_blob(key)
+        size, digest = write_chunks(chunks, lambda n, data: self.db[CHUNKS].insert_one(
+            {"_id": f"{key}#{n}", "files_id": key, "n": n, "data": data}))
+        # the file document last (as GridFS): a crash mid-way leaves chunks no file names
+        self.db[FILES].insert_one({"_id": key, "filename": key, "holder": key.rsplit("/", 1)[0], "length": size,
+                                   "chunkSize": CHUNK_SIZE, "uploadDate": datetime.now(UTC), "sha1": digest.hex()})
+        journal = _journal.get()
+        if journal is not None:
+            journal.append((FILES, key, 0, None))
+        return size, digest
+
+    def open_blob(self, key: str) -> Blob | None:
+        meta = self.db[FILES].find_one({"_id": key})
+        if meta is None:
+            return None
+        count = max(1, -(-int(meta["length"]) // int(meta.get("chunkSize") or CHUNK_SIZE)))
+
+        def chunks() -> Iterator[bytes]:
+            for n in range(count):
+                doc = self.db[CHUNKS].find_one({"_id": f"{key}#{n}"})
+                if doc is None:
+                    raise StoreUnavailable(f"content {key} was removed while being read")
+                yield bytes(doc["data"])
+
+        return Blob(int(meta["length"]), chunks())
+
+    def delete_blob(self, key: str) -> None:
+        self.db[FILES].delete_one({"_id": key})
+        self.db[CHUNKS].delete_many({"files_id": key})
+
     def ensure_indexes(self, type_: str) -> None:
         """Create a type collection's indexes, once per process, before its first write."""
         if type_ in self._indexed:
@@ -435,7 +523,7 @@ class MongoRepository:
         change) and its actor links; returns how many documents were rewritten."""
         count = 0
         for doc in self.db[type_].find({}):
-            idx, acl = self.indexer(type_, doc["resource"])
+            idx, acl = self.index(type_, doc["resource"])
             if idx != doc.get("idx") or acl != doc.get("acl"):
                 self.db[type_].replace_one({"_id": doc["_id"]}, {**doc, "idx": idx, "acl": acl})
                 self._propagate_acl(type_, doc["_id"], doc["vid"] + 1, acl)
@@ -449,6 +537,8 @@ class MongoRepository:
         hist = self.db[HISTORY]
         hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
         hist.create_index([("type", 1), ("ts", -1)])
+        self.db[CHUNKS].create_index([("files_id", 1), ("n", 1)])
+        self.db[FILES].create_index([("holder", 1)])
 
 
 def _reach(acl: dict[str, Any]) -> tuple[Any, ...]:

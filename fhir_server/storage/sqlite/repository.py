@@ -26,6 +26,8 @@ from search.plan import Where
 
 from ...clock import instant
 from ...errors import PreconditionFailed
+from ..blobs import Blob
+from ..blobs import write_chunks
 from ..port import Indexer
 from ..port import PolicyFor
 from ..port import Stored
@@ -341,12 +343,93 @@ class SqliteRepository:
             body = {"resourceType": resource["resourceType"], "id": id_, "meta": meta, **{
                 k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")
             }}
-            idx, acl = self.indexer(type_, body)
+            idx, acl = self.index(type_, body)
             raw, acl_text = orjson.dumps(body), orjson.dumps(acl).decode()
         deleted = resource is None
         self._put(conn, cur[0] if cur else None, Stored(type_, id_, vid, ts, deleted, raw, acl, method), idx,
                   acl_text)
+        if type_ == "DocumentReference" and (cur is None or orjson.loads(cur[3]) != acl):
+            self._follow(conn, f"{type_}/{id_}", acl)
         return Stored(type_, id_, vid, ts, deleted, raw, acl, method)
+
+    # Binary content and the consent it follows ---------------------------------------------------
+    def _acl_of(self, ref: str) -> dict[str, Any] | None:
+        type_, _, id_ = ref.partition("/")
+        row = self.conn.execute("SELECT acl FROM resource WHERE type = ? AND id = ?", (type_, id_)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if type_ == "Binary":  # a Binary's acl is its securityContext document's
+            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
+        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
+            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
+        return self.indexer(type_, resource)  # type: ignore[no-any-return]
+
+    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
+        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
+        from ...fulltext import MAX_EXTRACT_BYTES
+
+        stored = self.current("Binary", ref.partition("/")[2])
+        blob = self.open_blob(f"Binary/{stored.id}/{stored.vid}") if stored and not stored.deleted else None
+        if blob is None or blob.size > MAX_EXTRACT_BYTES:
+            return None
+        return stored.resource.get("contentType"), blob.read()
+
+    def _follow(self, conn: sqlite3.Connection, ref: str, acl: dict[str, Any]) -> None:
+        """The Binaries whose securityContext is ``ref`` take its new acl, every version (same transaction)."""
+        rows = conn.execute(
+            "SELECT r.rid, r.id, r.body FROM resource r JOIN acl a ON a.rid = r.rid "
+            "WHERE r.type = 'Binary' AND a.path = 'context' AND a.value = ?", (ref,)
+        ).fetchall()
+        for rid, id_, body in rows:
+            _, followed = self.indexer("Binary", orjson.loads(body), context=lambda _: acl)
+            text = orjson.dumps(followed).decode()
+            conn.execute("UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
+                         (text, *_scalars(followed), rid))
+            conn.execute("UPDATE history SET acl = ?, patient = ?, confidentiality = ?, deposited = ? "
+                         "WHERE type = 'Binary' AND id = ?", (text, *_scalars(followed), id_))
+            conn.execute("DELETE FROM acl WHERE rid = ?", (rid,))
+            self._insert_rows(conn, rid, "Binary", {}, followed)
+
+    def refresh(self, type_: str, id_: str) -> None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT rid, body, acl, deleted FROM resource WHERE type = ? AND id = ?",
+                               (type_, id_)).fetchone()
+            if row is None or row[3]:
+                return
+            idx, _ = self.index(type_, orjson.loads(row[1]))
+            for table in ("sp_text", "sp_range", "sp_number", "sp_quantity", "sp_composite"):
+                conn.execute(f"DELETE FROM {table} WHERE rid = ?", (row[0],))
+            for table, rows in search_rows(type_, idx).items():
+                if rows:
+                    marks = ", ".join("?" * (len(rows[0]) + 1))
+                    conn.executemany(f"INSERT INTO {table} VALUES ({marks})", [(row[0], *r) for r in rows])
+
+    def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM blob_chunk WHERE key = ?", (key,))
+            return write_chunks(chunks, lambda n, data: conn.execute(
+                "INSERT INTO blob_chunk (key, n, data) VALUES (?, ?, ?)", (key, n, data)))
+
+    def open_blob(self, key: str) -> Blob | None:
+        count, size = self.conn.execute(
+            "SELECT count(*), coalesce(sum(length(data)), 0) FROM blob_chunk WHERE key = ?", (key,)
+        ).fetchone()
+        if not count:
+            return None
+
+        def chunks() -> Iterator[bytes]:  # one row at a time, on the thread that iterates
+            for n in range(count):
+                row = self.conn.execute("SELECT data FROM blob_chunk WHERE key = ? AND n = ?", (key, n)).fetchone()
+                if row is None:
+                    raise StoreUnavailable(f"content {key} was removed while being read")
+                yield bytes(row[0])
+
+        return Blob(int(size), chunks())
+
+    def delete_blob(self, key: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM blob_chunk WHERE key = ?", (key,))
 
     def _put(self, conn: sqlite3.Connection, rid: int | None, version: Stored, idx: dict[str, Any], acl_text: str) -> int:
         """Insert ``version`` in the history and make it current (its search rows with it)."""
@@ -378,7 +461,7 @@ class SqliteRepository:
     def restore(self, versions: list[Stored]) -> None:
         with self._transaction() as conn:
             for version in versions:
-                idx, acl = self.indexer(version.type, version.resource)
+                idx, acl = self.index(version.type, version.resource)
                 acl = {**acl, **version.acl}
                 cur = conn.execute("SELECT rid FROM resource WHERE type = ? AND id = ?", (version.type, version.id)).fetchone()
                 stored = Stored(version.type, version.id, version.vid, version.ts, version.deleted, version.body, acl,
@@ -409,7 +492,7 @@ class SqliteRepository:
         changed = 0
         rows = self.conn.execute("SELECT rid, id, deleted, body, acl FROM resource WHERE type = ?", (type_,)).fetchall()
         for rid, _, deleted, body, acl_text in rows:
-            idx, acl = self.indexer(type_, orjson.loads(body))
+            idx, acl = self.index(type_, orjson.loads(body))
             with self._transaction() as conn:
                 if orjson.loads(acl_text) != acl:
                     changed += 1
@@ -451,6 +534,8 @@ class SqliteRepository:
                     self._clear_rows(conn, row[0])
                     conn.execute("DELETE FROM resource WHERE rid = ?", (row[0],))
                 conn.execute("DELETE FROM history WHERE type = ? AND id = ?", (type_, id_))
+                prefix = f"{type_}/{id_}/"
+                conn.execute("DELETE FROM blob_chunk WHERE key >= ? AND key < ?", (prefix, prefix[:-1] + "0"))
 
     def documents(self, name: str) -> SqliteDocuments:
         return SqliteDocuments(self, name)

@@ -8,6 +8,7 @@ kind of search value (the layout HAPI's ``HFJ_SPIDX_*`` and Medplum's lookup tab
   forms, texts), ``sp_range`` (dates as fixed-width UTC ``lo``/``hi``), ``sp_number``,
   ``sp_quantity``, ``sp_composite`` (JSON combinations): ``(rid, type, code, value...)``.
 - ``links``: actor -> the records (``Patient/id``) whose consent state that actor's requests load.
+- ``blob_chunk``: Binary content, ``(key, n, data)`` chunks of 256 KiB (``storage.blobs``).
 - ``document``: server records (auth, emergency windows, jobs) as JSON keyed by (collection, id).
 """
 from __future__ import annotations
@@ -59,6 +60,8 @@ STATEMENTS = [
     """CREATE TABLE IF NOT EXISTS document (
         coll TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (coll, id))""",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS blob_chunk (
+        key TEXT NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (key, n))""",
 ]
 
 #: search value tables: kind -> (table, value columns); the plan's parts name these columns
