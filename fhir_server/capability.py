@@ -14,6 +14,9 @@ from . import operations
 
 SOFTWARE = {"name": "Carnet", "version": "0.1.0"}
 SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system", "history-system")
+#: Bulk Data Access v2 export operations (https://hl7.org/fhir/uv/bulkdata/), by level
+BULK = "http://hl7.org/fhir/uv/bulkdata"
+BULK_EXPORT = {"Patient": f"{BULK}/OperationDefinition/patient-export", "Group": f"{BULK}/OperationDefinition/group-export"}
 SMART_SECURITY = {
     "cors": False,
     "service": [{
@@ -43,11 +46,13 @@ def _resource(entry: catalog.TypeEntry, reg: Any, supported: dict[str, list[str]
             for code, p in sorted(params.items())
         ],
     }
-    served = [op for op in operations.REGISTRY if op.applies_to(entry.name)]
+    served = [{"name": op.code, "definition": op.definition, "documentation": op.documentation}
+              for op in operations.REGISTRY if op.applies_to(entry.name)]
+    if entry.name in BULK_EXPORT:
+        served.append({"name": "export", "definition": BULK_EXPORT[entry.name],
+                       "documentation": "Bulk Data export (Prefer: respond-async) of what the caller may search"})
     if served:
-        out["operation"] = [
-            {"name": op.code, "definition": op.definition, "documentation": op.documentation} for op in served
-        ]
+        out["operation"] = served
     if entry.documentation:
         out["documentation"] = entry.documentation
     if supported.get(entry.name):
@@ -66,11 +71,14 @@ def statement(base_url: str) -> dict[str, Any]:
         "implementation": {"description": "Carnet FHIR R4 server", "url": base_url},
         "fhirVersion": "4.0.1",
         "format": [http.FHIR_JSON, http.JSON, "json"],
-        "patchFormat": [http.JSON_PATCH],
+        "patchFormat": [http.JSON_PATCH, http.FHIR_JSON],  # JSON Patch, and FHIRPath Patch (Parameters)
+        "instantiates": [f"{BULK}/CapabilityStatement/bulk-data"],
         "rest": [{
             "mode": "server",
             "security": {**SMART_SECURITY, **auth.security()},
             "resource": [_resource(e, reg, profiles.urls_by_type()) for e in catalog.load().types.values()],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+            "operation": [{"name": "export", "definition": f"{BULK}/OperationDefinition/export",
+                           "documentation": "Bulk Data system export (Prefer: respond-async)"}],
         }],
     }

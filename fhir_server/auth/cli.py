@@ -20,7 +20,6 @@ import getpass
 import os
 import sys
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 from flask import Config
 

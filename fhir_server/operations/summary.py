@@ -15,19 +15,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from consent.elements import reference
 from search import registry as search_registry
+from search.plan import Cmp
+from search.plan import Column
 
 from .. import audit
 from .. import auth
 from .. import clock
 from .. import interactions
 from .. import searching
-from ..storage import get_store
-from .definition import Call
-from .definition import Operation
 from ..errors import BadRequest
 from ..errors import NotFound
 from ..errors import PreconditionFailed
+from ..storage import Stored
+from ..storage import get_store
+from .definition import Call
+from .definition import Operation
 from .everything import record
 
 LOINC = "http://loinc.org"
@@ -203,6 +207,23 @@ def _patient_id(call: Call) -> str:
     return found[0].id
 
 
+def _author_device() -> dict[str, Any]:
+    """The document's author: this server, as a Device entry of the Bundle (IPS: a generated summary)."""
+    id_ = str(uuid.uuid4())
+    device = {"resourceType": "Device", "id": id_, "deviceName": [{"name": "Carnet", "type": "manufacturer-name"}],
+              "type": {"text": "FHIR server generating the patient summary"}}
+    return {"fullUrl": f"urn:uuid:{id_}", "resource": device}
+
+
+def _custodian(patient: dict[str, Any]) -> Stored | None:
+    """The organization that keeps the record (``Patient.managingOrganization``), if the caller may see it."""
+    ref = reference(patient.get("managingOrganization"))
+    if not ref or not ref.startswith("Organization/"):
+        return None
+    found = interactions.access().store.find("Organization", Column("id", Cmp("", "eq", ref.partition("/")[2])))
+    return found[0] if found else None
+
+
 def summary(call: Call) -> dict[str, Any]:
     id_ = _patient_id(call)
     patient_ref = record(id_)
@@ -211,6 +232,8 @@ def summary(call: Call) -> dict[str, Any]:
     now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     found = [(s, _items(s, patient_ref)) for s in SECTIONS]
     title = f"Patient summary: {_name(patient.resource) or patient_ref}"
+    author = _author_device()
+    custodian = _custodian(patient.resource)
     composition = {
         "resourceType": "Composition",
         "id": str(uuid.uuid4()),
@@ -219,8 +242,9 @@ def summary(call: Call) -> dict[str, Any]:
         "type": {"coding": [{"system": LOINC, "code": "60591-5", "display": "Patient summary Document"}]},
         "subject": {"reference": patient_ref},
         "date": now,
-        "author": [{"display": "Carnet"}],
+        "author": [{"reference": author["fullUrl"]}],
         "title": title,
+        **({"custodian": {"reference": f"Organization/{custodian.id}"}} if custodian else {}),
         "section": [_section(s, items) for s, items in found if s.required or items],
     }
     listed = {(t, r["id"]): r for _, items in found for t, r in items}
@@ -228,6 +252,9 @@ def summary(call: Call) -> dict[str, Any]:
         {"fullUrl": f"{call.base_url}/{t}/{id_}", "resource": r} for (t, id_), r in listed.items()
     ]
     audit.record(interactions.access(), "operation", "Patient", bundle={"entry": entries})
+    entries.append(author)
+    if custodian is not None and ("Organization", custodian.id) not in listed:
+        entries.append({"fullUrl": f"{call.base_url}/Organization/{custodian.id}", "resource": custodian.resource})
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),

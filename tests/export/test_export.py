@@ -163,3 +163,15 @@ def test_the_export_is_traced(client, system, world):
     described = [e["resource"]["entity"] for e in traces["entry"]]
     named = {d["what"]["reference"].split("/_history")[0] for entities in described for d in entities if "what" in d}
     assert "DocumentReference/masque-ps" in named
+
+
+def test_the_capability_statement_declares_bulk_export(client):
+    statement = client.get("/fhir/metadata").get_json()
+    rest = statement["rest"][0]
+    assert {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}.items() <= \
+        rest["operation"][0].items()
+    by_type = {r["type"]: r for r in rest["resource"]}
+    assert any(op["name"] == "export" and op["definition"].endswith("/patient-export")
+               for op in by_type["Patient"]["operation"])
+    assert any(op["name"] == "export" for op in by_type["Group"]["operation"])
+    assert "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data" in statement["instantiates"]

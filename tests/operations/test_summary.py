@@ -41,9 +41,26 @@ def test_a_valid_document_with_every_section(client, system, world):
     assert "Penicillin" in found["Allergies and intolerances"]["text"]["div"]
     assert "Durand" in found["Relatives to contact"]["text"]["div"]
     assert "Directives anticipées" in found["Advance directives"]["text"]["div"]
-    included = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in document["entry"][1:]}
+    by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
+    author = by_url[composition["author"][0]["reference"]]  # the author is an entry of the document
+    assert author["resourceType"] == "Device" and author["deviceName"][0]["name"] == "Carnet"
+    included = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in document["entry"][1:]
+                if e["resource"]["resourceType"] != "Device"}
     assert included == {PATIENT} | {ref for s in found.values() for ref in listed(s)}
     assert all(e["fullUrl"].endswith(f"/fhir/{e['resource']['resourceType']}/{e['resource']['id']}")
+               for e in document["entry"] if e["resource"]["resourceType"] != "Device")
+
+
+def test_the_custodian_is_the_record_keeper_when_visible(app, client, system, world):
+    client.put("/fhir/Organization/garde", json={"resourceType": "Organization", "id": "garde", "name": "CHU garde"},
+               headers=system)
+    patient = client.get(f"/fhir/{PATIENT}", headers=system).get_json()
+    patient["managingOrganization"] = {"reference": "Organization/garde"}
+    assert client.put(f"/fhir/{PATIENT}", json=patient, headers=system).status_code == 200
+    document = client.get(URL, headers=system).get_json()
+    composition = document["entry"][0]["resource"]
+    assert composition["custodian"] == {"reference": "Organization/garde"}
+    assert any(e["resource"]["resourceType"] == "Organization" and e["resource"]["id"] == "garde"
                for e in document["entry"])
 
 
