@@ -87,8 +87,35 @@ def opened_records(config: dict[str, Any]) -> Iterator[Records]:
         yield Records(repo)
 
 
+class NonAtomicStore(RuntimeError):
+    """The store cannot run transactions and the operator did not accept non-atomic bundles."""
+
+
+def accepts_non_atomic(config: dict[str, Any]) -> bool:
+    """``ACCEPT_NON_ATOMIC_BUNDLES`` (config, ``CARNET_ACCEPT_NON_ATOMIC_BUNDLES`` or the bare
+    environment variable) set to true."""
+    import os
+
+    value = config.get("ACCEPT_NON_ATOMIC_BUNDLES")
+    if value is None:
+        value = os.environ.get("ACCEPT_NON_ATOMIC_BUNDLES")
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_atomic(repo: Repository) -> bool:
+    """Whether a crash leaves every write and transaction all or nothing."""
+    return bool(getattr(repo, "transactions", True))
+
+
 def init_app(app: Flask, indexer: Indexer) -> Repository:
     repo = open_repository(app.config, indexer)
+    if not is_atomic(repo) and not accepts_non_atomic(app.config):
+        repo.close()
+        raise NonAtomicStore(
+            "this MongoDB deployment cannot run multi-document transactions (a standalone mongod): "
+            "a crash could leave half a transaction Bundle or half a write. Run a replica set (a "
+            "single-member one is enough), or set ACCEPT_NON_ATOMIC_BUNDLES=true to start anyway"
+        )
     app.extensions[EXTENSION] = repo
     return repo
 
