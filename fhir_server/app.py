@@ -13,6 +13,7 @@ from . import bundles
 from . import cors
 from . import dmp
 from . import errors_http
+from . import health
 from . import portal
 from . import profile_publication
 from . import rest
@@ -62,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dmp.init_app(app)
         errors_http.init_app(app)
         app.register_blueprint(cors.bp)
+        app.register_blueprint(health.bp)
         app.register_blueprint(portal.bp)
     except BaseException:
         store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock

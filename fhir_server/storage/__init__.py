@@ -55,7 +55,8 @@ def open_repository(config: dict[str, Any], indexer: Indexer) -> Repository:
     path = database_file(config)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteRepository(path, indexer)
+    busy = config.get("SQLITE_BUSY_TIMEOUT_MS")
+    return SqliteRepository(path, indexer, int(busy)) if busy else SqliteRepository(path, indexer)
 
 
 @contextmanager
@@ -85,6 +86,24 @@ def opened_records(config: dict[str, Any]) -> Iterator[Records]:
 
     with opened_store(config, index_resource) as repo:
         yield Records(repo)
+
+
+def as_unavailable(exc: BaseException) -> StoreUnavailable | None:
+    """The StoreUnavailable a raw driver error stands for (a path that escaped an adapter's
+    mapping), or None: a lost MongoDB connection, a busy/locked/full/unreadable SQLite file."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    from .sqlite.failures import unavailable
+
+    found = unavailable(exc)
+    if found is None:
+        try:
+            import pymongo.errors
+        except ImportError:  # pragma: no cover - pymongo is a dependency
+            return None
+        if isinstance(exc, pymongo.errors.ConnectionFailure):
+            return StoreUnavailable(f"MongoDB does not answer: {type(exc).__name__}")
+    return found
 
 
 class NonAtomicStore(RuntimeError):
