@@ -16,6 +16,7 @@ from . import errors_http
 from . import health
 from . import portal
 from . import profile_publication
+from . import requestlog
 from . import rest
 from . import storage
 from . import validation
@@ -56,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
     store = storage.init_app(app, index_resource)
     try:
+        requestlog.init_app(app)
         rest.init_app(app)
         bundles.init_app(app)
         operation_routes.init_app(app)
