@@ -51,6 +51,7 @@ from .sessions import current_session
 from .sessions import is_transient
 from .sessions import supports_transactions
 from .sessions import transaction
+from .sessions import when_free
 
 HISTORY = "history"
 _PROJECTION = {"idx": 0}
@@ -282,7 +283,7 @@ class MongoRepository:
 
     def ping(self) -> None:
         try:
-            self.raw_db.command("ping")
+            when_free(lambda: self.raw_db.command("ping"))
         except pymongo.errors.PyMongoError as exc:
             raise StoreUnavailable(f"MongoDB does not answer: {type(exc).__name__}") from exc
 
@@ -481,7 +482,7 @@ class MongoRepository:
         if type_ in self._indexed or current_session.get() is not None:
             return  # inside a transaction: created by the next write or search outside one
         for keys in self.index_keys(type_):
-            self.db[type_].create_index(keys)
+            when_free(lambda: self.raw_db[type_].create_index(keys))
         self._indexed.add(type_)
 
     def reindex(self, type_: str) -> int:
@@ -500,9 +501,9 @@ class MongoRepository:
 
     def ensure_history_indexes(self) -> None:
         """The history's indexes (instance and type history by time)."""
-        hist = self.db[HISTORY]
-        hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
-        hist.create_index([("type", 1), ("ts", -1)])
+        hist = self.raw_db[HISTORY]
+        when_free(lambda: hist.create_index([("type", 1), ("id", 1), ("ts", -1)]))
+        when_free(lambda: hist.create_index([("type", 1), ("ts", -1)]))
 
 
 class _Conflict(Exception):

@@ -46,8 +46,8 @@ def supports_transactions(client: Any, db: Any) -> bool:
             db["carnet_probe"].find_one({"_id": "probe"}, session=session)
             session.commit_transaction()
         return True
-    except Exception:  # noqa: BLE001 - "Transaction numbers are only allowed on a replica set member or mongos"
-        return False
+    except Exception as exc:  # noqa: BLE001 - "Transaction numbers are only allowed on a replica set member or mongos"
+        return _busy(exc)  # the stand-in's transaction is held by another process: it runs them
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -103,6 +103,11 @@ def _call(fn: Any, in_session: bool) -> Any:
             time.sleep(0.005)
 
 
+def when_free(fn: Any) -> Any:
+    """``fn()``, waiting while the stand-in's transaction is held by another session."""
+    return _call(fn, False)
+
+
 class SafeCursor:
     """A find, run when iterated (all at once): a lost connection raises ``StoreUnavailable``."""
 
@@ -137,6 +142,8 @@ class SessionCollection:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
+        if name in ("create_index", "drop", "drop_index"):  # never in a session
+            return lambda *args, **kwargs: _call(lambda: attr(*args, **kwargs), False)
         if name not in _SESSION_METHODS:
             return attr
 
