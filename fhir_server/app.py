@@ -14,6 +14,7 @@ from . import cors
 from . import dmp
 from . import errors_http
 from . import health
+from . import openapi
 from . import portal
 from . import profile_publication
 from . import requestlog
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors_http.init_app(app)
         app.register_blueprint(cors.bp)
         app.register_blueprint(health.bp)
+        openapi.init_app(app)
         app.register_blueprint(portal.bp)
     except BaseException:
         store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock
