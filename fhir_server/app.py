@@ -14,12 +14,14 @@ from . import cors
 from . import dmp
 from . import errors_http
 from . import health
+from . import limits
 from . import openapi
 from . import portal
 from . import profile_publication
 from . import requestlog
 from . import rest
 from . import storage
+from . import throttle
 from . import validation
 from .indexing import index_resource
 from .operations import routes as operation_routes
@@ -59,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store = storage.init_app(app, index_resource)
     try:
         requestlog.init_app(app)
+        limits.init_app(app)
+        throttle.init_app(app)
         rest.init_app(app)
         bundles.init_app(app)
         operation_routes.init_app(app)

@@ -193,12 +193,20 @@ class MongoRepository:
         return total, [from_history(d) for d in cursor.skip(offset).limit(limit)]
 
     def _lookup(self, collection: str, filter: Filter, field: str | None) -> list[str]:
+        """The ids (or reference values) a chain or _has matches, bounded (``limits.MAX_FANOUT``)."""
+        from ...limits import MAX_FANOUT
+        from ...limits import TooCostly
+
         if field is None:
-            return [d["_id"] for d in self.db[collection].find(filter, {"_id": 1})]
-        out: list[str] = []
-        for d in self.db[collection].find(filter, {f"idx.{field}": 1}):
-            values = (d.get("idx") or {}).get(field) or []
-            out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+            out = [d["_id"] for d in self.db[collection].find(filter, {"_id": 1}).limit(MAX_FANOUT + 1)]
+        else:
+            out = []
+            for d in self.db[collection].find(filter, {f"idx.{field}": 1}).limit(MAX_FANOUT + 1):
+                values = (d.get("idx") or {}).get(field) or []
+                out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+        if len(out) > MAX_FANOUT:
+            raise TooCostly(f"a chained or _has criterion matches more than {MAX_FANOUT} {collection} resources: "
+                            "narrow it")
         return out
 
     def _collections(self, type_: str | None) -> list[str]:
