@@ -17,7 +17,8 @@ class Capture(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        if not any(r is record for r in self.records):
+            self.records.append(record)
 
 
 @pytest.fixture
@@ -26,10 +27,12 @@ def captured():
     root, access = logging.getLogger(), logging.getLogger("carnet.access")
     old = root.level, access.level
     root.addHandler(handler)
+    access.addHandler(handler)  # a `carnet serve`-style app in the same process stops propagation
     root.setLevel(logging.DEBUG)
     access.setLevel(logging.INFO)
     yield handler
     root.removeHandler(handler)
+    access.removeHandler(handler)
     root.setLevel(old[0])
     access.setLevel(old[1])
 
