@@ -103,6 +103,8 @@ def as_unavailable(exc: BaseException) -> StoreUnavailable | None:
             return None
         if isinstance(exc, pymongo.errors.ConnectionFailure):
             return StoreUnavailable(f"MongoDB does not answer: {type(exc).__name__}")
+        if isinstance(exc, pymongo.errors.OperationFailure) and "database is locked" in str(exc):
+            return StoreUnavailable("the MongoDB stand-in is locked")  # mongoeco's SQLite file, busy
     return found
 
 

@@ -66,7 +66,7 @@ def test_transactions_on_the_same_resources_do_not_interleave(server):
 
     with ThreadPoolExecutor(WRITERS) as pool:
         statuses = list(pool.map(post, range(WRITERS * 2)))
-    assert all(s in (200, 409, 412, 503) for s in statuses), statuses
+    assert all(s in (200, 409, 412, 503) for s in statuses), sorted(set(statuses))
     won = statuses.count(200)
     assert won >= 1
     marks = []

@@ -55,7 +55,8 @@ def is_transient(exc: BaseException) -> bool:
     stand-in's single transaction held by another session)."""
     if isinstance(exc, pymongo.errors.PyMongoError) and exc.has_error_label("TransientTransactionError"):
         return True
-    return _busy(exc)
+    cause = exc.__cause__ if isinstance(exc, StoreUnavailable) else None
+    return _busy(exc) or _locked(exc) or (cause is not None and _locked(cause))
 
 
 @contextmanager
@@ -86,6 +87,11 @@ def _busy(exc: BaseException) -> bool:
     return "active transaction bound to another session" in str(exc)
 
 
+def _locked(exc: BaseException) -> bool:
+    """The stand-in's SQLite file is locked by another transaction (never said by MongoDB)."""
+    return "database is locked" in str(exc)
+
+
 #: how long an operation outside a transaction waits for the stand-in's transaction to end
 BUSY_WAIT_S = 30.0
 
@@ -98,6 +104,8 @@ def _call(fn: Any, in_session: bool) -> Any:
         except pymongo.errors.ConnectionFailure as exc:
             raise unavailable(exc) from exc
         except Exception as exc:  # noqa: BLE001 - mongoeco raises its own InvalidOperation
+            if _locked(exc):  # inside a transaction it is lost: the request fails as a busy store (503)
+                raise StoreUnavailable("the MongoDB stand-in is locked") from exc
             if not _busy(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
