@@ -14,11 +14,16 @@ from . import cors
 from . import dmp
 from . import errors_http
 from . import export
+from . import health
+from . import limits
+from . import openapi
 from . import portal
 from . import profile_publication
 from . import publication
+from . import requestlog
 from . import rest
 from . import storage
+from . import throttle
 from . import validation
 from .indexing import index_resource
 from .operations import routes as operation_routes
@@ -59,6 +64,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     validation.check_required_profiles(app.config["REQUIRED_PROFILES"])
     store = storage.init_app(app, index_resource)
     try:
+        requestlog.init_app(app)
+        limits.init_app(app)
+        throttle.init_app(app)
         rest.init_app(app)
         bundles.init_app(app)
         operation_routes.init_app(app)
@@ -68,6 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dmp.init_app(app)
         errors_http.init_app(app)
         app.register_blueprint(cors.bp)
+        app.register_blueprint(health.bp)
+        openapi.init_app(app)
         app.register_blueprint(portal.bp)
     except BaseException:
         store.close()  # an unclosed embedded client is finalised on a GC thread and can deadlock

@@ -11,6 +11,7 @@ from . import auth
 from . import catalog
 from . import http
 from . import operations
+from . import storage
 
 SOFTWARE = {"name": "Carnet", "version": "0.1.0"}
 SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system", "history-system")
@@ -60,6 +61,22 @@ def _resource(entry: catalog.TypeEntry, reg: Any, supported: dict[str, list[str]
     return out
 
 
+NON_ATOMIC = (
+    "WARNING: this server runs on a MongoDB deployment without multi-document transactions "
+    "(ACCEPT_NON_ATOMIC_BUNDLES): a crash of the server during a transaction Bundle or a write can "
+    "leave part of it stored. Transaction Bundles are all or nothing only while the server process lives."
+)
+
+
+def store_notes() -> dict[str, Any]:
+    """What the CapabilityStatement must say about the store: non-atomic bundles, when accepted."""
+    from flask import has_app_context
+
+    if not has_app_context() or storage.is_atomic(storage.get_store()):
+        return {}
+    return {"documentation": NON_ATOMIC}
+
+
 def statement(base_url: str) -> dict[str, Any]:
     reg = search_registry.load()
     return {
@@ -75,6 +92,7 @@ def statement(base_url: str) -> dict[str, Any]:
         "instantiates": [f"{BULK}/CapabilityStatement/bulk-data"],
         "rest": [{
             "mode": "server",
+            **store_notes(),
             "security": {**SMART_SECURITY, **auth.security()},
             "resource": [_resource(e, reg, profiles.urls_by_type()) for e in catalog.load().types.values()],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],

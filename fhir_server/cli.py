@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import auth
+from . import backup_cli
 from . import dmp_cli
 from . import loader
 
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     auth.add_parser(sub)
     dmp_cli.add_parser(sub)
     loader.add_parser(sub)
+    backup_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -88,9 +88,13 @@ def body_json(allowed: tuple[str, ...] = SERVED) -> Any:
     if not raw.strip():
         raise BadRequest("The request body is empty")
     try:
-        return orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+    from .limits import check_depth
+
+    check_depth(parsed)
+    return parsed
 
 
 def json_patch_body() -> Any:

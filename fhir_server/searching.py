@@ -28,6 +28,8 @@ from search.registry import Registry
 from .errors import BadRequest
 from .errors import issue
 from .errors import operation_outcome
+from .limits import MAX_INCLUDED
+from .limits import TooCostly
 from .storage import Scoped
 from .storage import Stored
 
@@ -169,6 +171,9 @@ def _included(store: Scoped, registry: Registry, req: SearchRequest, matches: li
                 seen.add((s.type, s.id))
                 fresh.append(s)
         out += fresh
+        if len(out) > MAX_INCLUDED:
+            raise TooCostly(f"_include/_revinclude would add more than {MAX_INCLUDED} resources to a page: "
+                            "narrow the search or lower _count")
         includes = tuple(i for i in req.includes if i.iterate)
         revincludes = tuple(i for i in req.revincludes if i.iterate)
         frontier = fresh

@@ -19,9 +19,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def carnet_server(data_dir: Path, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `carnet serve` and yield its FHIR base URL once /metadata answers."""
-    port = free_port()
+def carnet_server(data_dir: Path, workers: int = 1, env: dict[str, str] | None = None,
+                  port: int | None = None) -> Iterator[str]:
+    """Run `carnet serve` (on ``port``, default a free one) and yield its FHIR base URL once
+    /metadata answers."""
+    port = port or free_port()
     cmd = [sys.executable, "-m", "fhir_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--data-dir", str(data_dir), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -55,7 +55,8 @@ def open_repository(config: dict[str, Any], indexer: Indexer) -> Repository:
     path = database_file(config)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteRepository(path, indexer)
+    busy = config.get("SQLITE_BUSY_TIMEOUT_MS")
+    return SqliteRepository(path, indexer, int(busy)) if busy else SqliteRepository(path, indexer)
 
 
 @contextmanager
@@ -87,8 +88,55 @@ def opened_records(config: dict[str, Any]) -> Iterator[Records]:
         yield Records(repo)
 
 
+def as_unavailable(exc: BaseException) -> StoreUnavailable | None:
+    """The StoreUnavailable a raw driver error stands for (a path that escaped an adapter's
+    mapping), or None: a lost MongoDB connection, a busy/locked/full/unreadable SQLite file."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    from .sqlite.failures import unavailable
+
+    found = unavailable(exc)
+    if found is None:
+        try:
+            import pymongo.errors
+        except ImportError:  # pragma: no cover - pymongo is a dependency
+            return None
+        if isinstance(exc, pymongo.errors.ConnectionFailure):
+            return StoreUnavailable(f"MongoDB does not answer: {type(exc).__name__}")
+        if isinstance(exc, pymongo.errors.OperationFailure) and "database is locked" in str(exc):
+            return StoreUnavailable("the MongoDB stand-in is locked")  # mongoeco's SQLite file, busy
+    return found
+
+
+class NonAtomicStore(RuntimeError):
+    """The store cannot run transactions and the operator did not accept non-atomic bundles."""
+
+
+def accepts_non_atomic(config: dict[str, Any]) -> bool:
+    """``ACCEPT_NON_ATOMIC_BUNDLES`` (config, ``CARNET_ACCEPT_NON_ATOMIC_BUNDLES`` or the bare
+    environment variable) set to true."""
+    import os
+
+    value = config.get("ACCEPT_NON_ATOMIC_BUNDLES")
+    if value is None:
+        value = os.environ.get("ACCEPT_NON_ATOMIC_BUNDLES")
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_atomic(repo: Repository) -> bool:
+    """Whether a crash leaves every write and transaction all or nothing."""
+    return bool(getattr(repo, "transactions", True))
+
+
 def init_app(app: Flask, indexer: Indexer) -> Repository:
     repo = open_repository(app.config, indexer)
+    if not is_atomic(repo) and not accepts_non_atomic(app.config):
+        repo.close()
+        raise NonAtomicStore(
+            "this MongoDB deployment cannot run multi-document transactions (a standalone mongod): "
+            "a crash could leave half a transaction Bundle or half a write. Run a replica set (a "
+            "single-member one is enough), or set ACCEPT_NON_ATOMIC_BUNDLES=true to start anyway"
+        )
     app.extensions[EXTENSION] = repo
     return repo
 

@@ -4,8 +4,14 @@ docs/scaling.md.
 
 Uniqueness lives in ``_id`` (history ``_id`` = ``Type/id/vid``): the history insert of version
 n+1 is the optimistic-concurrency gate, since only one writer can insert it; the current document
-is then replaced by ``_id`` alone. ``atomic()`` journals the writes of a block and undoes them on
-an exception (see ``atomic`` for what a crash leaves).
+is then replaced by ``_id`` alone.
+
+Where the deployment runs multi-document transactions (replica set, mongos; ``sessions``), every
+write (history, current, older versions' ``cacl``, links) is one transaction and ``atomic()`` is
+one transaction for the whole block: a crash leaves all or nothing. On a standalone the server
+refuses to start unless the operator accepts non-atomic bundles (``ACCEPT_NON_ATOMIC_BUNDLES``);
+``atomic()`` then journals the writes of a block and undoes them on an exception, which a crash
+of the process defeats.
 """
 from __future__ import annotations
 
@@ -45,6 +51,12 @@ from .plans import and_
 from .plans import or_
 from .plans import policy_filter
 from .plans import sort_spec
+from .sessions import SessionDatabase
+from .sessions import current_session
+from .sessions import is_transient
+from .sessions import supports_transactions
+from .sessions import transaction
+from .sessions import when_free
 
 HISTORY = "history"
 #: Binary content in GridFS's layout (pymongo's GridFSBucket refuses mongoeco's Database, so the
@@ -97,9 +109,16 @@ class MongoRepository:
         db: Any,
         indexer: Indexer,
         index_keys: Callable[[str], list[list[tuple[str, int]]]] = lambda type_: [[("ts", 1)]],
+        transactions: bool | None = None,
     ) -> None:
         self.client = client
-        self.db = db
+        self.raw_db = db
+        self.db = SessionDatabase(db)
+        #: whether writes and ``atomic()`` run as multi-document transactions (None: detect)
+        self.transactions = supports_transactions(client, db) if transactions is None else transactions
+        #: mongoeco runs one transaction at a time per engine: serialise them in this process
+        self._serial = type(client).__module__.startswith("mongoeco")
+        self._tx_lock = threading.RLock()
         self.indexer = indexer
         self.index_keys = index_keys
         self._atomic_lock = threading.Lock()
@@ -107,14 +126,27 @@ class MongoRepository:
         self.ensure_history_indexes()
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """All the writes inside happen, or none: on any exception every write is undone.
+    def _serialised(self) -> Iterator[None]:
+        if self._serial:
+            with self._tx_lock:
+                yield
+        else:
+            yield
 
-        Blocks run one at a time. Undo restores each resource's previous current document and
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """All the writes inside happen, or none.
+
+        With transactions: one multi-document transaction (nested blocks join it); reads inside
+        see its writes. Without: blocks run one at a time, and undo restores each resource's previous current document and
         removes the versions written, so the store reads as before (R4 transaction semantics).
         """
-        if _journal.get() is not None:  # nested: part of the outer block
+        if _journal.get() is not None or current_session.get() is not None:  # nested: part of the outer block
             yield
+            return
+        if self.transactions:
+            with self._serialised(), transaction(self.client):
+                yield
             return
         with self._atomic_lock:
             journal: Journal = []
@@ -203,12 +235,20 @@ class MongoRepository:
         return and_({"ts": {"$lte": hi}}, {"_id": {"$nin": replaced}} if replaced else {})
 
     def _lookup(self, collection: str, filter: Filter, field: str | None) -> list[str]:
+        """The ids (or reference values) a chain or _has matches, bounded (``limits.MAX_FANOUT``)."""
+        from ...limits import MAX_FANOUT
+        from ...limits import TooCostly
+
         if field is None:
-            return [d["_id"] for d in self.db[collection].find(filter, {"_id": 1})]
-        out: list[str] = []
-        for d in self.db[collection].find(filter, {f"idx.{field}": 1}):
-            values = (d.get("idx") or {}).get(field) or []
-            out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+            out = [d["_id"] for d in self.db[collection].find(filter, {"_id": 1}).limit(MAX_FANOUT + 1)]
+        else:
+            out = []
+            for d in self.db[collection].find(filter, {f"idx.{field}": 1}).limit(MAX_FANOUT + 1):
+                values = (d.get("idx") or {}).get(field) or []
+                out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+        if len(out) > MAX_FANOUT:
+            raise TooCostly(f"a chained or _has criterion matches more than {MAX_FANOUT} {collection} resources: "
+                            "narrow it")
         return out
 
     def _collections(self, type_: str | None) -> list[str]:
@@ -281,6 +321,10 @@ class MongoRepository:
         return sorted(n for n in self.db.list_collection_names() if n.startswith(RECORD_PREFIXES))
 
     def purge(self, type_: str, ids: list[str]) -> None:
+        with self.atomic():
+            self._purge(type_, ids)
+
+    def _purge(self, type_: str, ids: list[str]) -> None:
         for id_ in ids:
             for doc in self.db[FILES].find({"holder": f"{type_}/{id_}"}, {"_id": 1}):
                 self.delete_blob(doc["_id"])
@@ -292,12 +336,12 @@ class MongoRepository:
 
     def ping(self) -> None:
         try:
-            self.db.command("ping")
+            when_free(lambda: self.raw_db.command("ping"))
         except pymongo.errors.PyMongoError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(f"MongoDB does not answer: {type(exc).__name__}") from exc
 
     def drop(self) -> None:
-        self.client.drop_database(self.db.name)
+        self.client.drop_database(self.raw_db.name)
 
     # writes --------------------------------------------------------------------------------
     def write(
@@ -316,6 +360,48 @@ class MongoRepository:
         on top of whatever is current, retrying when another writer got in first.
         """
         self.ensure_indexes(type_)
+        if not self.transactions:
+            return self._write(type_, id_, resource, method, expected_vid, must_exist)
+        if current_session.get() is not None:  # inside atomic(): a conflict fails the whole block
+            stored = self._attempt(type_, id_, resource, method, expected_vid, must_exist, 0)
+            if stored is None:
+                raise PreconditionFailed(f"version conflict: {type_}/{id_} was changed concurrently")
+            return stored
+        for attempt in range(50):
+            try:
+                with self._serialised(), transaction(self.client):
+                    stored = self._attempt(type_, id_, resource, method, expected_vid, must_exist, attempt)
+                    if stored is None:
+                        raise _Conflict
+                return stored
+            except _Conflict:
+                if expected_vid not in (None, 0):
+                    raise PreconditionFailed(f"version conflict: {type_}/{id_} was changed concurrently") from None
+            except Exception as exc:  # noqa: BLE001 - the stand-in raises its own InvalidOperation
+                if not is_transient(exc):
+                    raise
+            time.sleep(0.005 * (attempt + 1))
+        raise PreconditionFailed(f"{type_}/{id_} is being changed by other requests; retry")
+
+    def _attempt(
+        self, type_: str, id_: str, resource: dict[str, Any] | None, method: str, expected_vid: int | None,
+        must_exist: bool, attempt: int,
+    ) -> Stored | None:
+        """One try inside a transaction: the new version, or None when another writer got in first."""
+        fresh = expected_vid == 0 and attempt == 0
+        cur = None if fresh else self.db[type_].find_one({"_id": id_})
+        vid = cur["vid"] if cur else 0
+        if expected_vid is not None and vid != expected_vid:
+            raise PreconditionFailed(f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}")
+        if must_exist and cur is None:
+            raise LookupError(f"{type_}/{id_}")
+        return self._next_version(type_, id_, vid + 1, resource, cur, method)
+
+    def _write(
+        self, type_: str, id_: str, resource: dict[str, Any] | None, method: str, expected_vid: int | None,
+        must_exist: bool,
+    ) -> Stored:
+        """A write without transactions: the history insert is the gate, retried on a race."""
         for attempt in range(50):
             # a create first just inserts (a duplicate key sends it to the lookup): the embedded
             # engine answers a lookup of an absent _id with a scan of the whole collection
@@ -366,12 +452,14 @@ class MongoRepository:
             "_id": f"{type_}/{id_}/{vid}", "type": type_, "id": id_, "vid": vid, "ts": ts,
             "method": method, "deleted": deleted, "resource": body, "acl": acl, "cacl": acl,
         }
+        in_tx = current_session.get() is not None
         try:
             self.db[HISTORY].insert_many([hist])
         except pymongo.errors.PyMongoError as exc:
             if not _is_duplicate(exc):
                 raise
-            self._clear_orphan(type_, id_, vid)
+            if not in_tx:  # in a transaction the duplicate aborted it: no orphan can exist anyway
+                self._clear_orphan(type_, id_, vid)
             return None
         doc = {"_id": id_, "vid": vid, "ts": ts, "deleted": deleted, "resource": body, "idx": idx, "acl": acl}
         try:
@@ -380,7 +468,8 @@ class MongoRepository:
             else:
                 self.db[type_].replace_one({"_id": id_}, doc)
         except BaseException as exc:
-            self.db[HISTORY].delete_one({"_id": hist["_id"]})
+            if not in_tx:  # a transaction's abort removes it
+                self.db[HISTORY].delete_one({"_id": hist["_id"]})
             if isinstance(exc, pymongo.errors.PyMongoError) and _is_duplicate(exc):
                 return None  # the resource exists without that history version: look it up
             raise
@@ -396,8 +485,13 @@ class MongoRepository:
         return Stored(type_, id_, vid, ts, deleted, body, acl, method)
 
     def restore(self, versions: list[Stored]) -> None:
+        for type_ in {v.type for v in versions}:
+            self.ensure_indexes(type_)
+        with self.atomic():
+            self._restore(versions)
+
+    def _restore(self, versions: list[Stored]) -> None:
         for version in versions:
-            self.ensure_indexes(version.type)
             idx, acl = self.index(version.type, version.resource)
             acl = {**acl, **version.acl}
             hid = f"{version.type}/{version.id}/{version.vid}"
@@ -512,10 +606,10 @@ class MongoRepository:
 
     def ensure_indexes(self, type_: str) -> None:
         """Create a type collection's indexes, once per process, before its first write."""
-        if type_ in self._indexed:
-            return
+        if type_ in self._indexed or current_session.get() is not None:
+            return  # inside a transaction: created by the next write or search outside one
         for keys in self.index_keys(type_):
-            self.db[type_].create_index(keys)
+            when_free(lambda: self.raw_db[type_].create_index(keys))
         self._indexed.add(type_)
 
     def reindex(self, type_: str) -> int:
@@ -534,11 +628,15 @@ class MongoRepository:
 
     def ensure_history_indexes(self) -> None:
         """The history's indexes (instance and type history by time)."""
-        hist = self.db[HISTORY]
-        hist.create_index([("type", 1), ("id", 1), ("ts", -1)])
-        hist.create_index([("type", 1), ("ts", -1)])
-        self.db[CHUNKS].create_index([("files_id", 1), ("n", 1)])
-        self.db[FILES].create_index([("holder", 1)])
+        hist = self.raw_db[HISTORY]
+        when_free(lambda: hist.create_index([("type", 1), ("id", 1), ("ts", -1)]))
+        when_free(lambda: hist.create_index([("type", 1), ("ts", -1)]))
+        when_free(lambda: self.raw_db[CHUNKS].create_index([("files_id", 1), ("n", 1)]))
+        when_free(lambda: self.raw_db[FILES].create_index([("holder", 1)]))
+
+
+class _Conflict(Exception):
+    """Another writer got the version first: the transaction is retried from the start."""
 
 
 def _reach(acl: dict[str, Any]) -> tuple[Any, ...]:
@@ -571,4 +669,8 @@ def open_client(uri: str) -> Any:
         from mongoeco.engines.sqlite import SQLiteEngine
 
         return MongoClient(SQLiteEngine(uri.removeprefix("mongoeco://") or ":memory:"))
-    return pymongo.MongoClient(uri, tz_aware=True)
+    # a store that does not answer fails a request in seconds (503), not after pymongo's 30 s
+    options: dict[str, Any] = {}
+    if "serverselectiontimeoutms" not in uri.lower():
+        options["serverSelectionTimeoutMS"] = 5000
+    return pymongo.MongoClient(uri, tz_aware=True, **options)

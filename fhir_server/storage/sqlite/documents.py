@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ..port import DuplicateKey
+from .failures import guarded
 
 if TYPE_CHECKING:
     from .repository import SqliteRepository
@@ -99,6 +100,7 @@ class _Cursor:
         return iter(self.docs)
 
 
+@guarded
 class SqliteDocuments:
     """One collection of the ``document`` table."""
 

@@ -34,6 +34,8 @@ from ..port import Stored
 from ..port import StoreUnavailable
 from .documents import SqliteDocuments
 from .group import GroupCommit
+from .failures import guarded
+from .failures import unavailable
 from .plans import Translator
 from .plans import carnet_match
 from .schema import ACL_COLUMNS
@@ -93,13 +95,16 @@ def _stored(row: sqlite3.Row | tuple[Any, ...], method: str = "PUT", cacl: str |
                   orjson.loads(cacl) if cacl is not None else None)
 
 
+@guarded
 class SqliteRepository:
-    """The ``Repository`` port on SQLite."""
+    """The ``Repository`` port on SQLite. Transient failures (busy, disk full, I/O) raise
+    ``StoreUnavailable`` (``failures``) and roll the transaction back."""
 
     kind = "sqlite"
 
-    def __init__(self, path: str, indexer: Indexer) -> None:
+    def __init__(self, path: str, indexer: Indexer, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.indexer = indexer
+        self.busy_timeout_ms = busy_timeout_ms
         self._scratch = None
         if path == ":memory:":  # a throw-away store: a file in a temporary folder, gone on close
             self._scratch = tempfile.TemporaryDirectory(prefix="carnet-")
@@ -118,8 +123,8 @@ class SqliteRepository:
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                                   timeout=self.busy_timeout_ms / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA temp_store = MEMORY")
@@ -152,17 +157,35 @@ class SqliteRepository:
             finally:
                 self._local.depth = depth
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise (unavailable(exc) or exc) from exc
         self._local.depth = 1
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback(conn)
+            mapped = unavailable(exc)
+            if mapped is not None:
+                raise mapped from exc
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:  # e.g. the disk filled up: nothing of it is kept
+                self._rollback(conn)
+                raise (unavailable(exc) or exc) from exc
         finally:
             self._local.depth = 0
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (an I/O or full-disk error can do that)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
