@@ -129,9 +129,27 @@ def operation_definitions() -> list[dict[str, Any]]:
     return list(found.values())
 
 
+def export_definitions() -> list[dict[str, Any]]:
+    """The Bulk Data export operations the CapabilityStatement names (system, Patient, Group/<id>)."""
+    from .capability import BULK
+
+    levels = [("export", ["Resource"], True, False, False), ("patient-export", ["Patient"], False, True, False),
+              ("group-export", ["Group"], False, False, True)]
+    return [{
+        "resourceType": "OperationDefinition", "id": name, "url": f"{BULK}/OperationDefinition/{name}",
+        "name": "".join(part.title() for part in name.split("-")), "title": "$export", "status": "active",
+        "kind": "operation", "date": DATE, "publisher": "Carnet", "affectsState": False, "code": "export",
+        "description": "Bulk Data export (FHIR Bulk Data Access v2): Prefer: respond-async, then poll the status "
+                       "URL; what the caller may search, as NDJSON files",
+        "resource": resource, "system": system, "type": type_level, "instance": instance,
+        "parameter": [{"name": n, "use": "in", "min": 0, "max": "1", "type": t} for n, t in (
+            ("_outputFormat", "string"), ("_since", "instant"), ("_type", "string"), ("_typeFilter", "string"))],
+    } for name, resource, system, type_level, instance in levels]
+
+
 def publish(store: Repository) -> None:
     """Write each resource where it is missing or stale (idempotent at every start)."""
-    for resource in [*operation_definitions(), *code_systems(), *value_sets()]:
+    for resource in [*operation_definitions(), *export_definitions(), *code_systems(), *value_sets()]:
         current = store.current(resource["resourceType"], resource["id"])
         if current is not None and not current.deleted:
             if {k: v for k, v in current.resource.items() if k != "meta"} == resource:

@@ -81,6 +81,11 @@ def base_url() -> str:
     return request.host_url.rstrip("/") + "/fhir" if has_request_context() else ""
 
 
+#: references whose target the consent code checks itself, answering an absent target and a hidden
+#: one alike (404): a Binary's securityContext (fhir_server.binary)
+CONSENT_CHECKED = frozenset({"Binary.securityContext"})
+
+
 def checking() -> bool:
     return bool(current_app.config.get("REFERENCE_CHECK", True))
 
@@ -99,7 +104,7 @@ def resolve(resource_type: str, body: dict[str, Any]) -> dict[str, Any]:
             ref["reference"] = text = conditional_target(conditional.group(1), conditional.group(2), where)
         elif base and text.startswith(base + "/"):
             ref["reference"] = text = text[len(base) + 1:]
-        if checking():
+        if checking() and where not in CONSENT_CHECKED:
             pending: list[Pending] | None = g.get(_PENDING)
             if pending is not None:
                 pending.append(Pending(where, text, g.get(_OWNER)))

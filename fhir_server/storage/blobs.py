@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["CHUNK_SIZE", "Blob", "blob_key", "rechunk", "write_chunks"]
+__all__ = ["CHUNK_SIZE", "Blob", "ContentIndexing", "blob_key", "rechunk", "write_chunks"]
 
 #: GridFS's default is 255 KiB; 256 KiB rows keep SQLite's overflow pages few and reads cheap
 CHUNK_SIZE = 256 * 1024
@@ -61,3 +62,33 @@ class Blob:
     def read(self) -> bytes:
         """The whole content in memory (the FHIR JSON form, small checks)."""
         return b"".join(self._chunks)
+
+
+class ContentIndexing:
+    """What both adapters compute on a write beyond the resource itself: a Binary's acl from its
+    securityContext document, a DocumentReference's ``_content`` from the Binaries it names.
+    Adapters provide ``indexer``, ``current``, ``open_blob`` and ``_acl_of`` (the stored acl of a
+    ``Type/id``)."""
+
+    indexer: Any
+
+    def _acl_of(self, ref: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The search values and access attributes a write of ``resource`` stores."""
+        if type_ == "Binary":  # a Binary's acl is its securityContext document's
+            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
+        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
+            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
+        return self.indexer(type_, resource)  # type: ignore[no-any-return]
+
+    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
+        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
+        from ..fulltext import MAX_EXTRACT_BYTES
+
+        stored = self.current("Binary", ref.partition("/")[2])  # type: ignore[attr-defined]
+        blob = self.open_blob(blob_key("Binary", stored.id, stored.vid)) if stored and not stored.deleted else None  # type: ignore[attr-defined]
+        if blob is None or blob.size > MAX_EXTRACT_BYTES:
+            return None
+        return stored.resource.get("contentType"), blob.read()

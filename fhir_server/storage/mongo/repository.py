@@ -38,6 +38,7 @@ from ...clock import instant
 from ...errors import PreconditionFailed
 from ..blobs import CHUNK_SIZE
 from ..blobs import Blob
+from ..blobs import ContentIndexing
 from ..blobs import write_chunks
 from ..port import DuplicateKey
 from ..port import Indexer
@@ -98,7 +99,7 @@ def _is_duplicate(exc: pymongo.errors.PyMongoError) -> bool:
     return False
 
 
-class MongoRepository:
+class MongoRepository(ContentIndexing):
     """The ``Repository`` port on one pymongo Database."""
 
     kind = "mongodb"
@@ -538,22 +539,6 @@ class MongoRepository:
         doc = self.db[type_].find_one({"_id": id_}, {"acl": 1})
         return doc.get("acl") if doc else None
 
-    def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        if type_ == "Binary":  # a Binary's acl is its securityContext document's
-            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
-        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
-            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
-        return self.indexer(type_, resource)  # type: ignore[no-any-return]
-
-    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
-        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
-        from ...fulltext import MAX_EXTRACT_BYTES
-
-        stored = self.current("Binary", ref.partition("/")[2])
-        blob = self.open_blob(f"Binary/{stored.id}/{stored.vid}") if stored and not stored.deleted else None
-        if blob is None or blob.size > MAX_EXTRACT_BYTES:
-            return None
-        return stored.resource.get("contentType"), blob.read()  # type: ignore[no-any-return]
 
     def _follow(self, ref: str, acl: dict[str, Any] | None) -> None:
         """The Binaries whose securityContext is ``ref`` take its acl (None: the document is gone),

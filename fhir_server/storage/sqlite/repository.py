@@ -27,6 +27,7 @@ from search.plan import Where
 from ...clock import instant
 from ...errors import PreconditionFailed
 from ..blobs import Blob
+from ..blobs import ContentIndexing
 from ..blobs import write_chunks
 from ..port import Indexer
 from ..port import PolicyFor
@@ -96,7 +97,7 @@ def _stored(row: sqlite3.Row | tuple[Any, ...], method: str = "PUT", cacl: str |
 
 
 @guarded
-class SqliteRepository:
+class SqliteRepository(ContentIndexing):
     """The ``Repository`` port on SQLite. Transient failures (busy, disk full, I/O) raise
     ``StoreUnavailable`` (``failures``) and roll the transaction back."""
 
@@ -381,22 +382,6 @@ class SqliteRepository:
         row = self.conn.execute("SELECT acl FROM resource WHERE type = ? AND id = ?", (type_, id_)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    def index(self, type_: str, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        if type_ == "Binary":  # a Binary's acl is its securityContext document's
-            return self.indexer(type_, resource, context=self._acl_of)  # type: ignore[no-any-return]
-        if type_ == "DocumentReference":  # its _content search values read the Binaries it names
-            return self.indexer(type_, resource, content=self._content_of)  # type: ignore[no-any-return]
-        return self.indexer(type_, resource)  # type: ignore[no-any-return]
-
-    def _content_of(self, ref: str) -> tuple[str | None, bytes] | None:
-        """(contentType, bytes) of the current version of Binary ``ref`` (None: none, or too large to index)."""
-        from ...fulltext import MAX_EXTRACT_BYTES
-
-        stored = self.current("Binary", ref.partition("/")[2])
-        blob = self.open_blob(f"Binary/{stored.id}/{stored.vid}") if stored and not stored.deleted else None
-        if blob is None or blob.size > MAX_EXTRACT_BYTES:
-            return None
-        return stored.resource.get("contentType"), blob.read()
 
     def _follow(self, conn: sqlite3.Connection, ref: str, acl: dict[str, Any]) -> None:
         """The Binaries whose securityContext is ``ref`` take its new acl, every version (same transaction)."""
