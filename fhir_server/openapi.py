@@ -113,7 +113,13 @@ def _type_paths(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for op in resource.get("operation", []):
         from .operations import REGISTRY
 
-        served = next(o for o in REGISTRY if o.code == op["name"] and o.applies_to(type_))
+        served = next((o for o in REGISTRY if o.code == op["name"] and o.applies_to(type_)), None)
+        if served is None:  # Bulk Data export (fhir_server.export): Patient/$export, Group/{id}/$export
+            path, params = (f"{instance}/${op['name']}", [ID]) if type_ == "Group" else (f"{base}/${op['name']}", [])
+            add(path, "get", {"operationId": f"{op['name']}-{type_}", "summary": op["documentation"],
+                              "externalDocs": {"url": op["definition"]}, "parameters": params,
+                              "responses": {"202": {"description": "accepted: poll Content-Location"}}})
+            continue
         for level, path, params in (("type", f"{base}/${served.code}", []),
                                     ("instance", f"{instance}/${served.code}", [ID])):
             if not getattr(served, f"{level}_level"):

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 SECRET_NAME = "Zyxwvutname"
-SECRET_ID = "2991299129912"
+SECRET_ID = "279035121518989"  # a well-formed NIR (format and key are checked)
 
 
 class Capture(logging.Handler):

@@ -57,7 +57,11 @@ def test_backup_while_writing_then_restore_serves_the_same_store(tmp_path):
                                 headers=headers, timeout=30).json()
         requests.put(f"{base}/Patient/{patient['id']}", json={**patient, "gender": "female"},
                      headers=headers, timeout=30).raise_for_status()
+        requests.put(f"{base}/Practitioner/blocked", json={"resourceType": "Practitioner", "id": "blocked"},
+                     headers=headers, timeout=30).raise_for_status()  # references are checked
         consent = {"resourceType": "Consent", "status": "active",
+                   "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                              "code": "OPTIN"}]},
                    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
                                          "code": "patient-privacy"}]},
                    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
