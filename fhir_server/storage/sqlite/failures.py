@@ -7,6 +7,7 @@ import functools
 import inspect
 import sqlite3
 from typing import Any
+from typing import NoReturn
 from typing import TypeVar
 
 from ..port import StoreUnavailable
@@ -33,6 +34,14 @@ def unavailable(exc: BaseException) -> StoreUnavailable | None:
     return None
 
 
+def _reraise(exc: sqlite3.Error) -> NoReturn:
+    """Raise ``exc`` as the StoreUnavailable it stands for, or as it is."""
+    mapped = unavailable(exc)
+    if mapped is None:
+        raise exc
+    raise mapped from exc
+
+
 def _wrap(fn: Any) -> Any:
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -40,10 +49,7 @@ def _wrap(fn: Any) -> Any:
             try:
                 yield from fn(*args, **kwargs)
             except sqlite3.Error as exc:
-                mapped = unavailable(exc)
-                if mapped is None:
-                    raise
-                raise mapped from exc
+                _reraise(exc)
         return gen
 
     @functools.wraps(fn)
@@ -51,10 +57,7 @@ def _wrap(fn: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except sqlite3.Error as exc:
-            mapped = unavailable(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            _reraise(exc)
     return call
 
 
