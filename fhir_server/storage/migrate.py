@@ -38,9 +38,11 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
 
 
-def migrate(source: Repository, target: Repository, out: TextIO = sys.stderr,
+def migrate(source: Repository, target: Repository, out: TextIO | None = None,
             progress: Callable[[int, int], str] = _bar) -> dict[str, int]:
-    """Copy ``source`` into ``target``; returns versions per type and records per collection."""
+    """Copy ``source`` into ``target`` (progress on ``out``, default stderr); returns versions per
+    type and records per collection."""
+    out = out or sys.stderr
     moved: dict[str, int] = {}
     # Binaries last: their acl is computed from their securityContext documents, restored before
     types = sorted(source.types(), key=lambda t: t == "Binary")
