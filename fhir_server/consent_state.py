@@ -39,7 +39,7 @@ TRE_R38 = "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R3
 
 def _referring(code: str, refs: list[str]) -> Where:
     """Resources whose reference parameter ``code`` names one of ``refs``."""
-    return Value(code, "reference", Cmp("", "eq", refs[0]) if len(refs) == 1 else Cmp("", "in", tuple(refs)))
+    return Value(code, "reference", Cmp("", "in", tuple(refs)))
 
 
 def _found(repo: Repository, type_: str, where: Where) -> list[Stored]:
@@ -116,7 +116,7 @@ def records(repo: Repository, refs: Iterable[str]) -> dict[str, Record]:
     about = _referring("patient", wanted)
     consents, related = _grouped(_found(repo, "Consent", about)), _grouped(_found(repo, "RelatedPerson", about))
     ids = tuple(ref.partition("/")[2] for ref in wanted)
-    patients = _found(repo, "Patient", Column("id", Cmp("", "eq", ids[0]) if len(ids) == 1 else Cmp("", "in", ids)))
+    patients = _found(repo, "Patient", Column("id", Cmp("", "in", ids)))
     return {
         f"Patient/{p.id}": Record(p.resource, consents.get(f"Patient/{p.id}", []), related.get(f"Patient/{p.id}", []))
         for p in patients

@@ -122,7 +122,7 @@ def _quantity_cond(value: QuantityValue, prefix: str = "") -> Cond:
 def _one_of_values(part: str, values: list[str]) -> Cond | None:
     if not values:
         return None
-    return Cmp(part, "eq", values[0]) if len(values) == 1 else Cmp(part, "in", tuple(values))
+    return Cmp(part, "in", tuple(values))
 
 
 def reference_forms(registry: Registry, param: ParamDef, modifier: str | None, value: str, base_url: str) -> list[str]:

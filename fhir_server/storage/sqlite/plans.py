@@ -126,7 +126,7 @@ class Translator:
         self._aliases += 1
         return f"t{self._aliases}"
 
-    def _param(self, value: Any) -> str:
+    def param(self, value: Any) -> str:
         self.params.append(value)
         return "?"
 
@@ -141,7 +141,7 @@ class Translator:
             # with an indexed criterion (or the policy's records) to drive the query, keep SQLite
             # from walking every row of the type instead
             column = f"+{alias}.type" if narrow or _drives(where) else f"{alias}.type"
-            terms.insert(0, f"{column} = {self._param(type_)}")
+            terms.insert(0, f"{column} = {self.param(type_)}")
         if narrow:
             assert scope is not None
             # the records the policy allows, as an indexed condition on ``patient`` that drives the
@@ -162,7 +162,7 @@ class Translator:
         records, directory = scope
         parts = []
         if records:
-            parts.append(f"{alias}.patient IN ({', '.join(self._param(r) for r in sorted(records))})")
+            parts.append(f"{alias}.patient IN ({', '.join(self.param(r) for r in sorted(records))})")
         if directory:
             parts.append(f"{alias}.patient IS NULL")
         return "(" + " OR ".join(parts) + ")" if parts else "0"
@@ -187,14 +187,14 @@ class Translator:
             return f"NOT {self.where(type_, node.term, alias)}"
         if isinstance(node, plan.Value):
             table, _ = TABLES[node.kind]
-            type_sql = f"type = {self._param(type_)} AND " if type_ is not None else ""
-            key = self._param(node.key)
+            type_sql = f"type = {self.param(type_)} AND " if type_ is not None else ""
+            key = self.param(node.key)
             rid = f"{alias}.rid" if self._drive else f"+{alias}.rid"
             return f"{rid} IN (SELECT rid FROM {table} WHERE {type_sql}code = {key} AND {self.cond(node.kind, node.cond)})"
         if isinstance(node, plan.Exists):
             table, _ = TABLES[node.kind]
-            type_sql = f"type = {self._param(type_)} AND " if type_ is not None else ""
-            return f"{alias}.rid IN (SELECT rid FROM {table} WHERE {type_sql}code = {self._param(node.key)})"
+            type_sql = f"type = {self.param(type_)} AND " if type_ is not None else ""
+            return f"{alias}.rid IN (SELECT rid FROM {table} WHERE {type_sql}code = {self.param(node.key)})"
         if isinstance(node, plan.Column):
             return self.column_cond(f"{alias}.{node.name}", node.cond)
         if isinstance(node, plan.Attr):
@@ -203,18 +203,18 @@ class Translator:
             if type_ is None:
                 raise ValueError("a chain needs a resource type")
             t = self._alias()
-            head = f"{alias}.rid IN (SELECT s.rid FROM sp_text s WHERE s.type = {self._param(type_)} " \
-                   f"AND s.code = {self._param(node.key)} AND s.value IN ("
-            prefix = self._param(node.target + "/")
+            head = f"{alias}.rid IN (SELECT s.rid FROM sp_text s WHERE s.type = {self.param(type_)} " \
+                   f"AND s.code = {self.param(node.key)} AND s.value IN ("
+            prefix = self.param(node.target + "/")
             inner = self.live(node.target, node.where, t)
             return f"{head}SELECT {prefix} || {t}.id FROM resource {t} WHERE {inner}))"
         if isinstance(node, plan.ReferredBy):
             if type_ is None:
                 raise ValueError("a reverse chain needs a resource type")
             t = self._alias()
-            start = self._param(len(type_) + 2)
-            source, key = self._param(node.source), self._param(node.key)
-            lo, hi = self._param(type_ + "/"), self._param(type_ + "0")
+            start = self.param(len(type_) + 2)
+            source, key = self.param(node.source), self.param(node.key)
+            lo, hi = self.param(type_ + "/"), self.param(type_ + "0")
             head = f"{alias}.id IN (SELECT substr(s.value, {start}) FROM sp_text s JOIN resource {t} ON {t}.rid = s.rid " \
                    f"WHERE s.type = {source} AND s.code = {key} AND s.value >= {lo} AND s.value < {hi} AND "
             return head + self.live(node.source, node.where, t) + ")"
@@ -223,7 +223,7 @@ class Translator:
     def cond(self, kind: str, cond: Cond) -> str:
         """A condition on one row of ``kind``'s value table (columns named by the parts)."""
         if kind == "composite":
-            return f"carnet_match(value, {self._param(encode_cond(cond))})"
+            return f"carnet_match(value, {self.param(encode_cond(cond))})"
         if kind == "date":
             cond = _bounded(cond)
         if isinstance(cond, AllOf):
@@ -245,18 +245,18 @@ class Translator:
     def compare(self, column: str, cmp: Cmp) -> str:
         op, value = cmp.op, cmp.value
         if op in _OPS:
-            return f"{column} {_OPS[op]} {self._param(value)}"
+            return f"{column} {_OPS[op]} {self.param(value)}"
         if op == "in":
             if not value:
                 return "0"
-            return f"{column} IN ({', '.join(self._param(v) for v in value)})"
+            return f"{column} IN ({', '.join(self.param(v) for v in value)})"
         if op == "prefix":
-            return f"({column} >= {self._param(value)} AND {column} < {self._param(value + MAX_CHAR)})"
+            return f"({column} >= {self.param(value)} AND {column} < {self.param(value + MAX_CHAR)})"
         if op == "contains":
-            return f"instr({column}, {self._param(value)}) > 0"
+            return f"instr({column}, {self.param(value)}) > 0"
         if op == "word":
-            return (f"(({column} >= {self._param(value)} AND {column} < {self._param(value + MAX_CHAR)}) "
-                    f"OR instr({column}, {self._param(' ' + value)}) > 0)")
+            return (f"(({column} >= {self.param(value)} AND {column} < {self.param(value + MAX_CHAR)}) "
+                    f"OR instr({column}, {self.param(' ' + value)}) > 0)")
         raise ValueError(f"unknown operator {op!r}")
 
     # consent ----------------------------------------------------------------------------------
@@ -281,26 +281,26 @@ class Translator:
             if isinstance(pred, AnyOf):
                 if not pred.values:
                     return "0"
-                return f"({column} IS NOT NULL AND {column} IN ({', '.join(self._param(v) for v in pred.values)}))"
+                return f"({column} IS NOT NULL AND {column} IN ({', '.join(self.param(v) for v in pred.values)}))"
             if isinstance(pred, After):
-                return f"({column} IS NOT NULL AND {column} > {self._param(pred.instant)})"
+                return f"({column} IS NOT NULL AND {column} > {self.param(pred.instant)})"
         if isinstance(pred, AnyOf) and not pred.values:
             return "0"
         source = self._list_source(alias, path, lists)
         if isinstance(pred, Empty):
             return f"NOT EXISTS (SELECT 1 FROM {source})"
         if isinstance(pred, AnyOf):
-            values = ", ".join(self._param(v) for v in pred.values)
+            values = ", ".join(self.param(v) for v in pred.values)
             return f"EXISTS (SELECT 1 FROM {source} AND value IN ({values}))"
         if isinstance(pred, After):
-            return f"EXISTS (SELECT 1 FROM {source} AND value > {self._param(pred.instant)})"
+            return f"EXISTS (SELECT 1 FROM {source} AND value > {self.param(pred.instant)})"
         raise TypeError(f"not a consent predicate: {pred!r}")
 
     def _list_source(self, alias: str, path: str, lists: str) -> str:
         """A FROM ... WHERE head yielding one ``value`` per item of list attribute ``path``."""
         if lists == "rows":
-            return f"acl WHERE acl.rid = {alias}.rid AND acl.path = {self._param(path)}"
-        return f"json_each({alias}.acl, {self._param('$.' + path)}) WHERE 1"
+            return f"acl WHERE acl.rid = {alias}.rid AND acl.path = {self.param(path)}"
+        return f"json_each({alias}.acl, {self.param('$.' + path)}) WHERE 1"
 
     # sort -------------------------------------------------------------------------------------
     def order(self, sort: tuple[SortBy, ...], alias: str, *, by_index: bool = True) -> str:
@@ -318,7 +318,7 @@ class Translator:
             table, columns = TABLES[by.kind]
             pick = "max" if by.descending else "min"
             terms.append(
-                f"(SELECT {pick}({columns[0]}) FROM {table} WHERE rid = {alias}.rid AND code = {self._param(by.key)}) {direction}"
+                f"(SELECT {pick}({columns[0]}) FROM {table} WHERE rid = {alias}.rid AND code = {self.param(by.key)}) {direction}"
             )
         if all(by.key != "id" for by in sort):
             terms.append(f"{'' if by_index else '+'}{alias}.id ASC")

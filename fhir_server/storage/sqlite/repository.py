@@ -238,15 +238,15 @@ class SqliteRepository(ContentIndexing):
         sql = Translator(policy_for)
         terms = []
         if type_ is not None:
-            terms.append(f"h.type = {sql._param(type_)}")
+            terms.append(f"h.type = {sql.param(type_)}")
         if id_ is not None:
-            terms.append(f"h.id = {sql._param(id_)}")
+            terms.append(f"h.id = {sql.param(id_)}")
         if since is not None:
-            terms.append(f"h.ts >= {sql._param(since)}")
+            terms.append(f"h.ts >= {sql.param(since)}")
         join = ""
         if at is not None:  # current at some point of [lo, hi]: written by hi, not replaced by lo
             join = " LEFT JOIN history n ON n.type = h.type AND n.id = h.id AND n.vid = h.vid + 1"
-            terms.append(f"h.ts <= {sql._param(at[1])} AND (n.ts IS NULL OR n.ts > {sql._param(at[0])})")
+            terms.append(f"h.ts <= {sql.param(at[1])} AND (n.ts IS NULL OR n.ts > {sql.param(at[0])})")
         if type_ is not None:
             policy = policy_for(type_)
             terms += [sql.predicate(policy, "h", "json"), sql.predicate(policy, "c", "rows")]
@@ -270,11 +270,11 @@ class SqliteRepository(ContentIndexing):
         whole = [t for t in types if policies[t] == ALLOW]
         if len(whole) == len(types):
             return "1"
-        parts = [f"h.type IN ({', '.join(sql._param(t) for t in whole)})"] if whole else []
+        parts = [f"h.type IN ({', '.join(sql.param(t) for t in whole)})"] if whole else []
         for type_ in types:
             policy = policies[type_]
             if policy not in (ALLOW, DENY):
-                parts.append(f"(h.type = {sql._param(type_)} AND {sql.predicate(policy, 'h', 'json')} "
+                parts.append(f"(h.type = {sql.param(type_)} AND {sql.predicate(policy, 'h', 'json')} "
                              f"AND {sql.predicate(policy, 'c', 'rows')})")
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
@@ -442,24 +442,25 @@ class SqliteRepository(ContentIndexing):
     def _put(self, conn: sqlite3.Connection, rid: int | None, version: Stored, idx: dict[str, Any], acl_text: str) -> int:
         """Insert ``version`` in the history and make it current (its search rows with it)."""
         scalars = _scalars(version.acl)
+        body = version.json()  # once: the history row and the current row hold the same bytes
         row = (version.type, version.id, version.vid, version.ts)
         conn.execute(
             "INSERT INTO history (type, id, vid, ts, method, deleted, body, acl, patient, confidentiality, deposited) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*row, version.method, int(version.deleted), version.json(), acl_text, *scalars),
+            (*row, version.method, int(version.deleted), body, acl_text, *scalars),
         )
         if rid is None:
             rid = conn.execute(
                 "INSERT INTO resource (type, id, vid, ts, deleted, body, acl, patient, confidentiality, deposited) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, int(version.deleted), version.json(), acl_text, *scalars),
+                (*row, int(version.deleted), body, acl_text, *scalars),
             ).lastrowid
             assert rid is not None
         else:
             conn.execute(
                 "UPDATE resource SET vid = ?, ts = ?, deleted = ?, body = ?, acl = ?, patient = ?, "
                 "confidentiality = ?, deposited = ? WHERE rid = ?",
-                (version.vid, version.ts, int(version.deleted), version.json(), acl_text, *scalars, rid),
+                (version.vid, version.ts, int(version.deleted), body, acl_text, *scalars, rid),
             )
             self._clear_rows(conn, rid)
         if not version.deleted:
