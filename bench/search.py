@@ -26,7 +26,7 @@ from consent.predicate import ALLOW  # noqa: E402
 from consent.predicate import AnyOf  # noqa: E402
 import orjson  # noqa: E402
 
-from fhir_server import searching  # noqa: E402
+from fhir_server import searchset  # noqa: E402
 from fhir_server.indexing import index_resource  # noqa: E402
 from fhir_server.storage import Scoped  # noqa: E402
 from fhir_server.storage import Stored  # noqa: E402
@@ -138,7 +138,7 @@ def bench(n: int, args: argparse.Namespace, reg: Any, results: dict[str, dict[in
     q = random.Random(7)
 
     def run(type_: str, params: list[tuple[str, str]], policy_for: Any = None) -> dict[str, Any]:
-        bundle, _ = searching.search(Scoped(repo, policy_for or (lambda t: ALLOW)), reg, [type_], params, BASE,
+        bundle, _ = searchset.search(Scoped(repo, policy_for or (lambda t: ALLOW)), reg, [type_], params, BASE,
                                      path=type_)
         return orjson.dumps(bundle)  # type: ignore[no-any-return]
 

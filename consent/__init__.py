@@ -5,7 +5,7 @@ reads a record's Consents; ``decide`` and ``policy`` are the read rules (per res
 search filter), filtered by the access matrix (``load_matrix``); ``emergency_barrier`` says when an
 emergency window may open; ``may_write`` and ``block_warnings`` are the write rules;
 ``consent.preview`` compares two states. No I/O here but reading the matrix file: the server
-loads states (``fhir_server.consent_state``).
+loads states (``fhir_server.consent_loader``).
 """
 from __future__ import annotations
 

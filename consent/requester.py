@@ -28,7 +28,7 @@ class Requester:
     for a practitioner their Practitioner, PractitionerRoles and Organizations; for a patient or a
     related person their own reference. ``profession`` is a TRE_G15 code when known (``specialty``
     a TRE_R38 one). ``emergency_records`` holds the records (``Patient/id``) on which the server
-    opened this caller an emergency window that is still running (``fhir_server.emergency``).
+    opened this caller an emergency window that is still running (``fhir_server.dmp.emergency``).
     """
 
     kind: Kind

@@ -2,7 +2,7 @@
 
 Bound once per request at the server's clock (``fhir_server.clock``), with the access matrix the
 app loaded (``fhir_server.dmp.init_app``) and the caller's emergency windows
-(``fhir_server.emergency``, opened on the first call that needs them, on the records ``asked``
+(``fhir_server.dmp.emergency``, opened on the first call that needs them, on the records ``asked``
 names).
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ from consent.requester import Requester
 from consent.state import PatientState
 
 from . import clock
-from . import consent_state
-from . import emergency
+from . import consent_loader
+from .dmp import emergency
 from .storage import Repository
 from .storage import Scoped
 from .storage import Stored
@@ -79,14 +79,14 @@ class Access:
             caller = self.caller()
             if self._confined is not None:
                 wanted = sorted(self._confined | caller.emergency_records)
-                self._states = consent_state.load_states(self.repo, caller, wanted, self.now, discover=False)
+                self._states = consent_loader.load_states(self.repo, caller, wanted, self.now, discover=False)
             else:
-                self._states = consent_state.load_states(self.repo, caller, sorted(caller.emergency_records), self.now)
+                self._states = consent_loader.load_states(self.repo, caller, sorted(caller.emergency_records), self.now)
         missing = [p for p in extra or () if p not in self._states]
         if missing:
             self._policies.clear()
             self._states.update(
-                consent_state.load_states(self.repo, self.requester, missing, self.now, discover=False)
+                consent_loader.load_states(self.repo, self.requester, missing, self.now, discover=False)
             )
         return self._states
 

@@ -11,7 +11,7 @@ from flask import Flask
 
 from . import bundles
 from . import cors
-from . import dmp
+from .dmp import matrix_endpoint
 from . import errors_http
 from . import export
 from . import health
@@ -73,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         export.init_app(app)
         profile_publication.publish(store)
         publication.publish(store)
-        dmp.init_app(app)
+        matrix_endpoint.init_app(app)
         errors_http.init_app(app)
         app.register_blueprint(cors.bp)
         app.register_blueprint(health.bp)

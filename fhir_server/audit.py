@@ -122,7 +122,7 @@ def _groups(items: list[Stored]) -> dict[tuple[Any, ...], list[Stored]]:
     return groups
 
 
-def record(
+def trace(
     access: Access,
     interaction: str,
     resource_type: str | None,

@@ -34,7 +34,8 @@ from . import entry_routes
 from . import http
 from . import interactions as fhir
 from . import mhd
-from . import operations
+from .operations import registry as operations
+from .operations.definition import Call
 from . import references
 from . import rest
 from .errors import BadRequest
@@ -257,7 +258,7 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
                 responses[entry.index] = _run(entry, base_url)
             _check_references(pending)  # after every entry ran: an entry may name a later one
     except FHIRError:
-        audit.record(fhir.access(), "transaction", None, outcome="8")
+        audit.trace(fhir.access(), "transaction", None, outcome="8")
         raise
     return [responses[e.index] for e in entries]
 
@@ -407,7 +408,7 @@ def _perform(entry: Entry, base_url: str) -> dict[str, Any]:
     parts, query = entry.parts, entry.query
     type_ = parts[0]
     if entry.operation is not None:
-        call = operations.Call(type_, parts[1] if len(parts) == 3 else None, [], entry.resource, base_url)
+        call = Call(type_, parts[1] if len(parts) == 3 else None, [], entry.resource, base_url)
         return {"resource": operations.invoke("POST", call, entry.operation), "response": {"status": _status(200)}}
     if entry.method == "POST":
         outcome = fhir.create(type_, entry.resource, entry.if_none_exist, id_=entry.assigned)

@@ -10,7 +10,7 @@ from search import registry as search_registry
 from . import auth
 from . import catalog
 from . import http
-from . import operations
+from .operations import registry as operations
 from . import storage
 
 SOFTWARE = {"name": "Carnet", "version": "0.1.0"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import auth
 from . import backup_cli
-from . import dmp_cli
+from .dmp import cli as dmp_cli
 from . import loader
 
 

@@ -24,8 +24,9 @@ from . import capability
 from . import catalog
 from . import http
 from . import interactions as fhir
-from . import operations
-from .emergency import Asked
+from .operations import registry as operations
+from .operations.definition import Call
+from .dmp.emergency import Asked
 from .errors import BadRequest
 from .errors import NotFound
 
@@ -86,7 +87,7 @@ def route(path: str, query: str, base_url: str, if_none_match: str | None = None
         return search_system(params, base_url)
     if parts[-1].startswith("$") and len(parts) in (2, 3):
         catalog.load().entry(parts[0])
-        call = operations.Call(parts[0], parts[1] if len(parts) == 3 else None, params, None, base_url)
+        call = Call(parts[0], parts[1] if len(parts) == 3 else None, params, None, base_url)
         return Answer(200, operations.invoke("GET", call, parts[-1][1:]))
     match parts:
         case ["metadata"]:

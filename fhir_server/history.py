@@ -15,7 +15,7 @@ from search import normalize
 
 from . import auth
 from . import catalog
-from . import searching
+from . import searchset
 from .access import Access
 from .errors import BadRequest
 from .storage import Scoped
@@ -63,7 +63,7 @@ def _since() -> str | None:
     if unknown:
         raise BadRequest(f"Unknown history parameter(s): {', '.join(sorted(unknown))}")
     since = request.args.get("_since")
-    return searching.instant_bound(since, "_since") if since else None
+    return searchset.instant_bound(since, "_since") if since else None
 
 
 def entry(base_url: str, stored: Stored) -> dict[str, Any]:

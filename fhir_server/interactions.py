@@ -22,7 +22,7 @@ from . import catalog
 from . import consent_rules
 from . import jsonpatch
 from . import references
-from . import searching
+from . import searchset
 from . import validation
 from .access import Access
 from .history import bundle as history_bundle
@@ -88,7 +88,7 @@ def matches(resource_type: str, criteria: Criteria) -> list[Stored]:
     """Resources the caller may see that match ``criteria`` (at most 2: enough to tell 0, 1, many)."""
     if not criteria or (isinstance(criteria, str) and not criteria.strip()):
         raise BadRequest("A conditional interaction needs search criteria")
-    return searching.find_matches(access().store, search_registry.load(), resource_type, criteria, limit=2)
+    return searchset.find_matches(access().store, search_registry.load(), resource_type, criteria, limit=2)
 
 
 def single_match(resource_type: str, criteria: Criteria) -> Stored | None:
@@ -101,7 +101,7 @@ def single_match(resource_type: str, criteria: Criteria) -> Stored | None:
 def read(resource_type: str, id_: str) -> Stored:
     allow(resource_type, "read")
     stored = visible(resource_type, id_)
-    audit.record(access(), "read", resource_type, stored=stored)
+    audit.trace(access(), "read", resource_type, stored=stored)
     if stored.deleted:
         raise Gone(f"{resource_type}/{id_} was deleted")
     return stored
@@ -113,7 +113,7 @@ def vread(resource_type: str, id_: str, vid: str) -> Stored:
     version = get_store().version(resource_type, id_, int(vid)) if vid.isdigit() else None
     if version is None or not access().can_see(version):
         raise NotFound(f"{resource_type}/{id_}/_history/{vid} is not known")
-    audit.record(access(), "vread", resource_type, stored=version)
+    audit.trace(access(), "vread", resource_type, stored=version)
     if version.deleted:
         raise Gone(f"{resource_type}/{id_} version {vid} is a deletion")
     return version
@@ -128,7 +128,7 @@ def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_:
     if if_none_exist is not None:
         existing = single_match(resource_type, if_none_exist)
         if existing is not None:
-            audit.record(access(), "read", resource_type, stored=existing)
+            audit.trace(access(), "read", resource_type, stored=existing)
             return Outcome(200, existing)
     body = {k: v for k, v in body.items() if k != "id"}  # the server assigns ids (R4 http.html#create)
     body = references.resolve(resource_type, body)
@@ -163,7 +163,7 @@ def _traced_write(interaction: str, resource_type: str, id_: str, body: dict[str
         if content is not None:
             binary.store_content(stored, content)
         mhd.supersede(stored)
-        audit.record(access(), interaction, resource_type, stored=stored)
+        audit.trace(access(), interaction, resource_type, stored=stored)
     return stored
 
 
@@ -278,14 +278,14 @@ def history(resource_type: str, id_: str | None, base_url: str) -> dict[str, Any
     if id_ is not None:
         visible(resource_type, id_)
     bundle, versions = history_bundle(access(), base_url, resource_type, id_)
-    audit.record(access(), "history", resource_type, items=[v for v in versions if not v.deleted])
+    audit.trace(access(), "history", resource_type, items=[v for v in versions if not v.deleted])
     return bundle
 
 
 def system_history(base_url: str) -> dict[str, Any]:
     """``GET [base]/_history``, consent-filtered per type in the query, audited."""
     bundle, versions = history_system_bundle(access(), base_url)
-    audit.record(access(), "history", None, items=[v for v in versions if not v.deleted])
+    audit.trace(access(), "history", None, items=[v for v in versions if not v.deleted])
     return bundle
 
 
@@ -295,12 +295,12 @@ def search(resource_types: list[str], params: list[tuple[str, str]], base_url: s
     for type_ in resource_types:
         allow(type_, "search-type")
     if len(resource_types) == 1:
-        confined = searching.confined_records(search_registry.load(), resource_types[0], params)
+        confined = searchset.confined_records(search_registry.load(), resource_types[0], params)
         if confined is not None:
             access().confine(confined)
-    bundle, found = searching.search(
+    bundle, found = searchset.search(
         access().store, search_registry.load(), resource_types, params, base_url, lenient=lenient, path=path,
         default_count=current_app.config["DEFAULT_COUNT"], max_count=current_app.config["MAX_COUNT"],
     )
-    audit.record(access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
+    audit.trace(access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
     return bundle

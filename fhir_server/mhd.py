@@ -149,4 +149,4 @@ def supersede(stored: Stored) -> None:
             continue
         body = {**old.resource, "status": "superseded"}
         written = store.write("DocumentReference", id_, body, method="PUT")
-        audit.record(access(), "update", "DocumentReference", stored=written)
+        audit.trace(access(), "update", "DocumentReference", stored=written)

@@ -111,7 +111,7 @@ def _type_paths(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
         add(f"{instance}/_history/{{vid}}", "get", {"operationId": f"vread-{type_}", "parameters": [ID, VID],
                                                     "responses": _ok("that version", ref)})
     for op in resource.get("operation", []):
-        from .operations import REGISTRY
+        from .operations.registry import REGISTRY
 
         served = next((o for o in REGISTRY if o.code == op["name"] and o.applies_to(type_)), None)
         if served is None:  # Bulk Data export (fhir_server.export): Patient/$export, Group/{id}/$export

@@ -20,8 +20,8 @@ from consent.state import CONSENT_ACTION
 from consent.state import TRE_R248
 from consent.state import TRE_R260
 
-from . import operations
-from .consent_state import TRE_G15
+from .operations import registry as operations
+from .consent_loader import TRE_G15
 from .storage import Repository
 
 CANONICAL = "https://carnet.example.org/fhir"

@@ -33,7 +33,7 @@ from flask import request
 from search import registry as search_registry
 
 from . import catalog
-from . import searching
+from . import searchset
 from .errors import FHIRError
 from .errors import PreconditionFailed
 from .errors import Unprocessable
@@ -118,7 +118,7 @@ def conditional_target(type_: str, criteria: str, where: str) -> str:
     if type_ not in catalog.load().types:
         raise Unprocessable(f"{where}: the conditional reference '{type_}?{criteria}' names no served type",
                             expression=[where])
-    found = searching.find_matches(Scoped(get_store(), no_policy), search_registry.load(), type_, criteria, limit=2)
+    found = searchset.find_matches(Scoped(get_store(), no_policy), search_registry.load(), type_, criteria, limit=2)
     if len(found) > 1:
         raise PreconditionFailed(f"{where}: the conditional reference '{type_}?{criteria}' has several matches",
                                  expression=[where])

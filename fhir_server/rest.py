@@ -12,13 +12,13 @@ from flask import request
 from . import auth
 from . import binary
 from . import capability
-from . import consent_state
+from . import consent_loader
 from . import entry_routes
 from . import http
 from . import interactions as fhir
 from .access import Access
-from .emergency import Asked
-from .emergency import asked_by_request
+from .dmp.emergency import Asked
+from .dmp.emergency import asked_by_request
 from .entry_routes import Answer
 from .errors import BadRequest
 from .errors import Gone
@@ -51,7 +51,7 @@ def bind_access(asked: Asked | None = None) -> None:
     emergency windows open on the records ``asked`` names (default: what the request asks)."""
     store = get_store()
     requester = auth.authenticate_request(base_url())
-    g.carnet_access = Access(consent_state.enrich(store, requester), store,
+    g.carnet_access = Access(consent_loader.enrich(store, requester), store,
                              asked=asked if asked is not None else asked_by_request())
 
 

@@ -6,7 +6,7 @@
 - ``parse`` -> ``SearchRequest``; ``compile``: criteria -> a backend-neutral ``plan`` (storage adds the consent policy).
 - ``include``, ``elements``, ``paging``: includes, ``_summary`` / ``_elements``, page links.
 
-``fhir_server.searching`` runs the plans through the storage port.
+``fhir_server.searchset`` runs the plans through the storage port.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one exception search raises; ``fhir_server.searching`` turns it into a 400 OperationOutcome."""
+"""The one exception search raises; ``fhir_server.searchset`` turns it into a 400 OperationOutcome."""
 from __future__ import annotations
 
 __all__ = ["SearchError"]

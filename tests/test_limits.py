@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from fhir_server import limits
-from fhir_server import searching
+from fhir_server import searchset
 from fhir_server.auth import accounts
 from fhir_server.auth import views
 from fhir_server.storage import get_store_of
@@ -48,7 +48,7 @@ def failed_logins(store) -> list[dict]:
 def test_failed_client_authentications_are_throttled_across_workers(make_app, tmp_path):
     one, two = shared_store(make_app, tmp_path)
     with one.app_context():
-        client_id, secret = accounts.add_client(views.server().records, name="svc", scope="system/*.rs",
+        client_id, secret = accounts.add_client(views.server().collections, name="svc", scope="system/*.rs",
                                                 redirect_uris=[], public=False)
     form = {"grant_type": "client_credentials", "scope": "system/*.rs"}
     for _ in range(3):
@@ -62,7 +62,7 @@ def test_failed_client_authentications_are_throttled_across_workers(make_app, tm
 def test_failed_sign_ins_are_throttled_per_account(make_app, tmp_path):
     app, _ = shared_store(make_app, tmp_path)
     with app.app_context():
-        records = views.server().records
+        records = views.server().collections
         client_id, _ = accounts.add_client(records, name="app", scope="launch/patient openid fhirUser patient/*.rs",
                                            redirect_uris=[REDIRECT], public=True)
         accounts.add_user(records, "lea", "right-password", "Patient/p1")
@@ -116,7 +116,7 @@ def test_count_is_capped(make_app):
 
 
 def test_includes_are_bounded(client, system, monkeypatch):
-    monkeypatch.setattr(searching, "MAX_INCLUDED", 2)
+    monkeypatch.setattr(searchset, "MAX_INCLUDED", 2)
     for i in range(3):
         pid = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=system).get_json()["id"]
         client.post("/fhir/Observation", headers=system, json={

@@ -6,7 +6,7 @@ SMART on FHIR authorization server that issues them.
 - ``issuers``: ``AuthConfig``, who may sign accepted tokens (own key, trusted providers);
 - ``bearer``: ``authenticate``, bearer token (RFC 6750) -> ``consent.requester.Requester``;
 - ``scopes``: SMART v2/v1 scopes, ``allows`` and ``require``;
-- ``models``, ``accounts``, ``records``: clients, users, codes, tokens in MongoDB;
+- ``models``, ``accounts``, ``token_store``: clients, users, codes, tokens in the store's collections;
 - ``grants``, ``assertions``, ``revocation``, ``introspection``, ``registration``, ``server``:
   the authorization server (RFC 6749, 7636, 7523, 7009, 7662, 7591; OpenID Connect);
 - ``views``, ``wellknown``, ``smart``: its HTTP endpoints, login page and discovery;
@@ -19,12 +19,12 @@ from flask import Flask
 from flask import request
 
 from consent.requester import Requester
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth import smart
 from fhir_server.auth import views
 from fhir_server.auth import wellknown
 from fhir_server.auth.accounts import Db
-from fhir_server.storage import Records
+from fhir_server.storage import Collections
 from fhir_server.storage import get_store_of
 from fhir_server.auth.bearer import authenticate
 from fhir_server.auth.cli import add_parser
@@ -32,7 +32,7 @@ from fhir_server.auth.cli import token_command
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.keys import jwks
 from fhir_server.auth.keys import load_or_create_key
-from fhir_server.auth.records import is_revoked
+from fhir_server.auth.token_store import is_revoked
 from fhir_server.auth.scopes import allows
 from fhir_server.auth.scopes import require
 from fhir_server.auth.server import AuthorizationServer
@@ -60,10 +60,10 @@ def init_app(app: Flask, db: Db | None = None) -> None:
     key, and serve the well-known documents and the authorization server, which keeps its
     records in ``db`` (default: the database of the app's store, ``fhir_server.storage``)."""
     if db is None:
-        db = Records(get_store_of(app))
+        db = Collections(get_store_of(app))
     config = AuthConfig.from_mapping(app.config)
     load_or_create_key(config.data_dir)
-    db[records.TOKENS].create_index("grant")
+    db[token_store.TOKENS].create_index("grant")
     app.extensions["carnet.auth"] = config
     app.extensions["carnet.auth.server"] = AuthorizationServer(db, config)
     app.register_blueprint(wellknown.bp)
@@ -81,7 +81,7 @@ def authenticate_request(base_url: str | None = None) -> Requester:
     base = base_url or server.fhir_base()
     header = request.headers.get("Authorization")
     return authenticate(
-        header, server.config, base, is_revoked=lambda jti: is_revoked(server.records, jti)
+        header, server.config, base, is_revoked=lambda jti: is_revoked(server.collections, jti)
     )
 
 

@@ -31,7 +31,7 @@ from fhir_server.auth.models import User
 from fhir_server.auth.models import digest
 from fhir_server.auth.tokens import FHIR_USER
 from fhir_server.storage import DuplicateKey
-from fhir_server.storage import Records
+from fhir_server.storage import Collections
 
 CLIENTS = "auth_clients"
 USERS = "auth_users"
@@ -41,7 +41,7 @@ APP_SCOPES = ("openid", "fhirUser", "launch/patient", "offline_access", "online_
 ADMIN_SCOPE = "carnet/admin"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
-Db = Records
+Db = Collections
 
 
 def client_doc(

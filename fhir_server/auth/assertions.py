@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth.accounts import Db
 from fhir_server.auth.models import Client
 
@@ -32,7 +32,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
 
     def __init__(self, db: Db, token_endpoint: Callable[[], str]) -> None:
         super().__init__(validate_jti=True, leeway=LEEWAY)
-        self.records = db
+        self.collections = db
         self.token_endpoint = token_endpoint
 
     def get_audiences(self) -> list[str]:
@@ -60,4 +60,4 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         if not isinstance(jti, str) or not jti:
             return False
         # kept past exp + leeway: until then an expired assertion is refused on its exp
-        return records.use_jti(self.records, claims["sub"], jti, float(claims["exp"]) + 2 * LEEWAY)
+        return token_store.use_jti(self.collections, claims["sub"], jti, float(claims["exp"]) + 2 * LEEWAY)

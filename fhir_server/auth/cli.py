@@ -156,7 +156,7 @@ def _environment() -> Config:
 
 def _database(data_dir: str) -> AbstractContextManager[Db]:
     """The server's database, opened as ``create_app`` opens it, closed on exit."""
-    from fhir_server.storage import opened_records
+    from fhir_server.storage import opened_collections
 
     env = _environment()
     settings = {
@@ -165,7 +165,7 @@ def _database(data_dir: str) -> AbstractContextManager[Db]:
         "DATABASE_FILE": env.get("DATABASE_FILE"),
         "MONGODB_DATABASE": env.get("MONGODB_DATABASE", "carnet"),
     }
-    return opened_records(settings)
+    return opened_collections(settings)
 
 
 def _usage(message: str) -> int:

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import RSAKey
 
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.keys import ALGORITHM
 from fhir_server.auth.keys import load_or_create_key
@@ -56,13 +56,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             "code_challenge": data.get("code_challenge"),
             "code_challenge_method": data.get("code_challenge_method"),
         }
-        records.save_code(self.server.records, code, fields, approval)
+        token_store.save_code(self.server.collections, code, fields, approval)
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        return records.find_code(self.server.records, code, client.client_id)
+        return token_store.find_code(self.server.collections, code, client.client_id)
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-        records.delete_code(self.server.records, authorization_code)
+        token_store.delete_code(self.server.collections, authorization_code)
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Approval | None:
         return Approval.from_doc(authorization_code.doc)
@@ -76,13 +76,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     server: AuthorizationServer
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        return records.find_refresh(self.server.records, refresh_token)
+        return token_store.find_refresh(self.server.collections, refresh_token)
 
     def authenticate_user(self, refresh_token: Token) -> Approval | None:
         return refresh_token.approval()
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        records.retire_refresh(self.server.records, refresh_token)
+        token_store.retire_refresh(self.server.collections, refresh_token)
 
 
 class PKCE(CodeChallenge):  # type: ignore[misc]
@@ -120,7 +120,7 @@ class OpenIDToken(OpenIDCode):  # type: ignore[misc]
         return {"iss": self.server.issuer(), "aud": [client.client_id]}
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
-        return records.nonce_used(self.server.records, request.payload.client_id, nonce)
+        return token_store.nonce_used(self.server.collections, request.payload.client_id, nonce)
 
     def generate_user_info(self, user: Approval, scope: str) -> dict[str, Any]:
         info: dict[str, Any] = {"sub": user.user.username}

@@ -1,6 +1,6 @@
 """The OAuth 2.0 records as authlib models (RFC 6749 §2 clients, §4.1 authorization codes, §1.4
 access and §1.5 refresh tokens; https://www.rfc-editor.org/rfc/rfc6749), read from the MongoDB
-documents ``accounts`` and ``records`` store. Nothing here does I/O but ``Client.public_keys``;
+documents ``accounts`` and ``token_store`` store. Nothing here does I/O but ``Client.public_keys``;
 ``Client.check_redirect_uri`` reads the current request's origin for path-only redirect URIs.
 """
 

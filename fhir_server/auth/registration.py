@@ -16,7 +16,7 @@ from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 
 from fhir_server.auth import accounts
 from fhir_server.auth import bearer
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth.models import SECRET_METHODS
 from fhir_server.auth.models import Client
 from fhir_server.errors import Unauthorized
@@ -38,7 +38,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             )
         except Unauthorized as error:
             raise InvalidTokenError(error.diagnostics, realm=bearer.REALM) from None
-        revoked = records.is_revoked(self.server.records, str(token.claims.get("jti")))
+        revoked = token_store.is_revoked(self.server.collections, str(token.claims.get("jti")))
         if token.issuer.issuer != config.issuer or revoked:
             raise InvalidTokenError(
                 "not an initial access token of this server", realm=bearer.REALM
@@ -98,7 +98,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             raise InvalidClientMetadataError(
                 f"this client gets grant_types {granted} with {method}"
             )
-        accounts.insert_client(self.server.records, doc)
+        accounts.insert_client(self.server.collections, doc)
         return Client(doc)
 
     def generate_client_registration_info(self, client: Client, request: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth.grants import CONFIDENTIAL
 from fhir_server.auth.keys import ALGORITHM
 from fhir_server.auth.keys import key_set
@@ -31,8 +31,8 @@ def find(server: AuthorizationServer, token_string: str, hint: str | None) -> To
         except (JoseError, ValueError):
             return None
         jti = claims.get("jti")
-        return records.find_token(server.records, jti) if isinstance(jti, str) else None
-    return records.find_refresh(server.records, token_string)
+        return token_store.find_token(server.collections, jti) if isinstance(jti, str) else None
+    return token_store.find_refresh(server.collections, token_string)
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
@@ -43,4 +43,4 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         return find(self.server, token_string, token_type_hint)
 
     def revoke_token(self, token: Token, request: Any) -> None:
-        records.revoke(self.server.records, token)
+        token_store.revoke(self.server.collections, token)

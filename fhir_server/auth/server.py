@@ -18,7 +18,7 @@ from flask import request
 from joserfc import jws
 
 from fhir_server.auth import accounts
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth.accounts import Db
 from fhir_server.auth.assertions import PrivateKeyJWT
 from fhir_server.auth.grants import PKCE
@@ -52,7 +52,7 @@ PATHS = {
 class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
     def __init__(self, db: Db, config: AuthConfig) -> None:
         super().__init__()
-        self.records = db
+        self.collections = db
         self.config = config
         self.register_token_generator("default", self.generate_bearer)
         self.register_client_auth_method(
@@ -92,7 +92,7 @@ class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
 
     # -- authlib's storage contract ------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:
-        return accounts.query_client(self.records, client_id)
+        return accounts.query_client(self.collections, client_id)
 
     def save_token(self, token: dict[str, Any], oauth_request: OAuth2Request) -> None:
         claims = json.loads(jws.extract_compact(token["access_token"].encode()).payload or b"")
@@ -109,7 +109,7 @@ class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
             "grant": previous.doc["grant"] if previous is not None else claims["jti"],
             **(approval.as_doc() if approval is not None else {}),
         }
-        records.save_token(self.records, doc, token.get("refresh_token"))
+        token_store.save_token(self.collections, doc, token.get("refresh_token"))
 
     def validate_requested_scope(self, scope: str | None) -> None:
         """Scopes are checked against each client's grant (``Client.get_allowed_scope``)."""
@@ -147,5 +147,5 @@ class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
         if user is not None and user.patient and "launch/patient" in scopes:
             token["patient"] = user.patient
         if include_refresh_token and scopes & REFRESH_SCOPES:
-            token["refresh_token"] = records.new_refresh_token(claims["jti"])
+            token["refresh_token"] = token_store.new_refresh_token(claims["jti"])
         return token

@@ -88,7 +88,7 @@ def authorize() -> Response:
     if request.form.get("action") != "approve":
         return auth.create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
     user = accounts.login(
-        auth.records, request.form.get("username", ""), request.form.get("password", "")
+        auth.collections, request.form.get("username", ""), request.form.get("password", "")
     )
     if user is None:
         return _page(grant.client.doc["name"], requested, "Wrong username or password.", 401)

@@ -46,7 +46,7 @@ from .. import audit
 from .. import auth
 from .. import catalog
 from .. import clock
-from .. import consent_state
+from .. import consent_loader
 from ..access import Access
 from ..errors import BadRequest
 from ..storage import Documents
@@ -129,7 +129,7 @@ def _access(app: Flask, repo: Repository, job: dict[str, Any]) -> Access:
     """The job caller's consent decisions, states and directory read now."""
     data = dict(job["requester"])
     data["scopes"] = frozenset(data.get("scopes") or ())
-    requester = consent_state.enrich(repo, Requester(**data))
+    requester = consent_loader.enrich(repo, Requester(**data))
     return Access(requester, repo)
 
 
@@ -184,7 +184,7 @@ def run(app: Flask, repo: Repository, job: dict[str, Any]) -> None:
                         out.write(b"\n")
                     if found:  # who exported what, as for any read (the patients' access history); one commit
                         with repo.atomic():
-                            audit.record(access, "operation", type_, items=found)
+                            audit.trace(access, "operation", type_, items=found)
                     count += len(found)
                     written += len(found)
                     if len(found) < PAGE:

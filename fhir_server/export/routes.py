@@ -22,7 +22,7 @@ from search import registry as search_registry
 from .. import audit
 from .. import interactions
 from .. import rest
-from .. import searching
+from .. import searchset
 from ..errors import BadRequest
 from ..errors import NotFound
 from ..errors import operation_outcome
@@ -77,7 +77,7 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
                          expression=["_outputFormat"])
     if values["_elements"] or values["patient"] or values["includeAssociatedData"]:
         raise BadRequest("_elements, patient and includeAssociatedData are not supported")
-    since = searching.instant_bound(values["_since"][0], "_since") if values["_since"] else None
+    since = searchset.instant_bound(values["_since"][0], "_since") if values["_since"] else None
     jobs.type_filters(search_registry.load(), values["_typeFilter"])  # 400 now rather than in the job
     repo = get_store()
     wanted = [t for v in values["_type"] for t in v.split(",") if t]
@@ -87,7 +87,7 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
     job = jobs.new_job(repo, kind=kind, requester=access.requester, token=_token(), types=types, since=since,
                        type_filter=values["_typeFilter"], patients=patients, request_url=request.url,
                        base_url=rest.base_url(), retention_hours=float(current_app.config.get("EXPORT_RETENTION_HOURS", 24)))
-    audit.record(access, "operation", None)
+    audit.trace(access, "operation", None)
     jobs.ensure_worker(current_app._get_current_object())  # type: ignore[attr-defined]
     status_url = f"{rest.base_url()}/$export-status/{job['_id']}"
     return Response(status=202, headers={"Content-Location": status_url})

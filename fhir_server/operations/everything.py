@@ -29,7 +29,7 @@ from .. import audit
 from .. import auth
 from .. import catalog
 from .. import interactions
-from .. import searching
+from .. import searchset
 from ..errors import BadRequest
 from ..errors import Gone
 from ..storage import Scoped
@@ -53,7 +53,7 @@ def in_compartment(patient: str, *extra: Where) -> Where:
     return and_(Attr(AnyOf("patients", (patient,))), *extra)
 
 
-def record(id_: str) -> str:
+def readable_patient(id_: str) -> str:
     """``Patient/id`` when the caller may read that patient (404 as for an unknown id otherwise)."""
     interactions.allow("Patient", "read")
     patient = interactions.visible("Patient", id_)
@@ -130,9 +130,9 @@ def everything(call: Call) -> dict[str, Any]:
     if unknown:
         raise BadRequest(f"Unknown $everything parameter(s): {', '.join(unknown)}")
     assert call.id is not None
-    patient = record(call.id)
+    patient = readable_patient(call.id)
     since = call.first("_since")
-    extra: list[Where] = [Column("ts", Cmp("", "ge", searching.instant_bound(since, "_since")))] if since else []
+    extra: list[Where] = [Column("ts", Cmp("", "ge", searchset.instant_bound(since, "_since")))] if since else []
     store = interactions.access().store
     where = in_compartment(patient, *extra)
     types = _types(call)
@@ -165,7 +165,7 @@ def everything(call: Call) -> dict[str, Any]:
         "entry": [{"fullUrl": f"{call.base_url}/{s.type}/{s.id}", "resource": s.fragment(),
                    "search": {"mode": "match" if plans[s.type] is where else "include"}} for s in page],
     }
-    audit.record(interactions.access(), "operation", "Patient", items=page)
+    audit.trace(interactions.access(), "operation", "Patient", items=page)
     return bundle
 
 

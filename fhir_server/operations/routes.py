@@ -1,4 +1,4 @@
-"""The operations' HTTP routes under the FHIR base, generated from ``operations.REGISTRY``:
+"""The operations' HTTP routes under the FHIR base, generated from ``operations.registry.REGISTRY``:
 ``[type]/$code`` and ``[type]/[id]/$code``."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from flask import request
 from .. import catalog
 from .. import http
 from .. import rest
-from . import REGISTRY
-from . import Call
-from . import invoke
+from .definition import Call
+from .registry import REGISTRY
+from .registry import invoke
 
 bp = Blueprint("operations", __name__)
 bp.before_request(rest.authenticate)

@@ -3,7 +3,7 @@ only from what the caller may see, narrative included.
 
 A document Bundle (https://hl7.org/fhir/R4/documents.html): a Composition first, then the Patient
 and every resource a section lists. Each section's items are found by official search parameters
-with the caller's consent policy inside the query (``searching.find_matches``); its narrative is
+with the caller's consent policy inside the query (``searchset.find_matches``); its narrative is
 generated from those items alone, and an empty section reads the same whether nothing exists or
 nothing is visible.
 """
@@ -24,7 +24,7 @@ from .. import audit
 from .. import auth
 from .. import clock
 from .. import interactions
-from .. import searching
+from .. import searchset
 from ..errors import BadRequest
 from ..errors import NotFound
 from ..errors import PreconditionFailed
@@ -32,7 +32,7 @@ from ..storage import Stored
 from ..storage import get_store
 from .definition import Call
 from .definition import Operation
-from .everything import record
+from .everything import readable_patient
 
 LOINC = "http://loinc.org"
 TRE_A05 = "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
@@ -161,7 +161,7 @@ def _items(section: Section, patient: str) -> list[tuple[str, dict[str, Any]]]:
     for type_, criteria in section.queries:
         if not auth.allows(access.requester.scopes, access.requester.kind, type_, "search-type"):
             continue
-        docs = searching.find_matches(access.store, registry, type_, [("patient", patient), *criteria], limit=LIMIT)
+        docs = searchset.find_matches(access.store, registry, type_, [("patient", patient), *criteria], limit=LIMIT)
         found += [(type_, d.resource) for d in docs]
     return sorted(found, key=lambda item: _when(item[1]), reverse=True)
 
@@ -198,7 +198,7 @@ def _patient_id(call: Call) -> str:
     if not identifier:
         raise BadRequest("Patient/$summary needs an instance or identifier=system|value", expression=["identifier"])
     interactions.allow("Patient", "search-type")
-    found = searching.find_matches(interactions.access().store, search_registry.load(), "Patient",
+    found = searchset.find_matches(interactions.access().store, search_registry.load(), "Patient",
                                    [("identifier", identifier)], limit=2)
     if not found:
         raise NotFound(f"No Patient with identifier {identifier} is known")
@@ -226,7 +226,7 @@ def _custodian(patient: dict[str, Any]) -> Stored | None:
 
 def summary(call: Call) -> dict[str, Any]:
     id_ = _patient_id(call)
-    patient_ref = record(id_)
+    patient_ref = readable_patient(id_)
     patient = get_store().current("Patient", id_)
     assert patient is not None
     now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -251,7 +251,7 @@ def summary(call: Call) -> dict[str, Any]:
     entries = [{"fullUrl": f"{call.base_url}/{patient_ref}", "resource": patient.resource}] + [
         {"fullUrl": f"{call.base_url}/{t}/{id_}", "resource": r} for (t, id_), r in listed.items()
     ]
-    audit.record(interactions.access(), "operation", "Patient", bundle={"entry": entries})
+    audit.trace(interactions.access(), "operation", "Patient", bundle={"entry": entries})
     entries.append(author)
     if custodian is not None and ("Organization", custodian.id) not in listed:
         entries.append({"fullUrl": f"{call.base_url}/Organization/{custodian.id}", "resource": custodian.resource})

@@ -38,7 +38,7 @@ PAGE = """<!doctype html>
 @bp.record_once
 def register_client(state: BlueprintSetupState) -> None:
     """Register the portal's OAuth client when the app starts (idempotent)."""
-    client.register(state.app.extensions["carnet.auth.server"].records)
+    client.register(state.app.extensions["carnet.auth.server"].collections)
 
 
 @bp.get("/portal", strict_slashes=False)

@@ -26,7 +26,7 @@ from .scoped import Scoped
 
 __all__ = [
     "DuplicateKey", "Documents", "PolicyFor", "Repository", "Scoped", "StoreUnavailable", "Stored", "get_store",
-    "Records", "TRUE", "get_store_of", "init_app", "no_policy", "open_repository", "opened_records", "opened_store",
+    "Collections", "TRUE", "get_store_of", "init_app", "no_policy", "open_repository", "opened_collections", "opened_store",
 ]
 
 EXTENSION = "carnet.store"
@@ -69,8 +69,8 @@ def opened_store(config: dict[str, Any], indexer: Indexer) -> Iterator[Repositor
         repo.close()
 
 
-class Records:
-    """The server-record collections of a repository by name (``records["auth_tokens"]``)."""
+class Collections:
+    """The server-document collections of a repository by name (``collections["auth_tokens"]``)."""
 
     def __init__(self, repo: Repository):
         self.repo = repo
@@ -80,12 +80,12 @@ class Records:
 
 
 @contextmanager
-def opened_records(config: dict[str, Any]) -> Iterator[Records]:
-    """The server records of the configured store, for a one-shot command; closed on exit."""
+def opened_collections(config: dict[str, Any]) -> Iterator[Collections]:
+    """The server-document collections of the configured store, for a one-shot command; closed on exit."""
     from ..indexing import index_resource
 
     with opened_store(config, index_resource) as repo:
-        yield Records(repo)
+        yield Collections(repo)
 
 
 def as_unavailable(exc: BaseException) -> StoreUnavailable | None:

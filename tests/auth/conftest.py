@@ -18,7 +18,7 @@ from fhir_server.auth.accounts import Db
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.keys import load_or_create_key
 from fhir_server.indexing import index_resource
-from fhir_server.storage import Records
+from fhir_server.storage import Collections
 from fhir_server.storage import open_repository
 from tests.support import app_config
 
@@ -33,11 +33,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def records(data_dir: Path) -> Iterator[Records]:
+def records(data_dir: Path) -> Iterator[Collections]:
     """The server records of a fresh store (embedded, or MONGODB_URI when set), dropped and closed after."""
     repo = open_repository(app_config(data_dir), index_resource)
     try:
-        yield Records(repo)
+        yield Collections(repo)
     finally:
         repo.drop()
         repo.close()

@@ -10,7 +10,7 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from fhir_server.auth import accounts
-from fhir_server.auth import records
+from fhir_server.auth import token_store
 from fhir_server.auth.accounts import Db
 from fhir_server.auth.models import Approval
 from fhir_server.auth.models import User
@@ -113,11 +113,11 @@ def test_users(db: Db) -> None:
 
 def test_jti_replay(db: Db) -> None:
     soon = time.time() + 60
-    assert records.use_jti(db, "c1", "j1", soon)
-    assert not records.use_jti(db, "c1", "j1", soon)
-    assert records.use_jti(db, "c2", "j1", soon)  # ids are per client
-    assert records.use_jti(db, "c1", "old", time.time() - 1)
-    assert records.use_jti(
+    assert token_store.use_jti(db, "c1", "j1", soon)
+    assert not token_store.use_jti(db, "c1", "j1", soon)
+    assert token_store.use_jti(db, "c2", "j1", soon)  # ids are per client
+    assert token_store.use_jti(db, "c1", "old", time.time() - 1)
+    assert token_store.use_jti(
         db, "c1", "old", soon
     )  # forgotten once expired (its exp refuses it first)
 
@@ -135,24 +135,24 @@ def saved(db: Db, jti: str, grant: str, refresh: str | None) -> None:
         "grant": grant,
         **Approval(User("lea", "Patient/p1"), "a").as_doc(),
     }
-    records.save_token(db, doc, refresh)
+    token_store.save_token(db, doc, refresh)
 
 
 def test_refresh_tokens_and_revocation(db: Db) -> None:
-    first = records.new_refresh_token("t1")
+    first = token_store.new_refresh_token("t1")
     saved(db, "t1", "t1", first)
-    found = records.find_refresh(db, first)
+    found = token_store.find_refresh(db, first)
     assert found is not None and found.approval() == Approval(User("lea", "Patient/p1"), "a")
-    assert records.find_refresh(db, first[:-1] + "x") is None
-    assert records.find_refresh(db, "t9.secret") is None
-    records.retire_refresh(db, found)
-    assert records.find_refresh(db, first) is None
-    second = records.new_refresh_token("t2")
+    assert token_store.find_refresh(db, first[:-1] + "x") is None
+    assert token_store.find_refresh(db, "t9.secret") is None
+    token_store.retire_refresh(db, found)
+    assert token_store.find_refresh(db, first) is None
+    second = token_store.new_refresh_token("t2")
     saved(db, "t2", "t1", second)  # the rotated token of the same authorization
     saved(db, "other", "other", None)
-    token = records.find_token(db, "t2")
-    assert token is not None and not records.is_revoked(db, "t1")
-    records.revoke(db, token)
-    assert records.is_revoked(db, "t1") and records.is_revoked(db, "t2")
-    assert not records.is_revoked(db, "other") and not records.is_revoked(db, "never-issued")
-    assert records.find_refresh(db, second) is None
+    token = token_store.find_token(db, "t2")
+    assert token is not None and not token_store.is_revoked(db, "t1")
+    token_store.revoke(db, token)
+    assert token_store.is_revoked(db, "t1") and token_store.is_revoked(db, "t2")
+    assert not token_store.is_revoked(db, "other") and not token_store.is_revoked(db, "never-issued")
+    assert token_store.find_refresh(db, second) is None

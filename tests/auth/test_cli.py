@@ -98,7 +98,7 @@ def test_clients_and_users(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fhir_server.auth import accounts
-    from fhir_server.storage import opened_records
+    from fhir_server.storage import opened_collections
 
     monkeypatch.delenv("MONGODB_URI", raising=False)
 
@@ -127,7 +127,7 @@ def test_clients_and_users(
     assert carnet("users add --username dr --fhir-user Practitioner/d1", "--password", "pw") == 2
     assert "exists" in capsys.readouterr().err
 
-    with opened_records({"DATA_DIR": str(tmp_path)}) as db:  # where the server looks
+    with opened_collections({"DATA_DIR": str(tmp_path)}) as db:  # where the server looks
         client = accounts.query_client(db, secret_client["client_id"])
         assert client is not None and client.check_client_secret(secret_client["client_secret"])
         assert accounts.login(db, "lea", "s3cret") is not None

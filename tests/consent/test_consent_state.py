@@ -1,4 +1,4 @@
-"""fhir_server.consent_state on the configured store (SQLite, or MongoDB with MONGODB_URI):
+"""fhir_server.consent_loader on the configured store (SQLite, or MongoDB with MONGODB_URI):
 identities and consent states read from stored resources, with the French examples. Pure rules: test_state.py, test_engine.py.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from consent.engine import policy
 from consent.predicate import evaluate
 from consent.requester import Requester
 from consent.state import Directive
-from fhir_server.consent_state import enrich
-from fhir_server.consent_state import load_states
+from fhir_server.consent_loader import enrich
+from fhir_server.consent_loader import load_states
 from fhir_server.indexing import index_resource
 from fhir_server.storage import no_policy
 from fhir_server.storage import open_repository

@@ -1,10 +1,10 @@
-"""Emergency access over HTTP (fhir_server.emergency): the window, the objections, the trace and the
+"""Emergency access over HTTP (fhir_server.dmp.emergency): the window, the objections, the trace and the
 notification. The rules themselves, table-driven: tests/consent/test_engine.py, test_emergency_rules.py."""
 from __future__ import annotations
 
 import pytest
 
-from fhir_server.emergency import SESSIONS
+from fhir_server.dmp.emergency import SESSIONS
 from fhir_server.storage import get_store
 from tests.dmp.world import GP
 from tests.dmp.world import P

@@ -1,4 +1,4 @@
-"""Closing, reopening and purging a record (fhir_server.retention, Patient/$close, $reopen,
+"""Closing, reopening and purging a record (fhir_server.dmp.retention, Patient/$close, $reopen,
 `carnet purge`). Rule 1 (closed record) itself: tests/consent/test_engine.py."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from fhir_server import dmp_cli
-from fhir_server import retention
-from fhir_server.emergency import SESSIONS
+from fhir_server.dmp import cli as dmp_cli
+from fhir_server.dmp import retention
+from fhir_server.dmp.emergency import SESSIONS
 from fhir_server.storage import get_store
 from fhir_server.storage import no_policy
 from search.plan import TRUE

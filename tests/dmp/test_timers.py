@@ -1,5 +1,5 @@
 """INVISIBLE_PATIENT timers over HTTP and in the store: the lift at deposit + 30 days to the
-microsecond (lazy, in the consent rules), the notice at 14 days (fhir_server.timers, `carnet timers`).
+microsecond (lazy, in the consent rules), the notice at 14 days (fhir_server.dmp.timers, `carnet timers`).
 The rule itself: tests/consent/test_timers.py."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flask import Flask
 
 from consent.labels import INVISIBLE_PATIENT
 from consent.predicate import After
-from fhir_server import dmp_cli
-from fhir_server import timers
+from fhir_server.dmp import cli as dmp_cli
+from fhir_server.dmp import timers
 from fhir_server.storage import get_store
 from tests.dmp.world import DEPOSIT
 from tests.dmp.world import P

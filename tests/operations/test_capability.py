@@ -1,7 +1,7 @@
 """The CapabilityStatement lists the operations of the registry and the bundle interactions."""
 from __future__ import annotations
 
-from fhir_server import operations
+from fhir_server.operations import registry as operations
 
 
 def test_operations_and_system_interactions_are_listed(client):

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from fhir_server.auth import accounts
 from fhir_server.portal import client as portal_client
-from fhir_server.storage import Records
+from fhir_server.storage import Collections
 from fhir_server.storage import get_store_of
 
 BASE = "http://127.0.0.1:5000"
@@ -91,7 +91,7 @@ def test_configured_issuer_url_is_kept(make_app: object) -> None:
 
 def secret_client(app: Flask, scope: str) -> tuple[str, str]:
     with app.app_context():
-        client_id, secret = accounts.add_client(Records(get_store_of(app)), name="svc", scope=scope)
+        client_id, secret = accounts.add_client(Collections(get_store_of(app)), name="svc", scope=scope)
     assert secret is not None
     return client_id, secret
 
@@ -120,7 +120,7 @@ def test_scope_granted_subset(app: Flask, client: FlaskClient) -> None:
 
 def test_portal_client_registered_once(app: Flask, make_app: object) -> None:
     with app.app_context():
-        db = Records(get_store_of(app))
+        db = Collections(get_store_of(app))
         doc = db[accounts.CLIENTS].find_one({"_id": portal_client.CLIENT_ID})
         assert doc is not None and doc["token_endpoint_auth_method"] == "none"
         assert doc["redirect_uris"] == ["/portal/"] and doc["secret"] is None

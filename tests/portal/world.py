@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 
 from fhir_server.auth import accounts
-from fhir_server.storage import Records
+from fhir_server.storage import Collections
 from fhir_server.storage import get_store_of
 from tests.support import bearer
 
@@ -83,6 +83,6 @@ def seed(app: Flask) -> None:
         response = client.put(f"/fhir/{resource['resourceType']}/{resource['id']}", json=resource, headers=system)
         assert response.status_code in (200, 201), response.get_json()
     with app.app_context():
-        db = Records(get_store_of(app))
+        db = Collections(get_store_of(app))
         for username, (password, fhir_user) in USERS.items():
             accounts.add_user(db, username, password, fhir_user)

@@ -53,12 +53,12 @@ class Store:
 
     def bundle(self, type_: str | list[str], query: str | list[tuple[str, str]],
                policy_for: Callable[[str], Predicate] = lambda t: ALLOW, **kwargs: Any) -> dict[str, Any]:
-        from fhir_server import searching
+        from fhir_server import searchset
 
         types = [type_] if isinstance(type_, str) else type_
         params = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
         path = types[0] if isinstance(type_, str) else ""
-        bundle, _ = searching.search(Scoped(self.repo, policy_for), self.registry, types, params, BASE, path=path,
+        bundle, _ = searchset.search(Scoped(self.repo, policy_for), self.registry, types, params, BASE, path=path,
                                      **kwargs)
         return as_sent(bundle)
 

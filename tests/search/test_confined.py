@@ -1,11 +1,11 @@
 """Which searches confine every match to named records (so a request loads only their consent
-states): ``searching.confined_records``. Integration: the leak probes (tests/leaks) and the DMP
+states): ``searchset.confined_records``. Integration: the leak probes (tests/leaks) and the DMP
 suites run these searches by every kind of caller."""
 from __future__ import annotations
 
 import pytest
 
-from fhir_server.searching import confined_records
+from fhir_server.searchset import confined_records
 
 
 @pytest.mark.parametrize(("type_", "params", "records"), [

@@ -13,7 +13,7 @@ from consent.predicate import AnyOf
 from consent.predicate import Empty
 from consent.predicate import Not
 from consent.predicate import Or
-from fhir_server import searching
+from fhir_server import searchset
 from fhir_server.storage import Scoped
 
 from . import dataset
@@ -82,7 +82,7 @@ def test_system_search_and_conditional_matches(guarded):
     b = guarded.bundle(["Patient", "Practitioner", "DocumentReference"], "", policy_for=restrictive)
     assert b["total"] == 2 and sorted(e["fullUrl"][len(dataset.BASE) + 1:] for e in b["entry"]) == [
         "DocumentReference/d1", "Patient/p1"]
-    got = searching.find_matches(Scoped(guarded.repo, restrictive), guarded.registry, "Patient", "gender=male")
+    got = searchset.find_matches(Scoped(guarded.repo, restrictive), guarded.registry, "Patient", "gender=male")
     assert got == []
 
 

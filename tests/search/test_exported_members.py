@@ -1,11 +1,11 @@
-"""The public surface of search/ and fhir_server.searching, and search/'s purity."""
+"""The public surface of search/ and fhir_server.searchset, and search/'s purity."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 import search
-from fhir_server import searching
+from fhir_server import searchset
 
 
 def test_search_all():
@@ -18,7 +18,7 @@ def test_search_all():
 
 
 def test_searching_all():
-    assert set(searching.__all__) == {"confined_records", "find_matches", "instant_bound", "search"}
+    assert set(searchset.__all__) == {"confined_records", "find_matches", "instant_bound", "search"}
 
 
 def test_search_imports_only_stdlib_and_consent():

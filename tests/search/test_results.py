@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from consent.predicate import ALLOW
-from fhir_server import searching
+from fhir_server import searchset
 from fhir_server.storage import Scoped
 from search.plan import Cmp
 from search.plan import Refers
@@ -147,18 +147,18 @@ def test_lenient_ignores_and_says_so(loaded):
 
 def test_find_matches(loaded):
     allow = Scoped(loaded.repo, lambda t: ALLOW)
-    got = searching.find_matches(allow, loaded.registry, "Patient", "family=dupont")
+    got = searchset.find_matches(allow, loaded.registry, "Patient", "family=dupont")
     assert [s.id for s in got] == ["p2"]  # the deleted one never matches
-    two = searching.find_matches(allow, loaded.registry, "Patient", [("gender", "female,male")], limit=2)
+    two = searchset.find_matches(allow, loaded.registry, "Patient", [("gender", "female,male")], limit=2)
     assert len(two) == 2 and two[0].resource["resourceType"] == "Patient"
     with pytest.raises(BadRequest):
-        searching.find_matches(allow, loaded.registry, "Patient", "nope=1")
+        searchset.find_matches(allow, loaded.registry, "Patient", "nope=1")
 
 
 def test_instant_bound():
-    assert searching.instant_bound("2024-01-01T10:00:00+01:00", "_since") == "2024-01-01T09:00:00.000000Z"
+    assert searchset.instant_bound("2024-01-01T10:00:00+01:00", "_since") == "2024-01-01T09:00:00.000000Z"
     with pytest.raises(BadRequest):
-        searching.instant_bound("yesterday", "_since")
+        searchset.instant_bound("yesterday", "_since")
 
 
 class Recorder:
@@ -183,16 +183,16 @@ def test_one_query_per_search(loaded):
     """A page is one statement; its total another with the very same plan, only when the page does not tell."""
     rec = Recorder(loaded.repo)
     allow = Scoped(rec, lambda t: ALLOW)
-    b, _ = searching.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_sort", "family"), ("_count", "1")],
+    b, _ = searchset.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_sort", "family"), ("_count", "1")],
                             BASE, path="Patient")
     assert [(c, m) for c, m, _ in rec.calls] == [("Patient", "find"), ("Patient", "count")]
     assert rec.calls[0][2] == rec.calls[1][2]  # the count uses the very same plan
     assert b["total"] == 3
     rec.calls.clear()  # a partial first page is its own exact total: no count needed
-    b, _ = searching.search(allow, loaded.registry, ["Patient"], [("name", "dup")], BASE, path="Patient")
+    b, _ = searchset.search(allow, loaded.registry, ["Patient"], [("name", "dup")], BASE, path="Patient")
     assert [(c, m) for c, m, _ in rec.calls] == [("Patient", "find")] and b["total"] == 3
     rec.calls.clear()  # past the end: count
-    far, _ = searching.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_page", paging.encode(10))],
+    far, _ = searchset.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_page", paging.encode(10))],
                               BASE, path="Patient")
     assert far["total"] == 3 and far["entry"] == [] and [m for _, m, _ in rec.calls] == ["find", "count"]
 
@@ -200,7 +200,7 @@ def test_one_query_per_search(loaded):
 def test_chains_and_has_run_inside_the_one_query(loaded):
     """A chain is a nested plan the adapter runs in the same query, under each type's policy."""
     rec = Recorder(loaded.repo)
-    b, _ = searching.search(Scoped(rec, lambda t: ALLOW), loaded.registry, ["DocumentReference"],
+    b, _ = searchset.search(Scoped(rec, lambda t: ALLOW), loaded.registry, ["DocumentReference"],
                             [("subject:Patient.organization.name", "service")], BASE, path="DocumentReference")
     assert [(c, m) for c, m, _ in rec.calls] == [("DocumentReference", "find")]
     assert rec.calls[0][2] == Refers("subject", "Patient", Refers("organization", "Organization",

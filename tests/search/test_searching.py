@@ -1,4 +1,4 @@
-"""Search criteria end to end on mongoeco (fhir_server.searching over search/): every parameter
+"""Search criteria end to end on mongoeco (fhir_server.searchset over search/): every parameter
 type, modifier and prefix on the edge cases of tests/search/dataset.py.
 
 Unit twins: test_parse.py, test_compile.py, test_extract.py."""

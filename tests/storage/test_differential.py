@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from consent.engine import decide
 from consent.engine import policy
 from consent.requester import Requester
-from fhir_server import consent_state
-from fhir_server import searching
+from fhir_server import consent_loader
+from fhir_server import searchset
 from fhir_server.indexing import index_resource
 from fhir_server.storage import TRUE
 from fhir_server.storage import Scoped
@@ -94,8 +94,8 @@ def stores():
 
 
 def caller_access(repo, caller: Requester):
-    requester = consent_state.enrich(repo, caller, now=NOW)
-    states = consent_state.load_states(repo, requester, now=NOW)
+    requester = consent_loader.enrich(repo, caller, now=NOW)
+    states = consent_loader.load_states(repo, requester, now=NOW)
     return requester, states, (lambda t: policy(requester, states, t, now=NOW))
 
 
@@ -113,7 +113,7 @@ def test_adapters_agree_with_each_other_and_with_decide(stores, world):
             requester, states, policy_for = caller_access(repo, caller)
             got = []
             for type_, params in SEARCHES:
-                bundle, _ = searching.search(Scoped(repo, policy_for), registry, [type_], params, "http://x/fhir",
+                bundle, _ = searchset.search(Scoped(repo, policy_for), registry, [type_], params, "http://x/fhir",
                                              path=type_, now=NOW)
                 bundle = orjson.loads(orjson.dumps(bundle))
                 got.append((bundle.get("total"), [e["fullUrl"] for e in bundle["entry"]]))

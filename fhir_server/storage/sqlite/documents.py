@@ -173,4 +173,4 @@ class SqliteDocuments:
             conn.execute(f"DELETE FROM document WHERE {where}", params)
 
     def create_index(self, keys: Any) -> None:
-        """Records are found by ``_id`` or within small collections: no secondary index needed."""
+        """Collections are found by ``_id`` or within small collections: no secondary index needed."""

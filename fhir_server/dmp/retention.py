@@ -29,8 +29,8 @@ from search.plan import Where
 from search.plan import and_
 
 from .emergency import SESSIONS
-from .storage import Repository
-from .storage import no_policy
+from ..storage import Repository
+from ..storage import no_policy
 
 CLOSURE = "https://interop.esante.gouv.fr/ig/fhir/dmp/StructureDefinition/dmp-fermeture"
 CLOSURE_MOTIVES = "https://interop.esante.gouv.fr/ig/fhir/dmp/CodeSystem/dmp-motif-fermeture"

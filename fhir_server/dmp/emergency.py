@@ -43,12 +43,12 @@ from consent.state import PatientState
 from search.plan import Cmp
 from search.plan import Value
 
-from . import consent_state
-from .http import FORM
+from .. import consent_loader
+from ..http import FORM
 from .notices import notify
-from .storage import DuplicateKey
-from .storage import Repository
-from .storage import no_policy
+from ..storage import DuplicateKey
+from ..storage import Repository
+from ..storage import no_policy
 
 SESSIONS = "emergency_access"
 WINDOW_MINUTES = 15
@@ -94,7 +94,7 @@ def open_records(store: Repository, requester: Requester, now: datetime, asked: 
     live = {"requester": requester.ref, "until": {"$gt": instant(now)}}
     running = {doc["patient"] for doc in store.documents(SESSIONS).find(live, {"patient": 1})}
     wanted = sorted(named_patients(store, asked) - running)
-    states = consent_state.load_states(store, requester, wanted, now, discover=False) if wanted else {}
+    states = consent_loader.load_states(store, requester, wanted, now, discover=False) if wanted else {}
     for ref, state in sorted(states.items()):
         if emergency_barrier(requester, state) is None and _open(store, requester, state, now):
             running.add(ref)
@@ -176,9 +176,9 @@ def _announce(
     until: datetime,
 ) -> None:
     """The opening's trace, and its notification to the patient and the attending physician(s)."""
-    from .audit import ENTITY_TYPE  # here: audit imports access, which imports this module
-    from .audit import OBJECT_ROLE
-    from .audit import PURPOSE
+    from ..audit import ENTITY_TYPE  # here: audit imports access, which imports this module
+    from ..audit import OBJECT_ROLE
+    from ..audit import PURPOSE
 
     assert requester.ref is not None
     label = MODE_LABEL[requester.mode]

@@ -1,8 +1,8 @@
 """``carnet timers`` and ``carnet purge``: the DMP's scheduled jobs (run them from cron).
 
 ``carnet timers --data-dir D`` writes the INVISIBLE_PATIENT 14-day notices due
-(``fhir_server.timers``). ``carnet purge --data-dir D [--patient Patient/x] [--early] [--apply]``
-lists the closed records due for purging (``fhir_server.retention``) and removes them only with
+(``fhir_server.dmp.timers``). ``carnet purge --data-dir D [--patient Patient/x] [--early] [--apply]``
+lists the closed records due for purging (``fhir_server.dmp.retention``) and removes them only with
 ``--apply``; ``--early`` purges the ``--patient`` record before its term (it must be closed).
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .app import command_app
+from ..app import command_app
 
 
 def add_parser(sub: Any) -> None:
@@ -28,9 +28,9 @@ def add_parser(sub: Any) -> None:
 
 
 def timers_command(args: argparse.Namespace) -> int:
-    from . import clock
+    from .. import clock
     from . import timers
-    from .storage import get_store
+    from ..storage import get_store
 
     with command_app(args.data_dir):
         for stored in timers.notify_invisible(get_store(), clock.now()):
@@ -39,9 +39,9 @@ def timers_command(args: argparse.Namespace) -> int:
 
 
 def purge_command(args: argparse.Namespace) -> int:
-    from . import clock
+    from .. import clock
     from . import retention
-    from .storage import get_store
+    from ..storage import get_store
 
     if args.early and not args.patient:
         print("carnet purge: --early needs --patient")

@@ -100,7 +100,7 @@ def load_states(
 
 
 @dataclass(frozen=True)
-class Record:
+class ConsentSources:
     """The resources a patient's consent state is built from."""
 
     patient: Mapping[str, Any]
@@ -108,7 +108,7 @@ class Record:
     related: list[Mapping[str, Any]]
 
 
-def records(repo: Repository, refs: Iterable[str]) -> dict[str, Record]:
+def consent_sources(repo: Repository, refs: Iterable[str]) -> dict[str, ConsentSources]:
     """The live Patient, Consents and RelatedPersons of each record (``Patient/id``) that exists."""
     wanted = sorted({ref for ref in refs if ref.startswith("Patient/")})
     if not wanted:
@@ -118,15 +118,15 @@ def records(repo: Repository, refs: Iterable[str]) -> dict[str, Record]:
     ids = tuple(ref.partition("/")[2] for ref in wanted)
     patients = _found(repo, "Patient", Column("id", Cmp("", "in", ids)))
     return {
-        f"Patient/{p.id}": Record(p.resource, consents.get(f"Patient/{p.id}", []), related.get(f"Patient/{p.id}", []))
+        f"Patient/{p.id}": ConsentSources(p.resource, consents.get(f"Patient/{p.id}", []), related.get(f"Patient/{p.id}", []))
         for p in patients
     }
 
 
 def _states(repo: Repository, refs: list[str], now: datetime) -> dict[str, PatientState]:
     return {
-        ref: patient_state(record.patient, record.consents, record.related, now)
-        for ref, record in records(repo, refs).items()
+        ref: patient_state(sources.patient, sources.consents, sources.related, now)
+        for ref, sources in consent_sources(repo, refs).items()
     }
 
 

@@ -26,9 +26,9 @@ from consent.predicate import Not
 from search.plan import Attr
 
 from .notices import notify
-from .storage import Repository
-from .storage import Stored
-from .storage import no_policy
+from ..storage import Repository
+from ..storage import Stored
+from ..storage import no_policy
 
 NOTICE_TEXT = (
     "Votre dossier médical partagé a été mis à jour. Nous vous invitons à consulter un professionnel "

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from consent.elements import instant
 
-from .errors import PreconditionFailed
-from .storage import Repository
-from .storage import Stored
+from ..errors import PreconditionFailed
+from ..storage import Repository
+from ..storage import Stored
 
 CATEGORY = {"coding": [{
     "system": "http://terminology.hl7.org/CodeSystem/communication-category", "code": "notification",

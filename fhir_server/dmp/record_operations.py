@@ -2,7 +2,7 @@
 ``Patient/[id]/$reopen`` and ``Consent/$preview``.
 
 - ``$close`` (Parameters: ``reason`` string, required; ``erase`` boolean, the holder's request for
-  early deletion) closes the record (``fhir_server.retention``) and answers the new Patient version;
+  early deletion) closes the record (``fhir_server.dmp.retention``) and answers the new Patient version;
 - ``$reopen`` reopens a closed record that was not purged yet;
 - ``$preview`` (the proposed Consent as body) answers a Parameters listing, per actor, the items
   gained and lost if it were saved (``change`` with ``actor`` or ``mode``, ``gains``, ``loses``) and
@@ -35,8 +35,8 @@ from search.plan import Value
 
 from .. import audit
 from .. import auth
-from .. import consent_state
-from .. import retention
+from .. import consent_loader
+from . import retention
 from ..errors import BadRequest
 from ..errors import Conflict
 from ..errors import Forbidden
@@ -47,8 +47,8 @@ from ..storage import Repository
 from ..storage import Stored
 from ..storage import get_store
 from ..storage import no_policy
-from .definition import Call
-from .definition import Operation
+from ..operations.definition import Call
+from ..operations.definition import Operation
 
 #: emergency modes a preview reports on, as a physician with a running window would meet them
 EMERGENCY_MODES: tuple[Mode, ...] = ("bris_de_glace", "centre_15")
@@ -82,7 +82,7 @@ def preview(call: Call) -> dict[str, Any]:
         raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
     patient = _holder_record(ref.partition("/")[2], "create", "Consent")
     store, now = get_store(), access().now
-    record = consent_state.records(store, [ref])[ref]
+    record = consent_loader.consent_sources(store, [ref])[ref]
     proposed = {**proposed, "id": proposed.get("id") or "proposed"}
     kept = [c for c in record.consents if c.get("id") != proposed["id"]]
     before = patient_state(record.patient, record.consents, record.related, now)
@@ -90,11 +90,11 @@ def preview(call: Call) -> dict[str, Any]:
     actors = named_actors([*record.consents, proposed]) | before.general_practitioners
     requesters = _professionals(store, actors, now) | _emergencies(ref)
     items = {
-        key: acl for key, acl in consent_state.compartment(store, ref).items()
+        key: acl for key, acl in consent_loader.compartment(store, ref).items()
         if evaluate(access().policy_for(acl["type"]), acl)
     }
     changes = compare(requesters, before, after, items, matrix=access().matrix, now=now)
-    audit.record(access(), "operation", "Patient", stored=patient)
+    audit.trace(access(), "operation", "Patient", stored=patient)
     parameter = [
         {"name": "change", "part": [_actor(change.actor)]
          + [{"name": "gains", "valueReference": {"reference": r}} for r in change.gains]
@@ -120,7 +120,7 @@ def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -
 
 def _store_patient(current: Stored, body: dict[str, Any]) -> dict[str, Any]:
     stored = get_store().write("Patient", current.id, body, method="PATCH", expected_vid=current.vid)
-    audit.record(access(), "operation", "Patient", stored=stored)
+    audit.trace(access(), "operation", "Patient", stored=stored)
     return stored.resource
 
 
@@ -143,7 +143,7 @@ def _professionals(store: Repository, actors: set[str], now: datetime) -> dict[s
         where = Value("organization", "reference", Cmp("", "in", tuple(organizations)))
         members = store.find("PractitionerRole", where, no_policy)
         refs |= {ref for role in members if (ref := reference(role.resource.get("practitioner")))}
-    return {ref: consent_state.enrich(store, Requester("practitioner", ref, ref), now=now) for ref in sorted(refs)}
+    return {ref: consent_loader.enrich(store, Requester("practitioner", ref, ref), now=now) for ref in sorted(refs)}
 
 
 def _emergencies(ref: str) -> dict[str, Requester]:

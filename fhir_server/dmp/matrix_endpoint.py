@@ -13,11 +13,11 @@ from flask import current_app
 
 from consent import matrix
 
-from . import http
-from . import rest
-from .access import MATRIX_EXTENSION
+from .. import http
+from .. import rest
+from ..access import MATRIX_EXTENSION
 from .emergency import SESSIONS
-from .storage import get_store_of
+from ..storage import get_store_of
 
 bp = Blueprint("dmp", __name__)
 bp.before_request(rest.authenticate)
