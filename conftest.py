@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh store (embedded SQLite, or the MongoDB adapter when MONGODB_URI
 is set: ``mongoeco://`` for its in-process stand-in), a client, tokens."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -5,6 +5,7 @@ request (this process runs the whole request through the Flask test client), med
     .venv/bin/python bench/consent.py [--patients 25000] [--repeat 5]
 (25k patients with 2 documents and 1 allergy each, plus grants: ≈ 100k resources)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,9 @@ def main() -> None:
             sys_t, sys_n = timed(client, url, system, args.repeat)
             gr_t, gr_n = timed(client, url, granted, args.repeat)
             ratios.append(gr_t / sys_t)
-            print(f"{url:<62} {sys_t * 1000:8.1f}ms {gr_t * 1000:8.1f}ms {gr_t / sys_t:6.2f}"
-                  f"   (totals {sys_n} vs {gr_n})")
+            print(
+                f"{url:<62} {sys_t * 1000:8.1f}ms {gr_t * 1000:8.1f}ms {gr_t / sys_t:6.2f}   (totals {sys_n} vs {gr_n})"
+            )
         print(f"median ratio granted/system: {statistics.median(ratios):.2f}")
         store.close()
 

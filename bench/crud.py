@@ -6,6 +6,7 @@ app under gunicorn gthread with 2 workers × 4 threads (the ceiling), measured i
 and the read throughput ratio. Usage:
     .venv/bin/python bench/crud.py [--creates 2000] [--reads 4000] [--preload 50000] [--threads 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def hello():
 def cpu_seconds(pid: int) -> float:
     """User+system CPU of a process and its children (the gunicorn master and workers)."""
     total = 0.0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                     text=True).stdout.split()]
+    pids = [pid] + [
+        int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
     for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
@@ -82,8 +84,11 @@ def run(label: str, n: int, threads: int, call: Callable[[requests.Session, int]
         t.join()
     elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
     q = statistics.quantiles(latencies, n=100)
-    print(f"{label:<10} {n / elapsed:8.0f} req/s   p50 {q[49] * 1000:6.2f} ms   p95 {q[94] * 1000:6.2f} ms"
-          f"   server CPU {cpu / n * 1e6:7.0f} µs/req", flush=True)
+    print(
+        f"{label:<10} {n / elapsed:8.0f} req/s   p50 {q[49] * 1000:6.2f} ms   p95 {q[94] * 1000:6.2f} ms"
+        f"   server CPU {cpu / n * 1e6:7.0f} µs/req",
+        flush=True,
+    )
     return n / elapsed
 
 
@@ -91,9 +96,25 @@ def hello_ceiling(n: int, threads: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "hello.py").write_text(HELLO_APP)
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", "2",
-                                 "-b", f"127.0.0.1:{port}", "hello:app"], cwd=tmp,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "hello:app",
+            ],
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(100):
                 try:
@@ -101,8 +122,9 @@ def hello_ceiling(n: int, threads: int) -> float:
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            return run("hello", n, threads, lambda s, i: s.get(f"http://127.0.0.1:{port}/hello").raise_for_status(),
-                       proc.pid)
+            return run(
+                "hello", n, threads, lambda s, i: s.get(f"http://127.0.0.1:{port}/hello").raise_for_status(), proc.pid
+            )
         finally:
             proc.terminate()
             proc.wait()
@@ -113,7 +135,6 @@ def preload(data_dir: Path, count: int) -> None:
     from bench.dataset import load
     from bench.dataset import records
     from fhir_server.app import create_app
-
     from fhir_server.storage import get_store_of
 
     app = create_app({"DATA_DIR": str(data_dir)})
@@ -140,17 +161,40 @@ def main() -> None:
             print(f"preloaded {args.preload} Patients in {time.perf_counter() - t0:.1f} s")
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         standin = wire_store(data_dir) if args.mongodb else nullcontext(None)
-        with standin as uri, carnet_server(data_dir, workers=args.workers, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base:
+        with (
+            standin as uri,
+            carnet_server(data_dir, workers=args.workers, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base,
+        ):
             port = int(base.split(":")[2].split("/")[0])
             pid = server_pid(port)
-            token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
-                                    "--scope", "system/*.cruds"], capture_output=True, text=True, check=True).stdout.strip()
+            token = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "fhir_server.cli",
+                    "token",
+                    "--data-dir",
+                    str(data_dir),
+                    "--scope",
+                    "system/*.cruds",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
             ids: list[str] = []
 
             def create(session: requests.Session, i: int) -> None:
-                resp = session.post(f"{base}/Patient", headers=headers, json={
-                    "resourceType": "Patient", "name": [{"family": f"Bench{i}", "given": ["Anne"]}], "gender": "female"})
+                resp = session.post(
+                    f"{base}/Patient",
+                    headers=headers,
+                    json={
+                        "resourceType": "Patient",
+                        "name": [{"family": f"Bench{i}", "given": ["Anne"]}],
+                        "gender": "female",
+                    },
+                )
                 resp.raise_for_status()
                 ids.append(resp.json()["id"])
 

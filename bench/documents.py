@@ -7,6 +7,7 @@ the gunicorn master and workers, sampled every 5 ms, and the workers' VmHWM) dur
 upload. Usage:
     .venv/bin/python bench/documents.py [--mongodb] [--repeat 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,16 +83,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=str(ROOT)) as tmp:  # the disk the server writes to
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
-        files = {label: pdf_file(Path(tmp) / f"{label}.pdf", size)
-                 for label, size in (("1 MB", MB), ("32 MB", 32 * MB), ("64 MiB", 64 * MB))}
+        files = {
+            label: pdf_file(Path(tmp) / f"{label}.pdf", size)
+            for label, size in (("1 MB", MB), ("32 MB", 32 * MB), ("64 MiB", 64 * MB))
+        }
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         standin = wire_store(data_dir) if args.mongodb else nullcontext(None)
-        with standin as uri, carnet_server(data_dir, workers=1,
-                                           env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base:
+        with (
+            standin as uri,
+            carnet_server(data_dir, workers=1, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base,
+        ):
             pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
-                                    "--scope", "system/*.cruds"], capture_output=True, text=True,
-                                   check=True).stdout.strip()
+            token = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "fhir_server.cli",
+                    "token",
+                    "--data-dir",
+                    str(data_dir),
+                    "--scope",
+                    "system/*.cruds",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             auth = {"Authorization": f"Bearer {token}"}
             session = requests.Session()
             print(f"store: {'MongoDB adapter (carnet store stand-in)' if uri else 'SQLite'}; best of {args.repeat}")
@@ -102,13 +119,17 @@ def main() -> None:
 
                 def upload() -> None:
                     with path.open("rb") as body:
-                        resp = session.put(f"{base}/Binary/bench", data=body, headers={
-                            **auth, "Content-Type": "application/pdf", "Prefer": "return=minimal"})
+                        resp = session.put(
+                            f"{base}/Binary/bench",
+                            data=body,
+                            headers={**auth, "Content-Type": "application/pdf", "Prefer": "return=minimal"},
+                        )
                     assert resp.status_code in (200, 201), resp.text[:500]
 
                 def download() -> None:
-                    with session.get(f"{base}/Binary/bench", headers={**auth, "Accept": "application/pdf"},
-                                     stream=True) as resp:
+                    with session.get(
+                        f"{base}/Binary/bench", headers={**auth, "Accept": "application/pdf"}, stream=True
+                    ) as resp:
                         assert resp.status_code == 200, resp.text[:500]
                         got = sum(len(c) for c in resp.iter_content(256 * 1024))
                     assert got == size, (got, size)
@@ -135,14 +156,19 @@ def main() -> None:
             sampler = threading.Thread(target=sample)
             sampler.start()
             with files["64 MiB"].open("rb") as body:
-                resp = session.put(f"{base}/Binary/big", data=body, headers={
-                    **auth, "Content-Type": "application/pdf", "Prefer": "return=minimal"})
+                resp = session.put(
+                    f"{base}/Binary/big",
+                    data=body,
+                    headers={**auth, "Content-Type": "application/pdf", "Prefer": "return=minimal"},
+                )
             done.set()
             sampler.join()
             assert resp.status_code in (200, 201), resp.text[:500]
             hwm = max(status_kb(p, "VmHWM") for p in tree(pid)[1:] or [pid])
-            print(f"64 MiB upload: server RSS {before / 1024:.0f} MiB before, peak {peak[0] / 1024:.0f} MiB "
-                  f"(+{(peak[0] - before) / 1024:.0f} MiB); worker VmHWM {hwm / 1024:.0f} MiB")
+            print(
+                f"64 MiB upload: server RSS {before / 1024:.0f} MiB before, peak {peak[0] / 1024:.0f} MiB "
+                f"(+{(peak[0] - before) / 1024:.0f} MiB); worker VmHWM {hwm / 1024:.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

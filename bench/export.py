@@ -6,6 +6,7 @@ prints resources/s (the resources in the files over the time from kick-off to ma
 server's peak RSS (VmHWM of the server process and its workers). Usage:
     .venv/bin/python bench/export.py [--sizes 10000 100000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def preload(data_dir: Path, count: int) -> int:
 
 def peak_rss_kib(pid: int) -> tuple[int, int]:
     """(largest, summed) VmHWM over the server process and its children, in KiB."""
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                     text=True).stdout.split()]
+    pids = [pid] + [
+        int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
     peaks = []
     for p in pids:
         try:
@@ -67,8 +69,21 @@ def measure(size: int) -> None:
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         with carnet_server(data_dir, workers=1, env=env) as base:
             pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
-                                    "--scope", "system/*.rs"], capture_output=True, text=True, check=True).stdout.strip()
+            token = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "fhir_server.cli",
+                    "token",
+                    "--data-dir",
+                    str(data_dir),
+                    "--scope",
+                    "system/*.rs",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             auth = {"Authorization": f"Bearer {token}"}
             before = peak_rss_kib(pid)
             start = time.perf_counter()
@@ -86,9 +101,12 @@ def measure(size: int) -> None:
             exported = sum(o["count"] for o in manifest["output"])
             size_bytes = sum(len(requests.get(o["url"], headers=auth, timeout=600).content) for o in manifest["output"])
             largest, summed = peak_rss_kib(pid)
-            print(f"{size:>7}: exported {exported} resources ({size_bytes / 1e6:.1f} MB NDJSON) in {elapsed:.2f} s = "
-                  f"{exported / elapsed:,.0f} resources/s; server peak RSS {largest / 1024:.0f} MiB "
-                  f"(all processes {summed / 1024:.0f} MiB; {before[0] / 1024:.0f} MiB before the export)", flush=True)
+            print(
+                f"{size:>7}: exported {exported} resources ({size_bytes / 1e6:.1f} MB NDJSON) in {elapsed:.2f} s = "
+                f"{exported / elapsed:,.0f} resources/s; server peak RSS {largest / 1024:.0f} MiB "
+                f"(all processes {summed / 1024:.0f} MiB; {before[0] / 1024:.0f} MiB before the export)",
+                flush=True,
+            )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ repeated) of each ``--sizes`` entries, then the Synthea set (first/ before the p
 a transaction runs on one thread), beside the published anchors. Usage:
     .venv/bin/python bench/ingest.py [--sizes 1000 10000] [--synthea DIR | --no-synthea]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,11 @@ ANCHORS = {"Aidbox": 335, "HAPI": 277, "Medplum": 95}
 
 def server_pid(port: int) -> int:
     """The gunicorn master serving ``port`` (the oldest process whose command line names it)."""
-    found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
-             and f"--port\x00{port}\x00".encode() in _cmdline(p)]
+    found = [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and f"--port\x00{port}\x00".encode() in _cmdline(p)
+    ]
     return min(found)
 
 
@@ -50,28 +54,57 @@ def generated(size: int) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     while len(entries) < size:
         patient = f"urn:uuid:{uuid.uuid4()}"
-        entries.append({"fullUrl": patient, "request": {"method": "POST", "url": "Patient"}, "resource": {
-            "resourceType": "Patient", "name": [{"family": f"Bench{len(entries)}", "given": ["Anne"]}],
-            "gender": "female", "birthDate": "1970-01-01"}})
+        entries.append(
+            {
+                "fullUrl": patient,
+                "request": {"method": "POST", "url": "Patient"},
+                "resource": {
+                    "resourceType": "Patient",
+                    "name": [{"family": f"Bench{len(entries)}", "given": ["Anne"]}],
+                    "gender": "female",
+                    "birthDate": "1970-01-01",
+                },
+            }
+        )
         for i in range(min(9, size - len(entries))):
-            entries.append({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "request": {"method": "POST", "url": "Observation"},
-                            "resource": {
-                                "resourceType": "Observation", "status": "final",
-                                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                                          "code": "vital-signs"}]}],
-                                "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4",
-                                                     "display": "Heart rate"}]},
-                                "subject": {"reference": patient},
-                                "effectiveDateTime": f"2026-01-{i + 1:02d}T08:00:00Z",
-                                "valueQuantity": {"value": 60 + i, "unit": "/min", "system": "http://unitsofmeasure.org",
-                                                  "code": "/min"}}})
+            entries.append(
+                {
+                    "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                    "request": {"method": "POST", "url": "Observation"},
+                    "resource": {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "category": [
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                        "code": "vital-signs",
+                                    }
+                                ]
+                            }
+                        ],
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}]},
+                        "subject": {"reference": patient},
+                        "effectiveDateTime": f"2026-01-{i + 1:02d}T08:00:00Z",
+                        "valueQuantity": {
+                            "value": 60 + i,
+                            "unit": "/min",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "/min",
+                        },
+                    },
+                }
+            )
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
 def report(label: str, resources: int, seconds: float, cpu: float) -> None:
     per_cpu = resources / cpu if cpu else 0.0
-    print(f"{label:<22} {resources:6d} resources  {seconds:7.1f} s  {resources / seconds:7.1f} /s wall"
-          f"  {per_cpu:7.1f} /s per server CPU-second")
+    print(
+        f"{label:<22} {resources:6d} resources  {seconds:7.1f} s  {resources / seconds:7.1f} /s wall"
+        f"  {per_cpu:7.1f} /s per server CPU-second"
+    )
 
 
 def main() -> None:
@@ -86,8 +119,21 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         with carnet_server(data_dir, env=env) as base:
             pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            minted = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
-                                     "--scope", "system/*.cruds"], capture_output=True, text=True, check=True)
+            minted = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "fhir_server.cli",
+                    "token",
+                    "--data-dir",
+                    str(data_dir),
+                    "--scope",
+                    "system/*.cruds",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             token = minted.stdout.strip()
             post = loader.http_poster(base, token)
             for size in args.sizes:

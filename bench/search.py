@@ -8,6 +8,7 @@ server's CPU), p95 latency, and at the end each query's CPU growth from the smal
 largest size. ``--adapter sqlite`` (default) runs the embedded store on a file; ``mongodb`` runs
 the MongoDB adapter on its in-process stand-in (mongoeco), or on ``--uri``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,28 +17,48 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from consent.predicate import ALLOW  # noqa: E402
-from consent.predicate import AnyOf  # noqa: E402
-import orjson  # noqa: E402
+import orjson
 
-from fhir_server import searchset  # noqa: E402
-from fhir_server.indexing import index_resource  # noqa: E402
-from fhir_server.storage import Scoped  # noqa: E402
-from fhir_server.storage import Stored  # noqa: E402
-from fhir_server.storage import open_repository  # noqa: E402
-from search import registry as registry_module  # noqa: E402
+from consent.predicate import ALLOW
+from consent.predicate import AnyOf
+from fhir_server import searchset
+from fhir_server.indexing import index_resource
+from fhir_server.storage import Scoped
+from fhir_server.storage import Stored
+from fhir_server.storage import open_repository
+from search import registry as registry_module
 
 INS = "urn:oid:1.2.250.1.213.1.4.8"
 LOINC = "http://loinc.org"
 BASE = "http://bench/fhir"
-FAMILIES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
-            "Simon", "Laurent", "Lefèvre", "Michel", "García", "Müller", "Faure", "André", "Mercier", "Blanc"]
+FAMILIES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "García",
+    "Müller",
+    "Faure",
+    "André",
+    "Mercier",
+    "Blanc",
+]
 GIVEN = ["Jean", "Marie", "Pierre", "Anne", "Hélène", "Zoé", "Luc", "Élodie", "François", "Chloé"]
 DOC_TYPES = ["34112-3", "11502-2", "60591-5", "REMB", "EXPPAT_3"]
 
@@ -49,21 +70,31 @@ def nir(i: int) -> str:
 def patient(i: int, rnd: random.Random) -> dict[str, Any]:
     fam = f"{rnd.choice(FAMILIES)}{'' if i % 3 else rnd.randint(1, 500)}"
     return {
-        "resourceType": "Patient", "id": f"p{i}", "meta": {"versionId": "1", "lastUpdated": "2026-01-01T00:00:00Z"},
+        "resourceType": "Patient",
+        "id": f"p{i}",
+        "meta": {"versionId": "1", "lastUpdated": "2026-01-01T00:00:00Z"},
         "identifier": [{"system": INS, "value": nir(i)}],
         "name": [{"family": fam, "given": [rnd.choice(GIVEN), rnd.choice(GIVEN)]}],
         "gender": rnd.choice(["male", "female"]),
         "birthDate": f"{rnd.randint(1930, 2020)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
-        "address": [{"line": [f"{rnd.randint(1, 200)} rue de la Paix"], "city": rnd.choice(["Paris", "Lyon", "Saint-Étienne"]),
-                     "postalCode": f"{rnd.randint(1000, 95999):05d}"}],
+        "address": [
+            {
+                "line": [f"{rnd.randint(1, 200)} rue de la Paix"],
+                "city": rnd.choice(["Paris", "Lyon", "Saint-Étienne"]),
+                "postalCode": f"{rnd.randint(1000, 95999):05d}",
+            }
+        ],
         "generalPractitioner": [{"reference": f"Practitioner/dr{i % 100}"}],
     }
 
 
 def document(i: int, j: int, rnd: random.Random) -> dict[str, Any]:
     return {
-        "resourceType": "DocumentReference", "id": f"d{i}-{j}", "status": "current",
-        "subject": {"reference": f"Patient/p{i}"}, "author": [{"reference": f"Practitioner/dr{(i + j) % 100}"}],
+        "resourceType": "DocumentReference",
+        "id": f"d{i}-{j}",
+        "status": "current",
+        "subject": {"reference": f"Patient/p{i}"},
+        "author": [{"reference": f"Practitioner/dr{(i + j) % 100}"}],
         "type": {"coding": [{"system": LOINC, "code": rnd.choice(DOC_TYPES)}]},
         "date": f"{rnd.randint(2015, 2025)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}T10:00:00+01:00",
         "content": [{"attachment": {"contentType": "application/pdf", "url": f"Binary/b{i}-{j}"}}],
@@ -72,8 +103,12 @@ def document(i: int, j: int, rnd: random.Random) -> dict[str, Any]:
 
 def allergy(i: int, rnd: random.Random) -> dict[str, Any]:
     return {
-        "resourceType": "AllergyIntolerance", "id": f"a{i}", "patient": {"reference": f"Patient/p{i}"},
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": rnd.choice(["764146007", "91935009", "300913006"])}]},
+        "resourceType": "AllergyIntolerance",
+        "id": f"a{i}",
+        "patient": {"reference": f"Patient/p{i}"},
+        "code": {
+            "coding": [{"system": "http://snomed.info/sct", "code": rnd.choice(["764146007", "91935009", "300913006"])}]
+        },
         "criticality": rnd.choice(["low", "high"]),
     }
 
@@ -120,8 +155,9 @@ def measure(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
 def open_store(args: argparse.Namespace, tmp: str) -> Any:
     if args.adapter == "sqlite":
         return open_repository({"DATA_DIR": tmp}, index_resource)
-    return open_repository({"MONGODB_URI": args.uri or "mongoeco://", "MONGODB_DATABASE": "carnet_bench"},
-                           index_resource)
+    return open_repository(
+        {"MONGODB_URI": args.uri or "mongoeco://", "MONGODB_DATABASE": "carnet_bench"}, index_resource
+    )
 
 
 def bench(n: int, args: argparse.Namespace, reg: Any, results: dict[str, dict[int, float]]) -> None:
@@ -133,13 +169,17 @@ def bench(n: int, args: argparse.Namespace, reg: Any, results: dict[str, dict[in
         repo.drop()
     elapsed = load(repo, n, args.docs_per_patient, rnd)
     total_docs = n * (2 + args.docs_per_patient) + 100
-    print(f"\n== {args.adapter}{' (mongoeco stand-in)' if args.adapter == 'mongodb' and not args.uri else ''}: "
-          f"{n} patients, {total_docs} resources, loaded in {elapsed:.1f} s ({total_docs / elapsed:.0f}/s)", flush=True)
+    print(
+        f"\n== {args.adapter}{' (mongoeco stand-in)' if args.adapter == 'mongodb' and not args.uri else ''}: "
+        f"{n} patients, {total_docs} resources, loaded in {elapsed:.1f} s ({total_docs / elapsed:.0f}/s)",
+        flush=True,
+    )
     q = random.Random(7)
 
     def run(type_: str, params: list[tuple[str, str]], policy_for: Any = None) -> dict[str, Any]:
-        bundle, _ = searchset.search(Scoped(repo, policy_for or (lambda t: ALLOW)), reg, [type_], params, BASE,
-                                     path=type_)
+        bundle, _ = searchset.search(
+            Scoped(repo, policy_for or (lambda t: ALLOW)), reg, [type_], params, BASE, path=type_
+        )
         return orjson.dumps(bundle)  # type: ignore[no-any-return]
 
     deep = n // 2
@@ -151,19 +191,26 @@ def bench(n: int, args: argparse.Namespace, reg: Any, results: dict[str, dict[in
     queries: dict[str, Callable[[], Any]] = {
         "token (Patient?identifier=INS|nir)": lambda: run("Patient", [("identifier", f"{INS}|{nir(q.randrange(n))}")]),
         "string (Patient?family=prefix of a rare name)": lambda: run(
-            "Patient", [("family", f"{q.choice(FAMILIES)}{q.randint(1, 500)}")]),
+            "Patient", [("family", f"{q.choice(FAMILIES)}{q.randint(1, 500)}")]
+        ),
         "date range (Patient?birthdate=ge..&lt..)": lambda: run(
-            "Patient", [("birthdate", "ge1980-01-01"), ("birthdate", "lt1980-03-01")]),
+            "Patient", [("birthdate", "ge1980-01-01"), ("birthdate", "lt1980-03-01")]
+        ),
         "chained (DocumentReference?subject:Patient.identifier=)": lambda: run(
-            "DocumentReference", [("subject:Patient.identifier", f"{INS}|{nir(q.randrange(n))}")]),
+            "DocumentReference", [("subject:Patient.identifier", f"{INS}|{nir(q.randrange(n))}")]
+        ),
         "_include (DocumentReference?subject=&_include=subject)": lambda: run(
-            "DocumentReference", [("subject", f"Patient/p{q.randrange(n)}"), ("_include", "DocumentReference:subject")]),
+            "DocumentReference", [("subject", f"Patient/p{q.randrange(n)}"), ("_include", "DocumentReference:subject")]
+        ),
         "sorted page (Patient?family=&_sort=-birthdate)": lambda: run(
-            "Patient", [("family", f"{q.choice(FAMILIES)}{q.randint(1, 500)}"), ("_sort", "-birthdate")]),
+            "Patient", [("family", f"{q.choice(FAMILIES)}{q.randint(1, 500)}"), ("_sort", "-birthdate")]
+        ),
         "date (Patient?birthdate=YYYY-MM-DD)": lambda: run(
-            "Patient", [("birthdate", f"{q.randint(1930, 2020)}-{q.randint(1, 12):02d}-{q.randint(1, 28):02d}")]),
+            "Patient", [("birthdate", f"{q.randint(1930, 2020)}-{q.randint(1, 12):02d}-{q.randint(1, 28):02d}")]
+        ),
         "broad: every match counted (DocumentReference?type=34112-3)": lambda: run(
-            "DocumentReference", [("type", f"{LOINC}|34112-3")]),
+            "DocumentReference", [("type", f"{LOINC}|34112-3")]
+        ),
         "broad: whole type sorted (Patient?_sort=birthdate)": lambda: run("Patient", [("_sort", "birthdate")]),
         "consent-narrowed (DocumentReference, policy = one patient)": narrowed,
     }

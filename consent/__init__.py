@@ -7,6 +7,7 @@ emergency window may open; ``may_write`` and ``block_warnings`` are the write ru
 ``consent.preview`` compares two states. No I/O here but reading the matrix file: the server
 loads states (``fhir_server.consent_loader``).
 """
+
 from __future__ import annotations
 
 from consent.attributes import access_attributes
@@ -30,7 +31,23 @@ from consent.state import PatientState
 from consent.state import patient_state
 
 __all__ = [
-    "AccessMatrix", "Decision", "Directive", "Matrix", "MatrixError", "PatientState", "Predicate", "Requester",
-    "access_attributes", "block_warnings", "decide", "emergency_barrier", "evaluate", "load_matrix", "may_write",
-    "open_matrix", "patient_state", "policy", "visible_flags_rule",
+    "AccessMatrix",
+    "Decision",
+    "Directive",
+    "Matrix",
+    "MatrixError",
+    "PatientState",
+    "Predicate",
+    "Requester",
+    "access_attributes",
+    "block_warnings",
+    "decide",
+    "emergency_barrier",
+    "evaluate",
+    "load_matrix",
+    "may_write",
+    "open_matrix",
+    "patient_state",
+    "policy",
+    "visible_flags_rule",
 ]

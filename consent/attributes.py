@@ -1,4 +1,5 @@
 """Access attributes: the ``acl`` field stored beside each resource, the data consent filters on."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,7 +25,11 @@ ORPHAN = "yes"
 
 
 def access_attributes(
-    resource_type: str, resource: Mapping[str, Any], patients: list[str], *, compartment_type: bool = False,
+    resource_type: str,
+    resource: Mapping[str, Any],
+    patients: list[str],
+    *,
+    compartment_type: bool = False,
 ) -> dict[str, object]:
     """The ``acl`` of a resource, given the Patient compartments (``Patient/id``) it belongs to.
 
@@ -45,8 +50,11 @@ def access_attributes(
         compartments.insert(0, own)
     given = resource.get("meta")
     meta: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-    labelled = [resource.get("securityLabel"), meta.get("security")] if resource_type == "DocumentReference" \
+    labelled = (
+        [resource.get("securityLabel"), meta.get("security")]
+        if resource_type == "DocumentReference"
         else [meta.get("security")]
+    )
     flags = {code for value in labelled for code in codes(value, frozenset({TRE_A07}))}
     levels = [code for value in labelled for code in codes(value, _CONFIDENTIALITY_SYSTEMS)]
     document = resource_type == "DocumentReference"

@@ -6,6 +6,7 @@ server refuses such a Consent with 422 rather than store it with no effect. ``ac
 actor references to resolve (the server checks that they name a Practitioner, PractitionerRole or
 Organization it holds).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from typing import Any
 
 from consent.elements import codes
 from consent.elements import codings
-from consent.state import _OBJECTED_MODE
 from consent.state import _NARROWING
+from consent.state import _OBJECTED_MODE
 from consent.state import ACT_REASON
 from consent.state import CONSENT_ACTION
 from consent.state import CONSENT_SCOPE
@@ -42,22 +43,37 @@ def problems(consent: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What keeps the engine from applying a patient-privacy Consent: (path, what to do)."""
     out: list[tuple[str, str]] = []
     if PATIENT_CONSENT not in codes(consent.get("category") or [], frozenset({LOINC})):
-        out.append(("Consent.category", f"add the category {LOINC}|{PATIENT_CONSENT} (patient consent): without it "
-                                        "the consent has no effect on access"))
+        out.append(
+            (
+                "Consent.category",
+                f"add the category {LOINC}|{PATIENT_CONSENT} (patient consent): without it "
+                "the consent has no effect on access",
+            )
+        )
     if not isinstance(consent.get("patient"), Mapping) or not isinstance(consent["patient"].get("reference"), str):
         out.append(("Consent.patient", "add the patient (a reference to the Patient whose record this governs)"))
     rules = [c for c in codings(consent.get("policyRule")) if c.get("system") == V3_ACT_CODE]
     if consent.get("policyRule") is not None and not any(c.get("code") in POLICY_RULES for c in rules):
-        out.append(("Consent.policyRule", f"use a policyRule from {V3_ACT_CODE}: "
-                                          f"{', '.join(sorted(POLICY_RULES))} (OPTIN for a grant, OPTOUT for a "
-                                          "block or an objection)"))
+        out.append(
+            (
+                "Consent.policyRule",
+                f"use a policyRule from {V3_ACT_CODE}: "
+                f"{', '.join(sorted(POLICY_RULES))} (OPTIN for a grant, OPTOUT for a "
+                "block or an objection)",
+            )
+        )
     elif consent.get("policyRule") is None and not consent.get("policy"):
         out.append(("Consent.policyRule", f"add a policyRule ({V3_ACT_CODE} OPTIN or OPTOUT) (R4 ppc-1)"))
     provision = consent.get("provision")
     if not isinstance(provision, Mapping):
-        out.append(("Consent.provision", "add a provision: permit + actor (a grant), deny + actor (a block), or "
-                                         f"deny + purpose {ACT_REASON} BTG or ETREAT (an objection to emergency "
-                                         "access)"))
+        out.append(
+            (
+                "Consent.provision",
+                "add a provision: permit + actor (a grant), deny + actor (a block), or "
+                f"deny + purpose {ACT_REASON} BTG or ETREAT (an objection to emergency "
+                "access)",
+            )
+        )
     else:
         out.extend(_provision_problems(provision, "Consent.provision", []))
     return out
@@ -77,12 +93,22 @@ def _provision_problems(provision: Mapping[str, Any], where: str, inherited: lis
         return out  # a base rule whose nested provisions set the rules
     if kind == "permit":
         if not actors:
-            out.append((f"{where}.actor", "a permit grants access to its actors: add an actor (a Practitioner, "
-                                          "PractitionerRole or Organization)"))
+            out.append(
+                (
+                    f"{where}.actor",
+                    "a permit grants access to its actors: add an actor (a Practitioner, "
+                    "PractitionerRole or Organization)",
+                )
+            )
         narrowed = [e for e in _NARROWING if provision.get(e)]
         if narrowed:
-            out.append((f"{where}.{narrowed[0]}", f"a grant covers the whole record: remove {', '.join(narrowed)} "
-                                                  "(hide single documents with securityLabel MASQUE_PS instead)"))
+            out.append(
+                (
+                    f"{where}.{narrowed[0]}",
+                    f"a grant covers the whole record: remove {', '.join(narrowed)} "
+                    "(hide single documents with securityLabel MASQUE_PS instead)",
+                )
+            )
         purposes = codes(provision.get("purpose") or [], frozenset({ACT_REASON}))
         if provision.get("purpose") and "TREAT" not in purposes:
             out.append((f"{where}.purpose", f"a grant is for care: use purpose {ACT_REASON}|TREAT, or none"))
@@ -92,8 +118,13 @@ def _provision_problems(provision: Mapping[str, Any], where: str, inherited: lis
     elif not actors:
         purposes = {(c.get("system"), c.get("code")) for c in codings(provision.get("purpose") or [])}
         if not any(key in purposes for key in _OBJECTED_MODE):
-            out.append((f"{where}", "a deny blocks its actors, or objects to emergency access: add an actor, or "
-                                    f"purpose {ACT_REASON} BTG (break-glass) or ETREAT (centre 15)"))
+            out.append(
+                (
+                    f"{where}",
+                    "a deny blocks its actors, or objects to emergency access: add an actor, or "
+                    f"purpose {ACT_REASON} BTG (break-glass) or ETREAT (centre 15)",
+                )
+            )
     return out
 
 

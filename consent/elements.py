@@ -2,6 +2,7 @@
 
 See https://hl7.org/fhir/R4/datatypes.html (Coding, CodeableConcept, Reference, Period, dateTime).
 """
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,14 @@ def _bounds(value: object) -> tuple[datetime, datetime] | None:
     tz = UTC if zone in (None, "Z") else datetime.strptime(zone, "%z").tzinfo
     try:
         start = datetime(
-            int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")), tzinfo=tz,
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=tz,
         )
     except ValueError:
         return None

@@ -21,6 +21,7 @@ First match wins, within the resource's primary compartment (``acl.patient``); [
 Flags hide at ``now``: ``INVISIBLE_PATIENT`` lapses 30 days after the deposit (``consent.labels``);
 without ``now`` no flag lapses.
 """
+
 from __future__ import annotations
 
 import re
@@ -86,7 +87,11 @@ def open_matrix(requester: Requester) -> Predicate:
 
 
 def decide(
-    requester: Requester, state: PatientState | None, acl: Acl, *, matrix: Matrix = open_matrix,
+    requester: Requester,
+    state: PatientState | None,
+    acl: Acl,
+    *,
+    matrix: Matrix = open_matrix,
     now: datetime | None = None,
 ) -> Decision:
     """Whether ``requester`` may read the resource whose access attributes are ``acl`` at ``now``.
@@ -119,7 +124,9 @@ def _outside_records(requester: Requester, acl: Acl) -> Decision:
     author = _first(identities(requester) & _held(acl, "authors"))
     if author:
         return Decision(True, f"author {author}")
-    return Decision(False, "no patient: system clients and authors only" if orphan else "access trace outside any record")
+    return Decision(
+        False, "no patient: system clients and authors only" if orphan else "access trace outside any record"
+    )
 
 
 def _in_record(requester: Requester, state: PatientState, acl: Acl, matrix: Matrix, now: datetime | None) -> Decision:
@@ -203,7 +210,11 @@ def _through(role: Role, acl: Acl, rule: str, now: datetime | None) -> Decision:
 
 
 def policy(
-    requester: Requester, states: Mapping[str, PatientState], resource_type: str, *, matrix: Matrix = open_matrix,
+    requester: Requester,
+    states: Mapping[str, PatientState],
+    resource_type: str,
+    *,
+    matrix: Matrix = open_matrix,
     now: datetime | None = None,
 ) -> Predicate:
     """The filter on ``acl`` that keeps exactly the ``resource_type`` resources ``decide`` allows at ``now``.
@@ -243,7 +254,11 @@ def policy(
 
 
 def _record_filter(
-    requester: Requester, state: PatientState, resource_type: str, matrix: Matrix, now: datetime | None,
+    requester: Requester,
+    state: PatientState,
+    resource_type: str,
+    matrix: Matrix,
+    now: datetime | None,
 ) -> Predicate:
     """``_in_record`` as a filter on the acls of one record."""
     ids = identities(requester)
@@ -264,8 +279,14 @@ def _record_filter(
 
 
 def may_write(
-    requester: Requester, state: PatientState | None, acl: Acl, interaction: Interaction, *,
-    old_acl: Acl | None = None, patch_paths: Collection[str] | None = None, now: datetime | None = None,
+    requester: Requester,
+    state: PatientState | None,
+    acl: Acl,
+    interaction: Interaction,
+    *,
+    old_acl: Acl | None = None,
+    patch_paths: Collection[str] | None = None,
+    now: datetime | None = None,
 ) -> Decision:
     """Whether ``requester`` may create, update, patch or delete a resource (DESIGN §4 "Writes").
 
@@ -280,10 +301,16 @@ def may_write(
     if requester.kind == "system":
         return Decision(True, "system")
     before = None if interaction == "create" else acl if old_acl is None else old_acl
-    private = [a for a in (acl, before) if a is not None and _held(a, "type") & PRIVATE_TYPES and _empty(a.get("patient"))]
+    private = [
+        a for a in (acl, before) if a is not None and _held(a, "type") & PRIVATE_TYPES and _empty(a.get("patient"))
+    ]
     if private and len(private) == len([a for a in (acl, before) if a is not None]):
         uploader = _first(identities(requester) & set.intersection(*(_held(a, "authors") for a in private)))
-        return Decision(True, f"uploader {uploader}") if uploader else Decision(False, "private content: its uploader only")
+        return (
+            Decision(True, f"uploader {uploader}")
+            if uploader
+            else Decision(False, "private content: its uploader only")
+        )
     if any(_empty(a.get("patients")) and _empty(a.get("patient")) for a in (acl, before) if a is not None):
         return Decision(False, "directory: system clients only")
     patient = acl.get("patient")
@@ -341,8 +368,14 @@ def _create(requester: Requester, state: PatientState | None, acl: Acl, role: Ro
 
 
 def _change(
-    requester: Requester, state: PatientState | None, acl: Acl, before: Acl, role: Role | None,
-    interaction: Interaction, patch_paths: Collection[str] | None, now: datetime | None,
+    requester: Requester,
+    state: PatientState | None,
+    acl: Acl,
+    before: Acl,
+    role: Role | None,
+    interaction: Interaction,
+    patch_paths: Collection[str] | None,
+    now: datetime | None,
 ) -> Decision:
     ids = identities(requester)
     author = _first(ids & _held(before, "authors"))
@@ -381,7 +414,8 @@ def block_warnings(state: PatientState, consent: Mapping[str, Any]) -> list[str]
     blocked = {d.subject for kind, d in consent_directives(consent, None) if kind == "block"}
     return [
         f"This consent blocks {ref}, the patient's attending physician: the block wins, "
-        "they will no longer see the record." for ref in sorted(blocked & state.general_practitioners)
+        "they will no longer see the record."
+        for ref in sorted(blocked & state.general_practitioners)
     ]
 
 
@@ -421,7 +455,22 @@ def _first(refs: Collection[str]) -> str | None:
 
 
 __all__ = [
-    "HOLDER_TYPES", "SYSTEM_TYPES", "TRACE_TYPES", "Acl", "Decision", "Interaction", "Matrix", "and_",
-    "block_warnings", "decide", "emergency_barrier", "identities", "may_write", "open_matrix", "or_", "own_records",
-    "policy", "visible_flags_rule",
+    "HOLDER_TYPES",
+    "SYSTEM_TYPES",
+    "TRACE_TYPES",
+    "Acl",
+    "Decision",
+    "Interaction",
+    "Matrix",
+    "and_",
+    "block_warnings",
+    "decide",
+    "emergency_barrier",
+    "identities",
+    "may_write",
+    "open_matrix",
+    "or_",
+    "own_records",
+    "policy",
+    "visible_flags_rule",
 ]

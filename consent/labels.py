@@ -3,6 +3,7 @@
 Codes: research/dmp.md §2.4 (TRE_A07, TRE_A08); rules: §1.4 (MASQUE_PS), §1.5 (INVISIBLE_PATIENT),
 §1.6 (INVISIBLE_REPRESENTANTS_LEGAUX).
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -11,6 +11,7 @@ Structured resources count as the document class and type ``structured`` maps th
 every other type (Consent, Communication…) is never read through it. ``load`` checks the file and
 raises ``MatrixError`` naming the faulty entry, so a bad file stops the server at start.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,15 +33,49 @@ from consent.requester import Requester
 
 MATRIX_FILE = Path(__file__).with_name("matrix.json")
 #: TRE_G15_ProfessionSante codes in force (research/dmp.md §2.4; 35-39 and 93 are deprecated)
-TRE_G15 = frozenset({
-    "10", "21", "26", "28", "31", "32", "40", "50", "60", "69", "70", "80", "81", "82", "83", "84", "85", "86",
-    "91", "92", "94", "95", "96", "98",
-})
+TRE_G15 = frozenset(
+    {
+        "10",
+        "21",
+        "26",
+        "28",
+        "31",
+        "32",
+        "40",
+        "50",
+        "60",
+        "69",
+        "70",
+        "80",
+        "81",
+        "82",
+        "83",
+        "84",
+        "85",
+        "86",
+        "91",
+        "92",
+        "94",
+        "95",
+        "96",
+        "98",
+    }
+)
 DOCUMENT = "DocumentReference"
 _TOP_KEYS = frozenset({"title", "status", "notice", "sources", "unfiltered", "structured", "rows"})
-_ROW_KEYS = frozenset({
-    "profession", "specialty", "effect", "all", "docClass", "docType", "label", "provisional", "source",
-})
+_ROW_KEYS = frozenset(
+    {
+        "profession",
+        "specialty",
+        "effect",
+        "all",
+        "docClass",
+        "docType",
+        "label",
+        "provisional",
+        "source",
+    }
+)
 _TARGETS = ("all", "docClass", "docType")
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _CODE = re.compile(r"\S{1,64}")
@@ -152,8 +187,13 @@ def _structured(raw: object, where: str) -> dict[str, tuple[str, str]]:
     for type_, pair in _mapping(raw, where).items():
         entry = _mapping(pair, f"{where}.{type_}")
         doc_class, doc_type = entry.get("docClass"), entry.get("docType")
-        if type_ == DOCUMENT or not _TYPE_NAME.fullmatch(type_) or set(entry) != {"docClass", "docType"} \
-                or not isinstance(doc_class, str) or not isinstance(doc_type, str):
+        if (
+            type_ == DOCUMENT
+            or not _TYPE_NAME.fullmatch(type_)
+            or set(entry) != {"docClass", "docType"}
+            or not isinstance(doc_class, str)
+            or not isinstance(doc_type, str)
+        ):
             raise MatrixError(f"{where}.{type_}: a resource type mapped to one docClass and one docType code")
         found[type_] = (doc_class, doc_type)
     return found

@@ -7,6 +7,7 @@ Compilers map: ``AnyOf`` -> ``$in``; ``Empty`` -> absent, null or ``[]``; ``Afte
 string comparison); ``And``/``Or``/``Not`` -> ``$and``/``$or``/``$nor`` (``And(())`` matches all,
 ``Or(())`` nothing). See docs/contracts.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Consent preview: who would gain and who would lose access to which items of a record if a
 proposed Consent were saved (``decide`` on the current state against the state with it)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -27,8 +28,13 @@ class Change:
 
 
 def compare(
-    actors: Mapping[str, Requester], before: PatientState, after: PatientState, items: Mapping[str, Acl], *,
-    matrix: Matrix = open_matrix, now: datetime | None = None,
+    actors: Mapping[str, Requester],
+    before: PatientState,
+    after: PatientState,
+    items: Mapping[str, Acl],
+    *,
+    matrix: Matrix = open_matrix,
+    now: datetime | None = None,
 ) -> list[Change]:
     """The changes, per actor in key order, for the items (``Type/id`` -> acl); unchanged actors omitted."""
     changes = []
@@ -47,6 +53,8 @@ def compare(
 def named_actors(consents: Iterable[Mapping[str, Any]]) -> set[str]:
     """The actors (``Type/id``) the grants and blocks of these Consents name, whatever their periods."""
     return {
-        directive.subject for consent in consents for kind, directive in consent_directives(consent, None)
+        directive.subject
+        for consent in consents
+        for kind, directive in consent_directives(consent, None)
         if kind in ("grant", "block")
     }

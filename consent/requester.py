@@ -1,4 +1,5 @@
 """Who asks: the identity a bearer token resolves to, as plain data for the consent engine."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@ grants, blocks and emergency objections read from their Consent resources.
 
 Consent shape: DESIGN §4 and research/dmp.md §3.1 (R4 Consent, IHE PCF nesting), §4.2.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -84,7 +85,9 @@ def _first_naming(directives: frozenset[Directive], subjects: Iterable[str]) -> 
 
 
 def patient_state(
-    patient: Mapping[str, Any], consents: Iterable[Mapping[str, Any]], related: Iterable[Mapping[str, Any]],
+    patient: Mapping[str, Any],
+    consents: Iterable[Mapping[str, Any]],
+    related: Iterable[Mapping[str, Any]],
     now: datetime,
 ) -> PatientState:
     """Build a patient's state from their Patient, Consent and RelatedPerson resources at ``now``.
@@ -106,7 +109,8 @@ def patient_state(
         blocks=frozenset(found["block"]),
         objections=frozenset(found["objection"]),
         guardians=frozenset(
-            f"RelatedPerson/{person.get('id')}" for person in related
+            f"RelatedPerson/{person.get('id')}"
+            for person in related
             if reference(person.get("patient")) == ref and _guardian(person, now)
         ),
     )
@@ -140,7 +144,10 @@ def consent_directives(consent: Mapping[str, Any], now: datetime | None) -> Iter
 
 
 def _rules(
-    provision: Mapping[str, Any], actors: list[str], in_force: bool | None, source: str,
+    provision: Mapping[str, Any],
+    actors: list[str],
+    in_force: bool | None,
+    source: str,
 ) -> Iterator[tuple[DirectiveKind, Directive]]:
     kind = provision.get("type")
     if kind == "permit" and in_force is True and actors and _grants_access(provision):

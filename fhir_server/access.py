@@ -5,6 +5,7 @@ app loaded (``fhir_server.dmp.init_app``) and the caller's emergency windows
 (``fhir_server.dmp.emergency``, opened on the first call that needs them, on the records ``asked``
 names).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,8 +67,11 @@ class Access:
         windows this request may open, once)."""
         if self._caller is None:
             emergency_mode = self.requester.kind == "practitioner" and self.requester.mode != "normal"
-            records = (emergency.open_records(self.repo, self.requester, self.now, self.asked) if emergency_mode
-                       else frozenset())
+            records = (
+                emergency.open_records(self.repo, self.requester, self.now, self.asked)
+                if emergency_mode
+                else frozenset()
+            )
             self._caller = replace(self.requester, emergency_records=records)
         return self._caller
 
@@ -99,8 +103,9 @@ class Access:
         """The type's policy for this request (computed once per type while the states stay the same)."""
         states = self.states()
         if resource_type not in self._policies:
-            self._policies[resource_type] = engine.policy(self.caller(), states, resource_type, matrix=self.matrix,
-                                                          now=self.now)
+            self._policies[resource_type] = engine.policy(
+                self.caller(), states, resource_type, matrix=self.matrix, now=self.now
+            )
         return self._policies[resource_type]
 
     def can_see(self, stored: Stored) -> bool:
@@ -130,6 +135,11 @@ class Access:
         primary = acl.get("patient") or (old_acl or {}).get("patient")
         state = self.states([primary]).get(primary) if isinstance(primary, str) else None
         return engine.may_write(
-            self.caller(), state, acl, cast(engine.Interaction, interaction), old_acl=old_acl,
-            patch_paths=patch_paths, now=self.now,
+            self.caller(),
+            state,
+            acl,
+            cast(engine.Interaction, interaction),
+            old_acl=old_acl,
+            patch_paths=patch_paths,
+            now=self.now,
         )

@@ -1,4 +1,5 @@
 """The Flask application factory."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ from flask import Flask
 
 from . import bundles
 from . import cors
-from .dmp import matrix_endpoint
 from . import errors_http
 from . import export
 from . import health
@@ -25,6 +25,7 @@ from . import rest
 from . import storage
 from . import throttle
 from . import validation
+from .dmp import matrix_endpoint
 from .indexing import index_resource
 from .operations import routes as operation_routes
 

@@ -6,6 +6,7 @@ carries the visibility labels of what it names, so the consent engine filters th
 like the items themselves (a trace never reveals a hidden document). A trace that cannot be
 written fails the request closed.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,16 +19,28 @@ from typing import Any
 from flask import request
 
 from .access import Access
+from .clock import instant
 from .indexing import access_attributes_of
 from .storage import Stored
-from .clock import instant
 from .storage import get_store
 
-EVENT_TYPE = {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
-              "display": "RESTful Operation"}
+EVENT_TYPE = {
+    "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+    "code": "rest",
+    "display": "RESTful Operation",
+}
 INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
-ACTION = {"create": "C", "read": "R", "vread": "R", "history": "R", "update": "U", "patch": "U",
-          "delete": "D", "search": "E", "operation": "E"}
+ACTION = {
+    "create": "C",
+    "read": "R",
+    "vread": "R",
+    "history": "R",
+    "update": "U",
+    "patch": "U",
+    "delete": "D",
+    "search": "E",
+    "operation": "E",
+}
 PURPOSE = {"normal": "TREAT", "bris_de_glace": "BTG", "centre_15": "ETREAT"}
 ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
@@ -38,14 +51,27 @@ CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 def _agent(access: Access) -> dict[str, Any]:
     who = access.requester
     agent: dict[str, Any] = {
-        "type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
-                             "code": "110153", "display": "Source Role ID"}]},
+        "type": {
+            "coding": [
+                {
+                    "system": "http://dicom.nema.org/resources/ontology/DCM",
+                    "code": "110153",
+                    "display": "Source Role ID",
+                }
+            ]
+        },
         "who": {"reference": who.ref} if who.ref else {"display": f"system client {who.sub}"},
         "requestor": True,
-        "purposeOfUse": [{"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-            "code": PURPOSE[who.mode],
-        }]}],
+        "purposeOfUse": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                        "code": PURPOSE[who.mode],
+                    }
+                ]
+            }
+        ],
         "network": {"address": request.remote_addr or "unknown", "type": "2"},
     }
     if who.reason:
@@ -53,19 +79,39 @@ def _agent(access: Access) -> dict[str, Any]:
     return agent
 
 
-def _event(access: Access, interaction: str, outcome: str, refs: list[str], patients: list[str],
-           labels: list[str], confidentiality: str | None) -> dict[str, Any]:
+def _event(
+    access: Access,
+    interaction: str,
+    outcome: str,
+    refs: list[str],
+    patients: list[str],
+    labels: list[str],
+    confidentiality: str | None,
+) -> dict[str, Any]:
     entities: list[dict[str, Any]] = [
-        {"what": {"reference": p}, "type": {"system": ENTITY_TYPE, "code": "1"},
-         "role": {"system": OBJECT_ROLE, "code": "1"}} for p in patients
+        {
+            "what": {"reference": p},
+            "type": {"system": ENTITY_TYPE, "code": "1"},
+            "role": {"system": OBJECT_ROLE, "code": "1"},
+        }
+        for p in patients
     ] + [
-        {"what": {"reference": r}, "type": {"system": ENTITY_TYPE, "code": "2"},
-         "role": {"system": OBJECT_ROLE, "code": "4"}} for r in refs if r not in patients
+        {
+            "what": {"reference": r},
+            "type": {"system": ENTITY_TYPE, "code": "2"},
+            "role": {"system": OBJECT_ROLE, "code": "4"},
+        }
+        for r in refs
+        if r not in patients
     ]
     if interaction == "search":
-        entities.append({"type": {"system": ENTITY_TYPE, "code": "2"},
-                         "role": {"system": OBJECT_ROLE, "code": "24"},
-                         "description": request.full_path[:1000]})
+        entities.append(
+            {
+                "type": {"system": ENTITY_TYPE, "code": "2"},
+                "role": {"system": OBJECT_ROLE, "code": "24"},
+                "description": request.full_path[:1000],
+            }
+        )
     security = [{"system": A07, "code": c} for c in sorted(labels)]
     if confidentiality:
         security.append({"system": CONFIDENTIALITY, "code": confidentiality})
@@ -77,8 +123,10 @@ def _event(access: Access, interaction: str, outcome: str, refs: list[str], pati
         "recorded": instant(),
         "outcome": outcome,
         "agent": [_agent(access)],
-        "source": {"observer": {"display": "Carnet"}, "type": [{
-            "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}]},
+        "source": {
+            "observer": {"display": "Carnet"},
+            "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}],
+        },
         "entity": entities,
     }
     if security:
@@ -116,8 +164,11 @@ def _groups(items: list[Stored]) -> dict[tuple[Any, ...], list[Stored]]:
     """Group by (patients, labels, confidentiality): each group's event is as visible as its items."""
     groups: dict[tuple[Any, ...], list[Stored]] = defaultdict(list)
     for s in items:
-        key = (tuple(sorted(s.acl.get("patients") or ())), tuple(sorted(s.acl.get("labels") or ())),
-               s.acl.get("confidentiality"))
+        key = (
+            tuple(sorted(s.acl.get("patients") or ())),
+            tuple(sorted(s.acl.get("labels") or ())),
+            s.acl.get("confidentiality"),
+        )
         groups[key].append(s)
     return groups
 
@@ -158,5 +209,12 @@ def _from_entry(entry: dict[str, Any]) -> Stored:
     resource = entry["resource"]
     meta = resource.get("meta") or {}
     acl = access_attributes_of(resource["resourceType"], resource)
-    return Stored(resource["resourceType"], resource.get("id", ""), int(meta.get("versionId", 0) or 0),
-                  meta.get("lastUpdated", ""), False, resource, acl)
+    return Stored(
+        resource["resourceType"],
+        resource.get("id", ""),
+        int(meta.get("versionId", 0) or 0),
+        meta.get("lastUpdated", ""),
+        False,
+        resource,
+        acl,
+    )

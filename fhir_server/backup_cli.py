@@ -1,6 +1,7 @@
 """`carnet backup` and `carnet restore`: a consistent snapshot of the embedded store while the
 server runs, and its return. On MongoDB use ``mongodump --archive`` / ``mongorestore``
 (docs/operations.md)."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,15 +10,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MONGODB_HINT = ("the store is MongoDB (MONGODB_URI): back it up with `mongodump --uri \"$MONGODB_URI\" --archive=FILE "
-                "--oplog` and restore with `mongorestore --archive=FILE --oplogReplay` (docs/operations.md)")
+MONGODB_HINT = (
+    'the store is MongoDB (MONGODB_URI): back it up with `mongodump --uri "$MONGODB_URI" --archive=FILE '
+    "--oplog` and restore with `mongorestore --archive=FILE --oplogReplay` (docs/operations.md)"
+)
 
 
 def _database(data_dir: str) -> Path:
     from .storage import database_file
 
-    return Path(database_file({"DATA_DIR": str(Path(data_dir).resolve()),
-                               "DATABASE_FILE": os.environ.get("CARNET_DATABASE_FILE")}))
+    return Path(
+        database_file(
+            {"DATA_DIR": str(Path(data_dir).resolve()), "DATABASE_FILE": os.environ.get("CARNET_DATABASE_FILE")}
+        )
+    )
 
 
 def _backup(args: argparse.Namespace) -> int:

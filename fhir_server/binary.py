@@ -15,6 +15,7 @@ content (chunked blobs, ``storage.blobs``), never as base64 inside a searchable 
 
 Consent follows the securityContext DocumentReference (``indexing.binary_acl``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -198,8 +199,13 @@ def raw_response(stored: Stored, base_url: str) -> Response:
     blob = get_store().open_blob(blob_key(stored.type, stored.id, stored.vid))
     assert blob is not None
     headers["Content-Length"] = str(blob.size)
-    return Response(iter(blob), 200, headers, content_type=stored.resource.get("contentType") or
-                    "application/octet-stream", direct_passthrough=True)
+    return Response(
+        iter(blob),
+        200,
+        headers,
+        content_type=stored.resource.get("contentType") or "application/octet-stream",
+        direct_passthrough=True,
+    )
 
 
 def upload(id_: str | None) -> fhir.Outcome:
@@ -209,12 +215,14 @@ def upload(id_: str | None) -> fhir.Outcome:
             raise too_large(request.content_length)
         request.max_content_length = max_bytes() * 4 // 3 + 65536
         body = http.body_json()
-        return fhir.create("Binary", body, request.headers.get("If-None-Exist")) if id_ is None \
+        return (
+            fhir.create("Binary", body, request.headers.get("If-None-Exist"))
+            if id_ is None
             else fhir.update("Binary", id_, body, http.if_match_version())
+        )
     fhir.allow("Binary", "create" if id_ is None else "update")  # before reading the body
     context = request.headers.get(SECURITY_CONTEXT, "").strip()
-    body: dict[str, Any] = {"resourceType": "Binary",
-                            "contentType": request.content_type or "application/octet-stream"}
+    body: dict[str, Any] = {"resourceType": "Binary", "contentType": request.content_type or "application/octet-stream"}
     if id_ is not None:
         body["id"] = id_
     if context:

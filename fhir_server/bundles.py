@@ -12,6 +12,7 @@ entry's fullUrl or a conditional reference (``Patient?identifier=...``) is rewri
 writes and answers its own status with an OperationOutcome naming the entry; an AuditEvent of the
 failure is written after the undo. Batch entries succeed or fail each on its own.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,14 +35,14 @@ from . import entry_routes
 from . import http
 from . import interactions as fhir
 from . import mhd
-from .operations import registry as operations
-from .operations.definition import Call
 from . import references
 from . import rest
 from .errors import BadRequest
 from .errors import FHIRError
 from .errors import operation_outcome
 from .interactions import Outcome
+from .operations import registry as operations
+from .operations.definition import Call
 from .storage import get_store
 
 bp = Blueprint("bundles", __name__)
@@ -112,8 +113,13 @@ def run(bundle: Any, base_url: str) -> dict[str, Any]:
         responses = _transaction(entries, base_url)
     else:
         responses = _batch(raw, base_url)
-    return {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": f"{kind}-response",
-            "link": [{"relation": "self", "url": base_url}], "entry": responses}
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": f"{kind}-response",
+        "link": [{"relation": "self", "url": base_url}],
+        "entry": responses,
+    }
 
 
 def _kind(bundle: Any) -> str:
@@ -133,8 +139,10 @@ def _parse(index: int, raw: Any, base_url: str) -> Entry:
         raise BadRequest(f"{where} needs a request (method and url)", expression=[f"{where}.request"])
     method, url = request_.get("method"), request_.get("url")
     if method not in ORDER:
-        raise BadRequest(f"{where}: request.method '{method}' is not one of {', '.join(ORDER)}",
-                         expression=[f"{where}.request.method"])
+        raise BadRequest(
+            f"{where}: request.method '{method}' is not one of {', '.join(ORDER)}",
+            expression=[f"{where}.request.method"],
+        )
     if not isinstance(url, str) or not url.strip():
         raise BadRequest(f"{where} needs a request.url", expression=[f"{where}.request.url"])
     for key in ("ifNoneExist", "ifMatch", "ifNoneMatch", "ifModifiedSince"):
@@ -159,10 +167,11 @@ def _parse(index: int, raw: Any, base_url: str) -> Entry:
 def _relative(url: str, base_url: str, where: str) -> str:
     """The entry's URL relative to this server's base (an absolute URL must be on it)."""
     if url.startswith(base_url + "/") or url == base_url:
-        return url[len(base_url) + 1:]
+        return url[len(base_url) + 1 :]
     if "://" in url.partition("?")[0]:
-        raise BadRequest(f"{where}: request.url '{url}' is not on this server ({base_url})",
-                         expression=[f"{where}.request.url"])
+        raise BadRequest(
+            f"{where}: request.url '{url}' is not on this server ({base_url})", expression=[f"{where}.request.url"]
+        )
     return url.lstrip("/")
 
 
@@ -175,18 +184,23 @@ def _check_target(entry: Entry, where: str) -> None:
         if method != "POST" or not 2 <= len(parts) <= 3:
             raise BadRequest(f"{where}: operations are invoked with POST [type]/$op or [type]/[id]/$op")
         return
-    shapes = {"POST": len(parts) == 1 and not entry.query,
-              "PUT": len(parts) == 2 and not entry.query or len(parts) == 1 and bool(entry.query),
-              "PATCH": len(parts) == 2 and not entry.query or len(parts) == 1 and bool(entry.query),
-              "DELETE": len(parts) == 2 and not entry.query or len(parts) == 1 and bool(entry.query)}
+    shapes = {
+        "POST": len(parts) == 1 and not entry.query,
+        "PUT": (len(parts) == 2 and not entry.query) or (len(parts) == 1 and bool(entry.query)),
+        "PATCH": (len(parts) == 2 and not entry.query) or (len(parts) == 1 and bool(entry.query)),
+        "DELETE": (len(parts) == 2 and not entry.query) or (len(parts) == 1 and bool(entry.query)),
+    }
     if not shapes[method]:
-        raise BadRequest(f"{where}: '{method} {entry.url}' is not a {method} this server serves",
-                         expression=[f"{where}.request.url"])
+        raise BadRequest(
+            f"{where}: '{method} {entry.url}' is not a {method} this server serves", expression=[f"{where}.request.url"]
+        )
     if method in ("POST", "PUT"):
         type_ = entry.resource.get("resourceType") if isinstance(entry.resource, dict) else None
         if type_ != parts[0]:
-            raise BadRequest(f"{where}: the resource's type '{type_}' does not match the URL's '{parts[0]}'",
-                             expression=[f"{where}.resource"])
+            raise BadRequest(
+                f"{where}: the resource's type '{type_}' does not match the URL's '{parts[0]}'",
+                expression=[f"{where}.resource"],
+            )
 
 
 # references ----------------------------------------------------------------------------------
@@ -341,10 +355,13 @@ def _naming(exc: FHIRError, entry: Entry) -> FHIRError:
     type_ = entry.parts[0] if entry.parts else ""
     issues = []
     for found in exc.issues:
-        paths = [f"{where}.resource{e[len(type_):]}" if type_ and (e == type_ or e.startswith(type_ + ".")) else e
-                 for e in found.get("expression", [])]
-        issues.append({**found, "diagnostics": f"{entry.label}: {found.get('diagnostics', '')}",
-                       "expression": [where, *paths]})
+        paths = [
+            f"{where}.resource{e[len(type_) :]}" if type_ and (e == type_ or e.startswith(type_ + ".")) else e
+            for e in found.get("expression", [])
+        ]
+        issues.append(
+            {**found, "diagnostics": f"{entry.label}: {found.get('diagnostics', '')}", "expression": [where, *paths]}
+        )
     return type(exc)(f"{entry.label}: {exc.diagnostics}", issues=issues)
 
 
@@ -388,8 +405,7 @@ def _independent(entry: Entry, full_urls: set[str]) -> None:
     """R4 http.html#transaction: batch entries may not refer to each other."""
     for ref in _references(entry.resource):
         if ref["reference"] in full_urls:
-            raise BadRequest(f"'{ref['reference']}' is another entry of this batch: send a transaction to link "
-                             "entries")
+            raise BadRequest(f"'{ref['reference']}' is another entry of this batch: send a transaction to link entries")
 
 
 def _failure(exc: FHIRError) -> dict[str, Any]:
@@ -413,12 +429,16 @@ def _perform(entry: Entry, base_url: str) -> dict[str, Any]:
     if entry.method == "POST":
         outcome = fhir.create(type_, entry.resource, entry.if_none_exist, id_=entry.assigned)
     elif entry.method == "PUT":
-        outcome = (fhir.conditional_update(type_, query, entry.resource) if query
-                   else fhir.update(type_, parts[1], entry.resource, entry.if_match))
+        outcome = (
+            fhir.conditional_update(type_, query, entry.resource)
+            if query
+            else fhir.update(type_, parts[1], entry.resource, entry.if_match)
+        )
     elif entry.method == "PATCH":
         ops = _patch_operations(entry)
-        outcome = (fhir.conditional_patch(type_, query, ops) if query
-                   else fhir.patch(type_, parts[1], ops, entry.if_match))
+        outcome = (
+            fhir.conditional_patch(type_, query, ops) if query else fhir.patch(type_, parts[1], ops, entry.if_match)
+        )
     else:
         outcome = fhir.conditional_delete(type_, query) if query else fhir.delete(type_, parts[1], entry.if_match)
     return _written(outcome, base_url)
@@ -430,10 +450,15 @@ def _patch_operations(entry: Entry) -> Any:
     binary = entry.resource
     if isinstance(binary, dict) and binary.get("resourceType") == "Parameters":
         return binary
-    if not isinstance(binary, dict) or binary.get("resourceType") != "Binary" or \
-            binary.get("contentType") not in JSON_PATCH_TYPES:
-        raise BadRequest(f"A PATCH entry carries a FHIRPath Patch (Parameters) or its JSON Patch as a Binary "
-                         f"resource ({http.JSON_PATCH})")
+    if (
+        not isinstance(binary, dict)
+        or binary.get("resourceType") != "Binary"
+        or binary.get("contentType") not in JSON_PATCH_TYPES
+    ):
+        raise BadRequest(
+            f"A PATCH entry carries a FHIRPath Patch (Parameters) or its JSON Patch as a Binary "
+            f"resource ({http.JSON_PATCH})"
+        )
     try:
         return orjson.loads(base64.b64decode(binary.get("data", ""), validate=True))
     except (binascii.Error, orjson.JSONDecodeError, ValueError):

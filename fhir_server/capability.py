@@ -1,5 +1,6 @@
 """The CapabilityStatement, generated from the registries the server runs on so it cannot drift
 (https://hl7.org/fhir/R4/capabilitystatement.html)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,22 +11,29 @@ from search import registry as search_registry
 from . import auth
 from . import catalog
 from . import http
-from .operations import registry as operations
 from . import storage
+from .operations import registry as operations
 
 SOFTWARE = {"name": "Carnet", "version": "0.1.0"}
 SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system", "history-system")
 #: Bulk Data Access v2 export operations (https://hl7.org/fhir/uv/bulkdata/), by level
 BULK = "http://hl7.org/fhir/uv/bulkdata"
-BULK_EXPORT = {"Patient": f"{BULK}/OperationDefinition/patient-export", "Group": f"{BULK}/OperationDefinition/group-export"}
+BULK_EXPORT = {
+    "Patient": f"{BULK}/OperationDefinition/patient-export",
+    "Group": f"{BULK}/OperationDefinition/group-export",
+}
 SMART_SECURITY = {
     "cors": False,
-    "service": [{
-        "coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-            "code": "SMART-on-FHIR",
-        }]
-    }],
+    "service": [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                    "code": "SMART-on-FHIR",
+                }
+            ]
+        }
+    ],
     "description": "Bearer JWT (SMART App Launch v2 scopes); consent decides every read and search.",
 }
 
@@ -47,11 +55,19 @@ def _resource(entry: catalog.TypeEntry, reg: Any, supported: dict[str, list[str]
             for code, p in sorted(params.items())
         ],
     }
-    served = [{"name": op.code, "definition": op.definition, "documentation": op.documentation}
-              for op in operations.REGISTRY if op.applies_to(entry.name)]
+    served = [
+        {"name": op.code, "definition": op.definition, "documentation": op.documentation}
+        for op in operations.REGISTRY
+        if op.applies_to(entry.name)
+    ]
     if entry.name in BULK_EXPORT:
-        served.append({"name": "export", "definition": BULK_EXPORT[entry.name],
-                       "documentation": "Bulk Data export (Prefer: respond-async) of what the caller may search"})
+        served.append(
+            {
+                "name": "export",
+                "definition": BULK_EXPORT[entry.name],
+                "documentation": "Bulk Data export (Prefer: respond-async) of what the caller may search",
+            }
+        )
     if served:
         out["operation"] = served
     if entry.documentation:
@@ -90,13 +106,20 @@ def statement(base_url: str) -> dict[str, Any]:
         "format": [http.FHIR_JSON, http.JSON, "json"],
         "patchFormat": [http.JSON_PATCH, http.FHIR_JSON],  # JSON Patch, and FHIRPath Patch (Parameters)
         "instantiates": [f"{BULK}/CapabilityStatement/bulk-data"],
-        "rest": [{
-            "mode": "server",
-            **store_notes(),
-            "security": {**SMART_SECURITY, **auth.security()},
-            "resource": [_resource(e, reg, profiles.urls_by_type()) for e in catalog.load().types.values()],
-            "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
-            "operation": [{"name": "export", "definition": f"{BULK}/OperationDefinition/export",
-                           "documentation": "Bulk Data system export (Prefer: respond-async)"}],
-        }],
+        "rest": [
+            {
+                "mode": "server",
+                **store_notes(),
+                "security": {**SMART_SECURITY, **auth.security()},
+                "resource": [_resource(e, reg, profiles.urls_by_type()) for e in catalog.load().types.values()],
+                "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": f"{BULK}/OperationDefinition/export",
+                        "documentation": "Bulk Data system export (Prefer: respond-async)",
+                    }
+                ],
+            }
+        ],
     }

@@ -1,5 +1,6 @@
 """The resource types the server serves and the interactions each allows (read from catalog.json:
 every R4 type when ``all_r4_types`` is set, with per-type overrides)."""
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,9 @@ def load(path: Path = CATALOG_FILE) -> Catalog:
     default = tuple(raw["default_interactions"])
     names = sorted(validation.supported_types()) if raw.get("all_r4_types") else []
     specs = {name: {} for name in names} | raw["types"]
-    return Catalog({
-        name: TypeEntry(name, tuple(spec.get("interactions", default)), spec.get("documentation"))
-        for name, spec in specs.items()
-    })
+    return Catalog(
+        {
+            name: TypeEntry(name, tuple(spec.get("interactions", default)), spec.get("documentation"))
+            for name, spec in specs.items()
+        }
+    )

@@ -1,4 +1,5 @@
 """The `carnet` command: serve, token, store."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,8 @@ from typing import Any
 
 from . import auth
 from . import backup_cli
-from .dmp import cli as dmp_cli
 from . import loader
+from .dmp import cli as dmp_cli
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -97,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=_serve)
 
-    store = sub.add_parser("store", help="serve a MongoDB stand-in (mongoeco, a test dependency) over the wire "
-                                         "protocol, to run the MongoDB adapter without a MongoDB server")
+    store = sub.add_parser(
+        "store",
+        help="serve a MongoDB stand-in (mongoeco, a test dependency) over the wire "
+        "protocol, to run the MongoDB adapter without a MongoDB server",
+    )
     store.add_argument("--data-dir", default="./var")
     store.add_argument("--host", default="127.0.0.1")
     store.add_argument("--port", type=int, default=0)
@@ -108,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     reindex.add_argument("--data-dir", default="./var")
     reindex.set_defaults(func=_reindex)
 
-    move = sub.add_parser("migrate", help="copy another store (MongoDB, or an older data directory) into this one: "
-                                          "the embedded store under --data-dir, or MONGODB_URI when set")
+    move = sub.add_parser(
+        "migrate",
+        help="copy another store (MongoDB, or an older data directory) into this one: "
+        "the embedded store under --data-dir, or MONGODB_URI when set",
+    )
     move.add_argument("--from", dest="source_uri", help="a MongoDB URI to read from")
     move.add_argument("--from-data-dir", dest="source_dir", help="a data directory to read from")
     move.add_argument("--data-dir", default="./var", help="the target's data directory")

@@ -1,6 +1,7 @@
 """The server's clock: ``CLOCK`` in the app config (a callable returning an aware datetime) when
 set, for tests and replays; the system clock otherwise. Consent decisions, emergency windows and
 retention read the time here."""
+
 from __future__ import annotations
 
 from datetime import UTC

@@ -3,6 +3,7 @@
 Read on every request, never cached: a Consent written now decides the next request. Every read
 is an indexed lookup (by id, by a reference search value, or the actor links), never a scan.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -17,11 +18,10 @@ from consent.elements import in_period
 from consent.elements import reference
 from consent.engine import identities
 from consent.engine import own_records
+from consent.predicate import AnyOf
 from consent.requester import Requester
 from consent.state import PatientState
-from consent.predicate import AnyOf
 from consent.state import patient_state
-
 from search.plan import Attr
 from search.plan import Cmp
 from search.plan import Column
@@ -78,7 +78,11 @@ def enrich(repo: Repository, requester: Requester, *, now: datetime | None = Non
 
 
 def load_states(
-    repo: Repository, requester: Requester, patient_refs: Iterable[str] | None = None, now: datetime | None = None, *,
+    repo: Repository,
+    requester: Requester,
+    patient_refs: Iterable[str] | None = None,
+    now: datetime | None = None,
+    *,
     discover: bool = True,
 ) -> dict[str, PatientState]:
     """The consent states of the records that may matter to ``requester``, keyed by ``Patient/id``.
@@ -118,7 +122,9 @@ def consent_sources(repo: Repository, refs: Iterable[str]) -> dict[str, ConsentS
     ids = tuple(ref.partition("/")[2] for ref in wanted)
     patients = _found(repo, "Patient", Column("id", Cmp("", "in", ids)))
     return {
-        f"Patient/{p.id}": ConsentSources(p.resource, consents.get(f"Patient/{p.id}", []), related.get(f"Patient/{p.id}", []))
+        f"Patient/{p.id}": ConsentSources(
+            p.resource, consents.get(f"Patient/{p.id}", []), related.get(f"Patient/{p.id}", [])
+        )
         for p in patients
     }
 

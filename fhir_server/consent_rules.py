@@ -6,6 +6,7 @@ PractitionerRole or Organization reference (and, with REFERENCE_CHECK, of this s
 A Consent of another scope (research, treatment, adr) is stored as data, and the write answers an
 ``information`` issue saying so.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,10 +23,16 @@ def notes(resource_type: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     if not checks.is_privacy(body):
         found = ", ".join(checks.scope(body)) or "none"
-        return [issue("information", "informational",
-                      f"Consent.scope: this consent (scope {found}) is stored as data; only patient-privacy "
-                      "consents (scope http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy, "
-                      "category http://loinc.org|59284-0) govern access to the record", ["Consent.scope"])]
+        return [
+            issue(
+                "information",
+                "informational",
+                f"Consent.scope: this consent (scope {found}) is stored as data; only patient-privacy "
+                "consents (scope http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy, "
+                "category http://loinc.org|59284-0) govern access to the record",
+                ["Consent.scope"],
+            )
+        ]
     problems = checks.problems(body) + _unresolved_actors(body)
     if problems:
         issues = [issue("error", "business-rule", f"{where}: {text}", [where]) for where, text in problems]
@@ -39,6 +46,11 @@ def _unresolved_actors(body: dict[str, Any]) -> list[tuple[str, str]]:
     for where, ref in checks.actors(body):
         type_, _, id_ = (ref or "").partition("/")
         if ref is None or type_ not in checks.ACTOR_TYPES or not id_ or "/" in id_:
-            out.append((where, "name the actor by a reference to a Practitioner, PractitionerRole or Organization "
-                               "of this server ('Practitioner/id')"))
+            out.append(
+                (
+                    where,
+                    "name the actor by a reference to a Practitioner, PractitionerRole or Organization "
+                    "of this server ('Practitioner/id')",
+                )
+            )
     return out

@@ -13,6 +13,7 @@ request dispatch. URLs are relative to the FHIR base:
 ``[type]/[id]/_history/[vid]``        vread
 ====================================  =====================================
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +25,11 @@ from . import capability
 from . import catalog
 from . import http
 from . import interactions as fhir
-from .operations import registry as operations
-from .operations.definition import Call
 from .dmp.emergency import Asked
 from .errors import BadRequest
 from .errors import NotFound
+from .operations import registry as operations
+from .operations.definition import Call
 
 
 @dataclass(frozen=True)

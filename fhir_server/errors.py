@@ -3,6 +3,7 @@
 FHIRError -> status code and issue code; a single Flask error handler renders them
 (https://hl7.org/fhir/R4/operationoutcome.html, https://hl7.org/fhir/R4/http.html).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,9 +30,7 @@ class FHIRError(Exception):
         self.issues = issues or [issue(self.severity, self.issue_code, diagnostics, expression)]
 
 
-def issue(
-    severity: str, code: str, diagnostics: str, expression: list[str] | None = None
-) -> dict[str, Any]:
+def issue(severity: str, code: str, diagnostics: str, expression: list[str] | None = None) -> dict[str, Any]:
     """One OperationOutcome.issue."""
     out: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
     if expression:

@@ -1,4 +1,5 @@
 """One error handler: every failure leaves the server as an OperationOutcome."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ The FHIRPath subset the patch paths need: ``Type.element.element``, indexers ``[
 ``where(<path> = '<literal>')`` (also ``!=``, literals quoted, numbers, ``true``/``false``),
 ``first()`` and ``last()``. A path naming a repeating element is told from the R4 schema.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,7 +23,9 @@ from .errors import Unprocessable
 
 OPERATIONS = ("add", "insert", "delete", "replace", "move")
 _STEP = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<call>\((?P<arg>.*?)\))?|\[(?P<index>\d+)\])")
-_WHERE = re.compile(r"^\s*(?P<path>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op>=|!=)\s*(?P<lit>'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?|true|false)\s*$")
+_WHERE = re.compile(
+    r"^\s*(?P<path>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op>=|!=)\s*(?P<lit>'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?|true|false)\s*$"
+)
 
 
 @cache

@@ -11,6 +11,7 @@
 
 Extraction never fails a write: unreadable content gives no text.
 """
+
 from __future__ import annotations
 
 import io
@@ -55,8 +56,7 @@ def _decode(data: bytes) -> str:
 
 def _xml_narrative(data: bytes) -> str:
     root = ElementTree.fromstring(data)  # the stdlib parser resolves no external entities
-    blocks = [el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "text"
-              and _parent_is_section(root, el)]
+    blocks = [el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "text" and _parent_is_section(root, el)]
     chosen: Iterable[ElementTree.Element] = blocks or [root]
     return " ".join(" ".join(block.itertext()) for block in chosen)
 

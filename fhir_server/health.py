@@ -4,6 +4,7 @@
 answers a ping within ``READY_TIMEOUT_S``; otherwise 503 with ``Retry-After`` and an
 OperationOutcome, so a balancer takes the instance out until its store is back.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

@@ -1,5 +1,6 @@
 """History bundles (https://hl7.org/fhir/R4/http.html#history), newest first, consent-filtered
 in the query on both the version's and the current version's access attributes."""
+
 from __future__ import annotations
 
 import base64
@@ -83,8 +84,9 @@ def entry(base_url: str, stored: Stored) -> dict[str, Any]:
     return out
 
 
-def bundle(access: Access, base_url: str, resource_type: str | None, id_: str | None,
-           store: Scoped | None = None) -> tuple[dict[str, Any], list[Stored]]:
+def bundle(
+    access: Access, base_url: str, resource_type: str | None, id_: str | None, store: Scoped | None = None
+) -> tuple[dict[str, Any], list[Stored]]:
     """The history Bundle and the versions it holds (``resource_type`` None: the system's,
     read through ``store``, by default the caller's)."""
     count, offset = _count(), _offset()
@@ -126,8 +128,12 @@ def system_bundle(access: Access, base_url: str) -> tuple[dict[str, Any], list[S
 
     def policy_for(resource_type: str) -> Predicate:
         entry_ = served.get(resource_type)
-        if resource_type in UNLISTED or entry_ is None or "history-type" not in entry_.interactions or not auth.allows(
-                requester.scopes, requester.kind, resource_type, "history-type"):
+        if (
+            resource_type in UNLISTED
+            or entry_ is None
+            or "history-type" not in entry_.interactions
+            or not auth.allows(requester.scopes, requester.kind, resource_type, "history-type")
+        ):
             return DENY
         return access.policy_for(resource_type)
 

@@ -1,10 +1,11 @@
 """HTTP details of the FHIR RESTful API: media types, bodies, headers and Prefer
 (https://hl7.org/fhir/R4/http.html)."""
+
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import UTC
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 
 import orjson
@@ -103,10 +104,12 @@ def json_patch_body() -> Any:
     resource, ``application/fhir+json``); 415 for anything else."""
     operations = body_json((JSON_PATCH, JSON, FHIR_JSON))
     fhirpath_patch = isinstance(operations, dict) and operations.get("resourceType") == "Parameters"
-    if (request.mimetype == JSON and not isinstance(operations, list)) or \
-            (request.mimetype == FHIR_JSON and not fhirpath_patch):
-        raise UnsupportedMediaType(f"A PATCH body is a JSON Patch array ({JSON_PATCH}) or a FHIRPath Patch "
-                                   f"Parameters resource ({FHIR_JSON})")
+    if (request.mimetype == JSON and not isinstance(operations, list)) or (
+        request.mimetype == FHIR_JSON and not fhirpath_patch
+    ):
+        raise UnsupportedMediaType(
+            f"A PATCH body is a JSON Patch array ({JSON_PATCH}) or a FHIRPath Patch Parameters resource ({FHIR_JSON})"
+        )
     return operations
 
 

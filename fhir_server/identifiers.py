@@ -8,6 +8,7 @@
 Checked on Patient, Practitioner and PractitionerRole bodies (``identifier``) and on the
 identifiers of RelatedPerson; a profile claim adds its other rules.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """What a write stores beside the resource: search values (`idx`) and access attributes (`acl`)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,11 +24,15 @@ CONTEXT_TYPE = "DocumentReference"
 def access_attributes_of(resource_type: str, resource: dict[str, Any]) -> dict[str, Any]:
     reg = registry.load()
     patients = compartment.patient_refs(reg, resource_type, resource)
-    return access_attributes(resource_type, resource, patients, compartment_type=resource_type in reg.patient_compartment)
+    return access_attributes(
+        resource_type, resource, patients, compartment_type=resource_type in reg.patient_compartment
+    )
 
 
 def index_resource(
-    resource_type: str, resource: dict[str, Any], context: Callable[[str], dict[str, Any] | None] | None = None,
+    resource_type: str,
+    resource: dict[str, Any],
+    context: Callable[[str], dict[str, Any] | None] | None = None,
     content: Callable[[str], tuple[str | None, bytes] | None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(idx, acl); ``context`` reads the current acl of a Binary's securityContext, ``content`` the
@@ -81,8 +86,10 @@ def attachment_binary(url: Any) -> str | None:
     return f"Binary/{parts[-1]}" if len(parts) >= 2 and parts[-2] == "Binary" and parts[-1] else None
 
 
-def full_text(resource: dict[str, Any], content: Callable[[str], tuple[str | None, bytes] | None] | None,
-              ) -> dict[str, str]:
+def full_text(
+    resource: dict[str, Any],
+    content: Callable[[str], tuple[str | None, bytes] | None] | None,
+) -> dict[str, str]:
     """``_text`` (the narrative) and ``_content`` (the attachments' text: inline ``data``, or the
     Binary its url names) search values of a document."""
     import base64

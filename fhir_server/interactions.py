@@ -4,6 +4,7 @@ Each takes what the request said (body, If-Match, criteria…) and returns an ``
 a FHIRError; HTTP shaping (headers, Prefer) is the caller's. Consent and scopes are checked here,
 so a bundle entry is judged exactly as the same request sent alone.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -25,14 +26,14 @@ from . import references
 from . import searchset
 from . import validation
 from .access import Access
-from .history import bundle as history_bundle
-from .history import system_bundle as history_system_bundle
 from .errors import BadRequest
 from .errors import Forbidden
 from .errors import Gone
 from .errors import NotFound
 from .errors import PreconditionFailed
 from .errors import issue
+from .history import bundle as history_bundle
+from .history import system_bundle as history_system_bundle
 from .storage import Stored
 from .storage import get_store
 
@@ -119,8 +120,9 @@ def vread(resource_type: str, id_: str, vid: str) -> Stored:
     return version
 
 
-def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_: str | None = None,
-           content: Any = None) -> Outcome:
+def create(
+    resource_type: str, body: Any, if_none_exist: str | None = None, id_: str | None = None, content: Any = None
+) -> Outcome:
     """Create (server-assigned id unless ``id_``); with If-None-Exist, 200 with the one match.
     ``content``: a Binary's raw content (``binary.Content``), else taken from its ``data``."""
     allow(resource_type, "create")
@@ -136,8 +138,9 @@ def create(resource_type: str, body: Any, if_none_exist: str | None = None, id_:
     return _write_new(resource_type, id_ or str(uuid.uuid4()), body, "POST", warnings, content)
 
 
-def _write_new(resource_type: str, id_: str, body: dict[str, Any], method: str,
-               warnings: list[dict[str, Any]], content: Any = None) -> Outcome:
+def _write_new(
+    resource_type: str, id_: str, body: dict[str, Any], method: str, warnings: list[dict[str, Any]], content: Any = None
+) -> Outcome:
     from . import binary
 
     store = get_store()
@@ -150,8 +153,15 @@ def _write_new(resource_type: str, id_: str, body: dict[str, Any], method: str,
     return Outcome(201, stored, warnings + _consent_warnings(stored))
 
 
-def _traced_write(interaction: str, resource_type: str, id_: str, body: dict[str, Any] | None, method: str,
-                  expected_vid: int | None, content: Any = None) -> Stored:
+def _traced_write(
+    interaction: str,
+    resource_type: str,
+    id_: str,
+    body: dict[str, Any] | None,
+    method: str,
+    expected_vid: int | None,
+    content: Any = None,
+) -> Stored:
     """Store the next version, its content (a Binary's) and its access trace in one transaction:
     all, or none."""
     from . import binary
@@ -207,8 +217,16 @@ def conditional_update(resource_type: str, criteria: Criteria, body: Any) -> Out
     return _replace(match, {**body, "id": match.id}, "PUT", "update", None, warnings)
 
 
-def _replace(current: Stored, body: dict[str, Any], method: str, interaction: str, if_match: int | None,
-             warnings: list[dict[str, Any]], patch: set[str] | None = None, content: Any = None) -> Outcome:
+def _replace(
+    current: Stored,
+    body: dict[str, Any],
+    method: str,
+    interaction: str,
+    if_match: int | None,
+    warnings: list[dict[str, Any]],
+    patch: set[str] | None = None,
+    content: Any = None,
+) -> Outcome:
     from . import binary
 
     store = get_store()
@@ -289,8 +307,9 @@ def system_history(base_url: str) -> dict[str, Any]:
     return bundle
 
 
-def search(resource_types: list[str], params: list[tuple[str, str]], base_url: str, *,
-           lenient: bool, path: str) -> dict[str, Any]:
+def search(
+    resource_types: list[str], params: list[tuple[str, str]], base_url: str, *, lenient: bool, path: str
+) -> dict[str, Any]:
     """A searchset Bundle over what the caller may see (the policy is inside the query)."""
     for type_ in resource_types:
         allow(type_, "search-type")
@@ -299,8 +318,15 @@ def search(resource_types: list[str], params: list[tuple[str, str]], base_url: s
         if confined is not None:
             access().confine(confined)
     bundle, found = searchset.search(
-        access().store, search_registry.load(), resource_types, params, base_url, lenient=lenient, path=path,
-        default_count=current_app.config["DEFAULT_COUNT"], max_count=current_app.config["MAX_COUNT"],
+        access().store,
+        search_registry.load(),
+        resource_types,
+        params,
+        base_url,
+        lenient=lenient,
+        path=path,
+        default_count=current_app.config["DEFAULT_COUNT"],
+        max_count=current_app.config["MAX_COUNT"],
     )
     audit.trace(access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
     return bundle

@@ -1,4 +1,5 @@
 """JSON Patch (RFC 6902) applied to a copy of a resource, with FHIR-friendly error paths."""
+
 from __future__ import annotations
 
 import copy
@@ -77,9 +78,7 @@ def _remove(doc: Any, pointer: str) -> Any:
 
 def _operation(op: Any, position: int) -> tuple[str, str, dict[str, Any]]:
     if not isinstance(op, dict) or op.get("op") not in OPS or not isinstance(op.get("path"), str):
-        raise BadRequest(
-            f"JSON Patch operation {position} needs 'op' (one of {', '.join(OPS)}) and a string 'path'"
-        )
+        raise BadRequest(f"JSON Patch operation {position} needs 'op' (one of {', '.join(OPS)}) and a string 'path'")
     if op["op"] in ("add", "replace", "test") and "value" not in op:
         raise BadRequest(f"JSON Patch operation {position} ('{op['op']}') needs a 'value'")
     if op["op"] in ("move", "copy") and not isinstance(op.get("from"), str):

@@ -9,6 +9,7 @@
   ``frame-ancestors 'none'``, ``X-Frame-Options: DENY`` and ``Referrer-Policy: no-referrer`` unless
   the page set stricter ones; every cookie ``Secure; HttpOnly; SameSite=Strict``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,10 @@ DEFAULTS = {"MAX_HEADER_BYTES": 16 * 1024, "MAX_HEADER_COUNT": 100, "MAX_JSON_DE
 MAX_INCLUDED = 1000
 #: ids a chained or _has criterion may match before the outer query (MongoDB adapter: it lists them)
 MAX_FANOUT = 10_000
-HTML_CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'")
+HTML_CSP = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class HeadersTooLarge(FHIRError):
@@ -70,9 +73,12 @@ def _check_headers() -> Response | None:
         count += 1
         size += len(key) + len(value) + 4
     if count > _setting("MAX_HEADER_COUNT") or size > _setting("MAX_HEADER_BYTES"):
-        return render_fhir_error(HeadersTooLarge(
-            f"The request headers exceed this server's limits ({_setting('MAX_HEADER_COUNT')} fields, "
-            f"{_setting('MAX_HEADER_BYTES')} bytes)"))
+        return render_fhir_error(
+            HeadersTooLarge(
+                f"The request headers exceed this server's limits ({_setting('MAX_HEADER_COUNT')} fields, "
+                f"{_setting('MAX_HEADER_BYTES')} bytes)"
+            )
+        )
     return None
 
 
@@ -90,8 +96,11 @@ def _harden(response: Response) -> Response:
         headers.remove("Set-Cookie")
         for cookie in cookies:
             lowered = cookie.lower()
-            extra = [flag for flag, probe in (("Secure", "secure"), ("HttpOnly", "httponly"),
-                                              ("SameSite=Strict", "samesite")) if probe not in lowered]
+            extra = [
+                flag
+                for flag, probe in (("Secure", "secure"), ("HttpOnly", "httponly"), ("SameSite=Strict", "samesite"))
+                if probe not in lowered
+            ]
             headers.add("Set-Cookie", "; ".join([cookie, *extra]))
     return response
 

@@ -12,6 +12,7 @@ and retries the rest: the failed entries of a batch, the failed lines of an NDJS
 transaction whole (nothing of it was written). The same file loads again into another target.
 Progress goes to stderr; the summary gives resources/s and every failure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -165,7 +166,8 @@ class State:
     def __init__(self, path: Path, target: str) -> None:
         self.path, self.target = path, target
         self.targets: dict[str, dict[str, list[int]]] = (
-            json.loads(path.read_text()).get("targets", {}) if path.exists() else {})
+            json.loads(path.read_text()).get("targets", {}) if path.exists() else {}
+        )
 
     def done(self, sha: str) -> set[int]:
         return set(self.targets.get(self.target, {}).get(sha, []))
@@ -180,8 +182,10 @@ class State:
 
 def _diagnostics(outcome: Any) -> str:
     issues = outcome.get("issue") if isinstance(outcome, dict) else None
-    return "; ".join(str(i.get("diagnostics") or i.get("code")) for i in issues or [] if isinstance(i, dict)) or \
-        "no OperationOutcome"
+    return (
+        "; ".join(str(i.get("diagnostics") or i.get("code")) for i in issues or [] if isinstance(i, dict))
+        or "no OperationOutcome"
+    )
 
 
 def outcome(unit: Unit, status: int, body: Any) -> tuple[list[int], list[str]]:
@@ -211,8 +215,10 @@ class Progress:
 
     def draw(self, report: Report) -> None:
         filled = int(30 * self.done / self.total)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * self.done // self.total:3d}%  "
-                          f"{report.resources} resources  {report.rate:.0f}/s  {len(report.failures)} failed ")
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * self.done // self.total:3d}%  "
+            f"{report.resources} resources  {report.rate:.0f}/s  {len(report.failures)} failed "
+        )
         self.stream.flush()
 
 
@@ -254,12 +260,17 @@ def load(paths: list[Path], post: Post, state: State, *, chunk: int = 500, strea
 # posting -------------------------------------------------------------------------------------
 def http_poster(base_url: str, token: str | None) -> Post:
     """Posts to a server's FHIR base (Prefer: return=minimal)."""
-    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json",
-               "Prefer": "return=minimal", **({"Authorization": f"Bearer {token}"} if token else {})}
+    headers = {
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+        "Prefer": "return=minimal",
+        **({"Authorization": f"Bearer {token}"} if token else {}),
+    }
 
     def post(bundle: dict[str, Any]) -> tuple[int, Any]:
-        request = urllib.request.Request(base_url.rstrip("/"), data=orjson.dumps(bundle), headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(
+            base_url.rstrip("/"), data=orjson.dumps(bundle), headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
                 return answer.status, orjson.loads(answer.read())
@@ -282,10 +293,20 @@ def app_poster(app: Flask) -> Post:
     client = app.test_client()
 
     def post(bundle: dict[str, Any]) -> tuple[int, Any]:
-        token = mint_token(config.data_dir, fhir_user=None, scope="system/*.cruds", purpose=None, reason=None,
-                           ttl=3600, sub="carnet-load", issuer=config.issuer, audience=config.audience)
-        answer = client.post("/fhir", json=bundle, headers={"Authorization": f"Bearer {token}",
-                                                            "Prefer": "return=minimal"})
+        token = mint_token(
+            config.data_dir,
+            fhir_user=None,
+            scope="system/*.cruds",
+            purpose=None,
+            reason=None,
+            ttl=3600,
+            sub="carnet-load",
+            issuer=config.issuer,
+            audience=config.audience,
+        )
+        answer = client.post(
+            "/fhir", json=bundle, headers={"Authorization": f"Bearer {token}", "Prefer": "return=minimal"}
+        )
         return answer.status_code, answer.get_json()
 
     return post
@@ -298,10 +319,15 @@ def add_parser(subparsers: Any) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--url", help="the server's FHIR base, e.g. http://127.0.0.1:8080/fhir")
     target.add_argument("--data-dir", help="load straight into this data directory (no server)")
-    parser.add_argument("--token", default=os.environ.get("CARNET_TOKEN"),
-                        help="bearer token for --url (default $CARNET_TOKEN)")
-    parser.add_argument("--state", type=Path, default=Path("carnet-load.state.json"),
-                        help="the resume file (default ./carnet-load.state.json)")
+    parser.add_argument(
+        "--token", default=os.environ.get("CARNET_TOKEN"), help="bearer token for --url (default $CARNET_TOKEN)"
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=Path("carnet-load.state.json"),
+        help="the resume file (default ./carnet-load.state.json)",
+    )
     parser.add_argument("--chunk", type=int, default=500, help="NDJSON lines per batch (default 500)")
     parser.set_defaults(func=command)
 
@@ -323,8 +349,10 @@ def command(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         print(f"{error.args[0]}: no such file or directory", file=sys.stderr)
         return 2
-    print(f"{report.resources} resources in {report.seconds:.1f} s ({report.rate:.0f} resources/s), "
-          f"{report.skipped} already loaded, {len(report.failures)} failure(s)")
+    print(
+        f"{report.resources} resources in {report.seconds:.1f} s ({report.rate:.0f} resources/s), "
+        f"{report.skipped} already loaded, {len(report.failures)} failure(s)"
+    )
     for line in report.failures:
         print(f"  {line}")
     return 1 if report.failures else 0

@@ -9,6 +9,7 @@ bundle (ITI-65) and of every DocumentReference write.
   ``superseded`` in the same transaction; only its author, the patient's attending physician or a
   system client may replace it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,8 +50,12 @@ def bundle_contents(entries: list[Any]) -> dict[str, tuple[int, bytes]]:
     out: dict[str, tuple[int, bytes]] = {}
     for entry in entries:
         resource = entry.resource
-        if entry.method not in ("POST", "PUT") or not isinstance(resource, dict) or \
-                resource.get("resourceType") != "Binary" or not isinstance(resource.get("data"), str):
+        if (
+            entry.method not in ("POST", "PUT")
+            or not isinstance(resource, dict)
+            or resource.get("resourceType") != "Binary"
+            or not isinstance(resource.get("data"), str)
+        ):
             continue
         id_ = entry.assigned if entry.method == "POST" else (entry.parts[1] if len(entry.parts) == 2 else None)
         if id_ is None:
@@ -68,8 +73,11 @@ def check_attachments(entries: list[Any]) -> None:
     written = bundle_contents(entries)
     for entry in entries:
         resource = entry.resource
-        if entry.method not in ("POST", "PUT") or not isinstance(resource, dict) or \
-                resource.get("resourceType") != "DocumentReference":
+        if (
+            entry.method not in ("POST", "PUT")
+            or not isinstance(resource, dict)
+            or resource.get("resourceType") != "DocumentReference"
+        ):
             continue
         for n, content in enumerate(resource.get("content") or []):
             attachment = content.get("attachment") if isinstance(content, dict) else None
@@ -94,12 +102,16 @@ def check_attachment(attachment: dict[str, Any], written: dict[str, tuple[int, b
     size, sha1 = known
     given_size, given_hash = attachment.get("size"), attachment.get("hash")
     if given_size is not None and given_size != size:
-        raise Unprocessable(f"{where}.size is {given_size} but the content holds {size} bytes",
-                            expression=["DocumentReference.content.attachment.size"])
+        raise Unprocessable(
+            f"{where}.size is {given_size} but the content holds {size} bytes",
+            expression=["DocumentReference.content.attachment.size"],
+        )
     expected = base64.b64encode(sha1).decode()
     if given_hash is not None and given_hash != expected:
-        raise Unprocessable(f"{where}.hash '{given_hash}' is not the content's SHA-1 ({expected})",
-                            expression=["DocumentReference.content.attachment.hash"])
+        raise Unprocessable(
+            f"{where}.hash '{given_hash}' is not the content's SHA-1 ({expected})",
+            expression=["DocumentReference.content.attachment.hash"],
+        )
     attachment["size"] = size
     attachment["hash"] = expected
 
@@ -143,8 +155,10 @@ def supersede(stored: Stored) -> None:
         if old is None or old.deleted or not access().can_see(old):
             raise NotFound(f"relatesTo.replaces: DocumentReference/{id_} is not known")
         if not may_replace(old):
-            raise Forbidden(f"Not allowed to replace DocumentReference/{id_}: its author, the patient's "
-                            "attending physician or a system client only")
+            raise Forbidden(
+                f"Not allowed to replace DocumentReference/{id_}: its author, the patient's "
+                "attending physician or a system client only"
+            )
         if old.resource.get("status") == "superseded":
             continue
         body = {**old.resource, "status": "superseded"}

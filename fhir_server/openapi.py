@@ -4,6 +4,7 @@ the search registry's parameters, ``operations.REGISTRY``, the SMART security bl
 cannot drift. Bodies are described loosely (a resource of the path's type; the server validates
 against the R4 schema); every error is an OperationOutcome.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,17 +20,26 @@ bp = Blueprint("openapi", __name__)
 
 OUTCOME = {"$ref": "#/components/schemas/OperationOutcome"}
 ERRORS = {
-    "4XX": {"description": "refused: an OperationOutcome says why",
-            "content": {http.FHIR_JSON: {"schema": OUTCOME}}},
-    "5XX": {"description": "the store is unavailable (503, Retry-After)",
-            "content": {http.FHIR_JSON: {"schema": OUTCOME}}},
+    "4XX": {"description": "refused: an OperationOutcome says why", "content": {http.FHIR_JSON: {"schema": OUTCOME}}},
+    "5XX": {
+        "description": "the store is unavailable (503, Retry-After)",
+        "content": {http.FHIR_JSON: {"schema": OUTCOME}},
+    },
 }
-ID = {"name": "id", "in": "path", "required": True,
-      "schema": {"type": "string", "pattern": "^[A-Za-z0-9\\-\\.]{1,64}$"}}
+ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9\\-\\.]{1,64}$"},
+}
 VID = {"name": "vid", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"}}
 COMMON = [
     {"name": "_count", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-    {"name": "_summary", "in": "query", "schema": {"type": "string", "enum": ["true", "false", "count", "data", "text"]}},
+    {
+        "name": "_summary",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["true", "false", "count", "data", "text"]},
+    },
     {"name": "_sort", "in": "query", "schema": {"type": "string"}},
     {"name": "_include", "in": "query", "schema": {"type": "string"}},
     {"name": "_revinclude", "in": "query", "schema": {"type": "string"}},
@@ -47,8 +57,11 @@ def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resource_schema(type_: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["resourceType"],
-            "properties": {"resourceType": {"type": "string", "enum": [type_]}, "id": {"type": "string"}}}
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "enum": [type_]}, "id": {"type": "string"}},
+    }
 
 
 def _body(schema: dict[str, Any], mime: str = http.FHIR_JSON) -> dict[str, Any]:
@@ -62,8 +75,14 @@ def _search_params(resource: dict[str, Any]) -> list[dict[str, Any]]:
         if param["name"] in taken:
             continue
         taken.add(param["name"])
-        out.append({"name": param["name"], "in": "query", "schema": {"type": "string"},
-                    "description": f"{param['type']} search parameter"})
+        out.append(
+            {
+                "name": param["name"],
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": f"{param['type']} search parameter",
+            }
+        )
     return out
 
 
@@ -80,58 +99,136 @@ def _type_paths(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
         paths.setdefault(path, {})[method] = op
 
     if "search-type" in codes:
-        add(base, "get", {"operationId": f"search-{type_}", "summary": f"search {type_}",
-                          "parameters": _search_params(resource), "responses": _ok("a searchset Bundle", bundle)})
+        add(
+            base,
+            "get",
+            {
+                "operationId": f"search-{type_}",
+                "summary": f"search {type_}",
+                "parameters": _search_params(resource),
+                "responses": _ok("a searchset Bundle", bundle),
+            },
+        )
     if "create" in codes:
-        add(base, "post", {"operationId": f"create-{type_}", "requestBody": _body(ref),
-                           "responses": {"201": {"description": "created",
-                                                 "content": {http.FHIR_JSON: {"schema": ref}}}, **ERRORS}})
+        add(
+            base,
+            "post",
+            {
+                "operationId": f"create-{type_}",
+                "requestBody": _body(ref),
+                "responses": {
+                    "201": {"description": "created", "content": {http.FHIR_JSON: {"schema": ref}}},
+                    **ERRORS,
+                },
+            },
+        )
     if "read" in codes:
-        add(instance, "get", {"operationId": f"read-{type_}", "parameters": [ID], "responses": _ok("the resource", ref)})
+        add(
+            instance, "get", {"operationId": f"read-{type_}", "parameters": [ID], "responses": _ok("the resource", ref)}
+        )
     if "update" in codes:
-        add(instance, "put", {"operationId": f"update-{type_}", "parameters": [ID], "requestBody": _body(ref),
-                              "responses": {**_ok("updated", ref), "201": {"description": "created"}}})
+        add(
+            instance,
+            "put",
+            {
+                "operationId": f"update-{type_}",
+                "parameters": [ID],
+                "requestBody": _body(ref),
+                "responses": {**_ok("updated", ref), "201": {"description": "created"}},
+            },
+        )
     if "patch" in codes:
-        patch = {"type": "array", "items": {"type": "object", "required": ["op", "path"], "properties": {
-            "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
-            "path": {"type": "string"}, "value": {}}}}
-        add(instance, "patch", {"operationId": f"patch-{type_}", "parameters": [ID],
-                                "requestBody": _body(patch, http.JSON_PATCH), "responses": _ok("patched", ref)})
+        patch = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["op", "path"],
+                "properties": {
+                    "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                    "path": {"type": "string"},
+                    "value": {},
+                },
+            },
+        }
+        add(
+            instance,
+            "patch",
+            {
+                "operationId": f"patch-{type_}",
+                "parameters": [ID],
+                "requestBody": _body(patch, http.JSON_PATCH),
+                "responses": _ok("patched", ref),
+            },
+        )
     if "delete" in codes:
-        add(instance, "delete", {"operationId": f"delete-{type_}", "parameters": [ID],
-                                 "responses": {"204": {"description": "deleted"}, "200": {"description": "deleted"},
-                                               **ERRORS}})
+        add(
+            instance,
+            "delete",
+            {
+                "operationId": f"delete-{type_}",
+                "parameters": [ID],
+                "responses": {"204": {"description": "deleted"}, "200": {"description": "deleted"}, **ERRORS},
+            },
+        )
     if "history-instance" in codes:
-        add(f"{instance}/_history", "get", {"operationId": f"history-instance-{type_}",
-                                            "parameters": [ID, *HISTORY_PARAMS], "responses": _ok("history", bundle)})
+        add(
+            f"{instance}/_history",
+            "get",
+            {
+                "operationId": f"history-instance-{type_}",
+                "parameters": [ID, *HISTORY_PARAMS],
+                "responses": _ok("history", bundle),
+            },
+        )
     if "history-type" in codes:
-        add(f"{base}/_history", "get", {"operationId": f"history-type-{type_}", "parameters": HISTORY_PARAMS,
-                                        "responses": _ok("history", bundle)})
+        add(
+            f"{base}/_history",
+            "get",
+            {"operationId": f"history-type-{type_}", "parameters": HISTORY_PARAMS, "responses": _ok("history", bundle)},
+        )
     if "vread" in codes:
-        add(f"{instance}/_history/{{vid}}", "get", {"operationId": f"vread-{type_}", "parameters": [ID, VID],
-                                                    "responses": _ok("that version", ref)})
+        add(
+            f"{instance}/_history/{{vid}}",
+            "get",
+            {"operationId": f"vread-{type_}", "parameters": [ID, VID], "responses": _ok("that version", ref)},
+        )
     for op in resource.get("operation", []):
         from .operations.registry import REGISTRY
 
         served = next((o for o in REGISTRY if o.code == op["name"] and o.applies_to(type_)), None)
         if served is None:  # Bulk Data export (fhir_server.export): Patient/$export, Group/{id}/$export
             path, params = (f"{instance}/${op['name']}", [ID]) if type_ == "Group" else (f"{base}/${op['name']}", [])
-            add(path, "get", {"operationId": f"{op['name']}-{type_}", "summary": op["documentation"],
-                              "externalDocs": {"url": op["definition"]}, "parameters": params,
-                              "responses": {"202": {"description": "accepted: poll Content-Location"}}})
+            add(
+                path,
+                "get",
+                {
+                    "operationId": f"{op['name']}-{type_}",
+                    "summary": op["documentation"],
+                    "externalDocs": {"url": op["definition"]},
+                    "parameters": params,
+                    "responses": {"202": {"description": "accepted: poll Content-Location"}},
+                },
+            )
             continue
-        for level, path, params in (("type", f"{base}/${served.code}", []),
-                                    ("instance", f"{instance}/${served.code}", [ID])):
+        for level, path, params in (
+            ("type", f"{base}/${served.code}", []),
+            ("instance", f"{instance}/${served.code}", [ID]),
+        ):
             if not getattr(served, f"{level}_level"):
                 continue
             for method in served.methods:
-                spec: dict[str, Any] = {"operationId": f"{served.code}-{level}-{type_}-{method.lower()}",
-                                        "summary": served.documentation, "externalDocs": {"url": served.definition},
-                                        "parameters": list(params), "responses": _ok("the operation's result",
-                                                                                     {"type": "object"})}
+                spec: dict[str, Any] = {
+                    "operationId": f"{served.code}-{level}-{type_}-{method.lower()}",
+                    "summary": served.documentation,
+                    "externalDocs": {"url": served.definition},
+                    "parameters": list(params),
+                    "responses": _ok("the operation's result", {"type": "object"}),
+                }
                 if method == "POST":
-                    spec["requestBody"] = {"required": False, "content": {http.FHIR_JSON: {
-                        "schema": {"$ref": "#/components/schemas/Parameters"}}}}
+                    spec["requestBody"] = {
+                        "required": False,
+                        "content": {http.FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Parameters"}}},
+                    }
                 add(path, method.lower(), spec)
     return paths
 
@@ -141,21 +238,44 @@ def document(base: str) -> dict[str, Any]:
     statement = capability.statement(base)
     rest = statement["rest"][0]
     paths: dict[str, Any] = {
-        "/metadata": {"get": {"operationId": "capabilities", "security": [], "tags": ["system"],
-                              "responses": _ok("the CapabilityStatement", {"type": "object"})}},
-        "/": {"post": {"operationId": "transaction-or-batch", "tags": ["system"],
-                       "requestBody": _body({"$ref": "#/components/schemas/Bundle"}),
-                       "responses": _ok("the response Bundle", {"$ref": "#/components/schemas/Bundle"})}},
+        "/metadata": {
+            "get": {
+                "operationId": "capabilities",
+                "security": [],
+                "tags": ["system"],
+                "responses": _ok("the CapabilityStatement", {"type": "object"}),
+            }
+        },
+        "/": {
+            "post": {
+                "operationId": "transaction-or-batch",
+                "tags": ["system"],
+                "requestBody": _body({"$ref": "#/components/schemas/Bundle"}),
+                "responses": _ok("the response Bundle", {"$ref": "#/components/schemas/Bundle"}),
+            }
+        },
     }
     schemas: dict[str, Any] = {
-        "OperationOutcome": {"type": "object", "required": ["resourceType", "issue"], "properties": {
-            "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
-            "issue": {"type": "array", "items": {"type": "object", "required": ["severity", "code"]}}}},
-        "Bundle": {"type": "object", "required": ["resourceType", "type"], "properties": {
-            "resourceType": {"type": "string", "enum": ["Bundle"]},
-            "type": {"type": "string", "enum": ["transaction", "batch", "searchset", "history",
-                                                 "transaction-response", "batch-response"]},
-            "entry": {"type": "array", "items": {"type": "object"}}}},
+        "OperationOutcome": {
+            "type": "object",
+            "required": ["resourceType", "issue"],
+            "properties": {
+                "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+                "issue": {"type": "array", "items": {"type": "object", "required": ["severity", "code"]}},
+            },
+        },
+        "Bundle": {
+            "type": "object",
+            "required": ["resourceType", "type"],
+            "properties": {
+                "resourceType": {"type": "string", "enum": ["Bundle"]},
+                "type": {
+                    "type": "string",
+                    "enum": ["transaction", "batch", "searchset", "history", "transaction-response", "batch-response"],
+                },
+                "entry": {"type": "array", "items": {"type": "object"}},
+            },
+        },
         "Parameters": _resource_schema("Parameters"),
     }
     for resource in rest["resource"]:
@@ -165,15 +285,25 @@ def document(base: str) -> dict[str, Any]:
     token_url = base.removesuffix("/fhir") + "/auth/token"
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Carnet FHIR R4 API", "version": statement["software"]["version"],
-                 "description": rest["security"].get("description", "") + " " + rest.get("documentation", "")},
+        "info": {
+            "title": "Carnet FHIR R4 API",
+            "version": statement["software"]["version"],
+            "description": rest["security"].get("description", "") + " " + rest.get("documentation", ""),
+        },
         "servers": [{"url": base}],
         "security": [{"smart": []}],
         "components": {
             "securitySchemes": {
-                "smart": {"type": "oauth2", "description": "SMART App Launch v2 / Backend Services",
-                          "flows": {"clientCredentials": {"tokenUrl": token_url, "scopes": {
-                              "system/*.cruds": "every type, every interaction"}}}},
+                "smart": {
+                    "type": "oauth2",
+                    "description": "SMART App Launch v2 / Backend Services",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": token_url,
+                            "scopes": {"system/*.cruds": "every type, every interaction"},
+                        }
+                    },
+                },
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
             "schemas": schemas,

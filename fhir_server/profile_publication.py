@@ -1,5 +1,6 @@
 """The profiles we enforce, published as StructureDefinition resources (read and searched like
 any other directory resource: GET /fhir/StructureDefinition/fr-core-patient-ins, ?url=…)."""
+
 from __future__ import annotations
 
 import profiles

@@ -16,6 +16,7 @@ patient a reference names:
 - inside a transaction (``deferred``), the checks wait for every entry to have run, so an entry
   may name one created later in the processing order; they run before the commit.
 """
+
 from __future__ import annotations
 
 import copy
@@ -103,7 +104,7 @@ def resolve(resource_type: str, body: dict[str, Any]) -> dict[str, Any]:
         if conditional:
             ref["reference"] = text = conditional_target(conditional.group(1), conditional.group(2), where)
         elif base and text.startswith(base + "/"):
-            ref["reference"] = text = text[len(base) + 1:]
+            ref["reference"] = text = text[len(base) + 1 :]
         if checking() and where not in CONSENT_CHECKED:
             pending: list[Pending] | None = g.get(_PENDING)
             if pending is not None:
@@ -116,15 +117,16 @@ def resolve(resource_type: str, body: dict[str, Any]) -> dict[str, Any]:
 def conditional_target(type_: str, criteria: str, where: str) -> str:
     """``Type/id`` of the one live resource ``Type?criteria`` matches, whoever may read it."""
     if type_ not in catalog.load().types:
-        raise Unprocessable(f"{where}: the conditional reference '{type_}?{criteria}' names no served type",
-                            expression=[where])
+        raise Unprocessable(
+            f"{where}: the conditional reference '{type_}?{criteria}' names no served type", expression=[where]
+        )
     found = searchset.find_matches(Scoped(get_store(), no_policy), search_registry.load(), type_, criteria, limit=2)
     if len(found) > 1:
-        raise PreconditionFailed(f"{where}: the conditional reference '{type_}?{criteria}' has several matches",
-                                 expression=[where])
+        raise PreconditionFailed(
+            f"{where}: the conditional reference '{type_}?{criteria}' has several matches", expression=[where]
+        )
     if not found:
-        raise Unprocessable(f"{where}: the conditional reference '{type_}?{criteria}' has no match",
-                            expression=[where])
+        raise Unprocessable(f"{where}: the conditional reference '{type_}?{criteria}' has no match", expression=[where])
     return f"{type_}/{found[0].id}"
 
 
@@ -139,19 +141,27 @@ def check(text: str, where: str) -> None:
         if type_ not in catalog.load().types:
             raise Unprocessable(f"{where}: '{text}' names a type this server does not serve", expression=[where])
         store = get_store()
-        found = store.current(type_, id_) if vid is None else (
-            store.version(type_, id_, int(vid)) if vid.isdigit() else None)
+        found = (
+            store.current(type_, id_)
+            if vid is None
+            else (store.version(type_, id_, int(vid)) if vid.isdigit() else None)
+        )
         if found is None or found.deleted:
             raise Unprocessable(f"{where}: '{text}' does not exist on this server", expression=[where])
         return
     if PLACEHOLDER.match(text):
-        raise Unprocessable(f"{where}: the placeholder '{text}' names no entry; placeholders resolve only "
-                            "inside a transaction, to an entry's fullUrl", expression=[where])
+        raise Unprocessable(
+            f"{where}: the placeholder '{text}' names no entry; placeholders resolve only "
+            "inside a transaction, to an entry's fullUrl",
+            expression=[where],
+        )
     if ABSOLUTE.match(text) and "://" in text:
         return  # another server's resource
-    raise Unprocessable(f"{where}: '{text}' is not a reference: use 'Type/id', an absolute URL, '#id' of a "
-                        "contained resource, a conditional 'Type?criteria', or an identifier alone",
-                        expression=[where])
+    raise Unprocessable(
+        f"{where}: '{text}' is not a reference: use 'Type/id', an absolute URL, '#id' of a "
+        "contained resource, a conditional 'Type?criteria', or an identifier alone",
+        expression=[where],
+    )
 
 
 @contextmanager

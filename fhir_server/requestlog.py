@@ -6,6 +6,7 @@ concrete paths (they carry resource ids): the route template (``/fhir/<type>/<id
 The request id is the caller's ``X-Request-Id`` when it is a short token, else a new one, and is
 echoed in the response.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The FHIR RESTful API (https://hl7.org/fhir/R4/http.html): one table of short routes that
 parse the request, call ``interactions`` and shape the HTTP answer."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -51,8 +52,9 @@ def bind_access(asked: Asked | None = None) -> None:
     emergency windows open on the records ``asked`` names (default: what the request asks)."""
     store = get_store()
     requester = auth.authenticate_request(base_url())
-    g.carnet_access = Access(consent_loader.enrich(store, requester), store,
-                             asked=asked if asked is not None else asked_by_request())
+    g.carnet_access = Access(
+        consent_loader.enrich(store, requester), store, asked=asked if asked is not None else asked_by_request()
+    )
 
 
 bp.before_request(authenticate)
@@ -101,8 +103,9 @@ def metadata() -> Response:
 def search_type(resource_type: str) -> Response:
     if request.method == "POST" and request.mimetype != http.FORM:
         raise BadRequest(f"POST _search takes a form body ({http.FORM})")
-    return http.respond(fhir.search([resource_type], search_params(), base_url(), lenient=http.lenient(),
-                                    path=resource_type))
+    return http.respond(
+        fhir.search([resource_type], search_params(), base_url(), lenient=http.lenient(), path=resource_type)
+    )
 
 
 @bp.get("")
@@ -202,4 +205,3 @@ def vread(resource_type: str, id_: str, vid: str) -> Response:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix="/fhir")
     auth.init_app(app)
-

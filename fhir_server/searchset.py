@@ -5,6 +5,7 @@ on a consent-scoped handle: chains, ``_has`` and includes run inside the adapter
 under its own type's policy. Nothing is filtered afterwards.
 https://hl7.org/fhir/R4/search.html, https://hl7.org/fhir/R4/http.html#search
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,10 +60,10 @@ def search(
     """A searchset Bundle (the page of matches, its includes, links and total) and what it holds."""
     base_url = base_url.rstrip("/")
     try:
-        req = parse(registry, resource_types, params, lenient=lenient,
-                    default_count=default_count, max_count=max_count)
-        plans = {t: compiler.compile_criteria(registry, t, req.criteria[t], base_url=base_url, now=now)
-                 for t in req.types}
+        req = parse(registry, resource_types, params, lenient=lenient, default_count=default_count, max_count=max_count)
+        plans = {
+            t: compiler.compile_criteria(registry, t, req.criteria[t], base_url=base_url, now=now) for t in req.types
+        }
         sorts = {t: compiler.sort_keys(registry, t, req.sort) for t in req.types}
     except SearchError as exc:
         raise _bad_request(exc) from None
@@ -93,7 +94,13 @@ def search(
     if total is not None:
         has_more = req.offset + len(matches) < total and not count_only
     bundle["link"] = paging.links(
-        base_url, path, req.applied, req.count, req.offset, total if req.total != "none" else None, has_more,
+        base_url,
+        path,
+        req.applied,
+        req.count,
+        req.offset,
+        total if req.total != "none" else None,
+        has_more,
     )
     entries = [_entry(registry, base_url, s, "match", req) for s in matches]
     included = _included(store, registry, req, matches) if matches and (req.includes or req.revincludes) else []
@@ -105,7 +112,11 @@ def search(
 
 
 def _page(
-    store: Scoped, req: SearchRequest, plans: dict[str, Where], sorts: dict[str, Any], counts: dict[str, int],
+    store: Scoped,
+    req: SearchRequest,
+    plans: dict[str, Where],
+    sorts: dict[str, Any],
+    counts: dict[str, int],
 ) -> tuple[list[Stored], bool]:
     """The page's resources: types in the order asked, each sorted, ``offset`` over them all."""
     out: list[Stored] = []
@@ -172,8 +183,10 @@ def _included(store: Scoped, registry: Registry, req: SearchRequest, matches: li
                 fresh.append(s)
         out += fresh
         if len(out) > MAX_INCLUDED:
-            raise TooCostly(f"_include/_revinclude would add more than {MAX_INCLUDED} resources to a page: "
-                            "narrow the search or lower _count")
+            raise TooCostly(
+                f"_include/_revinclude would add more than {MAX_INCLUDED} resources to a page: "
+                "narrow the search or lower _count"
+            )
         includes = tuple(i for i in req.includes if i.iterate)
         revincludes = tuple(i for i in req.revincludes if i.iterate)
         frontier = fresh

@@ -7,6 +7,7 @@ Failures are server records (``auth_throttle``: one document per failure and key
 worker process sees the same counts; each failure is also traced as an AuditEvent (DICOM 110114
 User Authentication, outcome 4). Hooks on the app, keyed by endpoint: the auth views are untouched.
 """
+
 from __future__ import annotations
 
 import base64
@@ -95,8 +96,13 @@ def _audit(keys: list[str], what: str) -> None:
         kind, _, value = key.partition(":")
         if kind == "ip":
             continue
-        agents.append({"requestor": True, "who": {"identifier": {"system": f"urn:carnet:{kind}", "value": value}},
-                       "network": {"address": request.remote_addr or "-", "type": "2"}})
+        agents.append(
+            {
+                "requestor": True,
+                "who": {"identifier": {"system": f"urn:carnet:{kind}", "value": value}},
+                "network": {"address": request.remote_addr or "-", "type": "2"},
+            }
+        )
     if not agents:
         agents.append({"requestor": True, "network": {"address": request.remote_addr or "-", "type": "2"}})
     event = {
@@ -119,8 +125,9 @@ def _throttled(wait: int) -> Response:
     if request.endpoint == SIGN_IN:
         body, mime = "<!doctype html><title>Carnet</title><p>Too many failed sign-ins: retry later.</p>", "text/html"
     else:
-        body = json.dumps({"error": "invalid_client",
-                           "error_description": f"too many failed authentications: retry in {wait} s"})
+        body = json.dumps(
+            {"error": "invalid_client", "error_description": f"too many failed authentications: retry in {wait} s"}
+        )
         mime = "application/json"
     return Response(body, status=429, mimetype=mime, headers={"Retry-After": str(wait), "Cache-Control": "no-store"})
 

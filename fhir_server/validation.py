@@ -391,9 +391,7 @@ def _from_model(error: Any, resource: dict[str, Any], resource_type: str) -> Iss
     loc, kind = error["loc"], error["type"]
     missing = "missing" in kind
     for index, part in enumerate(loc):
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             node = node[part]
         elif missing and index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
             if f"_{part}" in node:

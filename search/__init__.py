@@ -8,6 +8,7 @@
 
 ``fhir_server.searchset`` runs the plans through the storage port.
 """
+
 from __future__ import annotations
 
 from .compartment import patient_refs

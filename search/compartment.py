@@ -3,6 +3,7 @@
 The table (type -> parameters) ships in the generated registry, from the official
 CompartmentDefinition-patient.json.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,11 +4,12 @@ User input only ever becomes values in the plan, never keys or operators. Chains
 become nested plans (``Refers`` / ``ReferredBy``) that the storage adapter runs inside the same
 query, each under its own type's consent policy. Semantics: https://hl7.org/fhir/R4/search.html.
 """
+
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from typing import Any
 
 from . import fulltext
@@ -130,7 +131,7 @@ def reference_forms(registry: Registry, param: ParamDef, modifier: str | None, v
     text = value
     base = base_url.rstrip("/")
     if base and text.startswith(base + "/"):
-        text = text[len(base) + 1:]
+        text = text[len(base) + 1 :]
     if "/_history/" in text:
         text = text.split("/_history/", 1)[0]
     if ":" in text:  # absolute URL, urn, canonical
@@ -246,8 +247,14 @@ def _merged_ranges(terms: list[Where]) -> list[Where]:
     out: list[Where] = []
     for term in terms:
         if isinstance(term, Value) and term.kind == "date" and not term.multi:
-            same = next((i for i, t in enumerate(out) if isinstance(t, Value) and t.kind == "date"
-                         and t.key == term.key and not t.multi), None)
+            same = next(
+                (
+                    i
+                    for i, t in enumerate(out)
+                    if isinstance(t, Value) and t.kind == "date" and t.key == term.key and not t.multi
+                ),
+                None,
+            )
             if same is not None:
                 first = out[same]
                 assert isinstance(first, Value)
@@ -283,7 +290,7 @@ def compile_criteria(
     now: datetime | None = None,
 ) -> Where:
     """The plan of one search's criteria on ``resource_type`` (the adapter adds liveness and policy)."""
-    compiler = _Compiler(registry, base_url, now or datetime.now(timezone.utc))
+    compiler = _Compiler(registry, base_url, now or datetime.now(UTC))
     return compiler.criteria(resource_type, criteria)
 
 

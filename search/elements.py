@@ -4,6 +4,7 @@ https://hl7.org/fhir/R4/search.html#summary and #elements. Top-level elements on
 mandatory ones, ``id`` and ``meta`` always stay, and subsetted resources are tagged
 ``SUBSETTED``. The stored resource is never modified: a new dict is returned.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +21,7 @@ def _wanted(key: str, names: set[str]) -> bool:
     if key in names:
         return True
     # a choice element named without its type suffix: deceased -> deceasedBoolean
-    return any(key.startswith(n) and key[len(n):][:1].isupper() for n in names)
+    return any(key.startswith(n) and key[len(n) :][:1].isupper() for n in names)
 
 
 def _tagged(resource: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """The one exception search raises; ``fhir_server.searchset`` turns it into a 400 OperationOutcome."""
+
 from __future__ import annotations
 
 __all__ = ["SearchError"]

@@ -16,6 +16,7 @@ Layout (every key absent when the resource has no value, so ``:missing`` is an `
 
 https://hl7.org/fhir/R4/search.html
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,8 +32,7 @@ from .registry import RouteStep
 __all__ = ["index_values", "reference_values", "walk"]
 
 PRIMITIVES = frozenset(
-    "boolean integer string decimal uri url canonical base64Binary instant date dateTime time code "
-    "oid id markdown unsignedInt positiveInt uuid".split()
+    ["boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary", "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt", "positiveInt", "uuid"]
 )
 _NAME_PARTS = ("family", "given", "text", "prefix", "suffix")
 _ADDRESS_PARTS = ("line", "city", "district", "state", "postalCode", "country", "text")
@@ -72,7 +72,7 @@ def _children(node: Any, step: RouteStep) -> Iterator[tuple[Any, str | None]]:
         return
     items = value if isinstance(value, list) else [value]
     if step.index is not None:
-        items = items[step.index: step.index + 1]
+        items = items[step.index : step.index + 1]
     for item in items:
         if step.ext is not None and not (isinstance(item, dict) and item.get("url") == step.ext):
             continue
@@ -123,10 +123,7 @@ def _codings(value: Any, type_: str) -> Iterator[tuple[str | None, str, str | No
             for coding in value.get("coding", ()):
                 if isinstance(coding, dict):
                     yield from _codings(coding, "Coding")
-        elif type_ == "Identifier":
-            if isinstance(value.get("value"), str):
-                yield value.get("system"), value["value"], None
-        elif type_ == "ContactPoint":
+        elif type_ == "Identifier" or type_ == "ContactPoint":
             if isinstance(value.get("value"), str):
                 yield value.get("system"), value["value"], None
         elif isinstance(value.get("code"), str):
@@ -194,10 +191,21 @@ def reference_values(value: Any, type_: str) -> list[str]:
 
 
 def _quantities(value: Any, type_: str) -> list[dict[str, Any]]:
-    if not isinstance(value, dict) or not isinstance(value.get("value"), (int, float)) or isinstance(value.get("value"), bool):
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("value"), (int, float))
+        or isinstance(value.get("value"), bool)
+    ):
         return []
     if type_ == "Money":
-        return [{"v": float(value["value"]), "s": "urn:iso:std:iso:4217", "c": value.get("currency"), "u": value.get("currency")}]
+        return [
+            {
+                "v": float(value["value"]),
+                "s": "urn:iso:std:iso:4217",
+                "c": value.get("currency"),
+                "u": value.get("currency"),
+            }
+        ]
     if type_ not in _QUANTITY_TYPES and type_ != "*":
         return []
     return [{"v": float(value["value"]), "s": value.get("system"), "c": value.get("code"), "u": value.get("unit")}]
@@ -261,8 +269,11 @@ def _param_values(param: ParamDef, values: list[tuple[Any, str]], out: dict[str,
         if refs:
             out[key] = refs
         idents = [
-            f for v, t in values if isinstance(v, dict) and isinstance(v.get("identifier"), dict)
-            for s, c, _ in _codings(v["identifier"], "Identifier") for f in token_forms(s, c)
+            f
+            for v, t in values
+            if isinstance(v, dict) and isinstance(v.get("identifier"), dict)
+            for s, c, _ in _codings(v["identifier"], "Identifier")
+            for f in token_forms(s, c)
         ]
         if idents:
             out[key + ":i"] = _unique(idents)

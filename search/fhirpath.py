@@ -6,6 +6,7 @@ official R4 definitions use: paths, ``|``, ``as``/``.as()``/``.ofType()``, ``[n]
 ``.extension('url')`` and ``.exists()``. Used by the registry generator (development time);
 the run time walks the pre-split steps it produced (see ``search.extract``).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise SearchError(f"Unsupported FHIRPath near '{text[pos:pos + 20]}'")
+            raise SearchError(f"Unsupported FHIRPath near '{text[pos : pos + 20]}'")
         out.append(m.group(m.lastgroup or "op"))
         pos = m.end()
         while pos < len(text) and text[pos].isspace():

@@ -6,6 +6,7 @@ spaces), stored as ordinary search values under the parameter's code, so both ad
 inside the query with the consent policy (the plan's ``word`` operator: the text holds the
 searched words at a word start). Extraction from bytes lives with the server (``fhir_server.fulltext``).
 """
+
 from __future__ import annotations
 
 import re

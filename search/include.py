@@ -5,6 +5,7 @@ Pure: ``_include`` targets come from the reference values the page's resources h
 storage adapter reads from its index); ``_revinclude`` becomes one plan per source type. Every
 fetch then runs under the fetched type's consent policy.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

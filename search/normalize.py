@@ -5,17 +5,19 @@ Strings fold case and accents (https://hl7.org/fhir/R4/search.html#string); date
 (https://hl7.org/fhir/R4/search.html#date); numbers carry their implicit precision range
 (https://hl7.org/fhir/R4/search.html#number).
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from decimal import Decimal
 from decimal import InvalidOperation
 
-__all__ = ["MAX_INSTANT", "MIN_INSTANT", "date_range", "fold", "fmt_instant", "number", "number_range"]
+__all__ = ["MAX_INSTANT", "MIN_INSTANT", "date_range", "fmt_instant", "fold", "number", "number_range"]
 
 MIN_INSTANT = "0001-01-01T00:00:00.000000Z"
 MAX_INSTANT = "9999-12-31T23:59:59.999999Z"
@@ -27,8 +29,23 @@ _DATE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 #: letters NFKD does not decompose (ligatures and stroked letters)
-_LETTERS = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O",
-                          "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss", "þ": "th", "Þ": "TH"})
+_LETTERS = str.maketrans(
+    {
+        "œ": "oe",
+        "Œ": "OE",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "þ": "th",
+        "Þ": "TH",
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -40,11 +57,8 @@ def fold(text: str) -> str:
 
 def fmt_instant(moment: datetime) -> str:
     """A UTC instant as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (fixed width, sorts as text)."""
-    m = moment.astimezone(timezone.utc)
-    return (
-        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
-        f".{m.microsecond:06d}Z"
-    )
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}Z"
 
 
 def _next_month(year: int, month: int) -> tuple[int, int]:
@@ -60,7 +74,7 @@ def date_range(text: str) -> tuple[str, str]:
     if not m:
         raise ValueError(f"'{text}' is not a FHIR date, dateTime or instant")
     g = m.groupdict()
-    tz = timezone.utc
+    tz = UTC
     if g["tz"] and g["tz"] != "Z":
         sign = 1 if g["tz"][0] == "+" else -1
         hours, minutes = int(g["tz"][1:3]), int(g["tz"][4:6])

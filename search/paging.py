@@ -4,6 +4,7 @@ A token encodes the page's offset in the result ordered by the request's sort ke
 (stable tie-break), so a link replays the same criteria, under the same consent policy, and
 lands on the same page (https://hl7.org/fhir/R4/http.html#paging).
 """
+
 from __future__ import annotations
 
 import base64

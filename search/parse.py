@@ -5,12 +5,13 @@ https://hl7.org/fhir/R4/search.html: parameter types pick modifier or prefix par
 chains (``subject:Patient.name``), reverse chains (``_has``) and the result parameters
 (``_sort _count _include _revinclude _total _summary _elements``) parse here too.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
-from typing import Callable
 
 from . import paging
 from . import values as v
@@ -114,7 +115,10 @@ def _parse_values(name: str, value: str, parse_one: Callable[[str], Any]) -> tup
 
 def _component_parser(kind: str) -> Callable[[str], Any]:
     return {
-        "token": v.token, "date": v.date, "number": v.number, "quantity": v.quantity,
+        "token": v.token,
+        "date": v.date,
+        "number": v.number,
+        "quantity": v.quantity,
     }.get(kind, v.plain)
 
 
@@ -155,7 +159,9 @@ def criterion(registry: Registry, type_: str, name: str, value: str, depth: int 
     if modifier is not None and modifier not in MODIFIERS.get(param.type, frozenset()):
         is_type = param.type == "reference" and modifier in registry.by_type
         if not is_type or (param.targets and modifier not in param.targets):
-            raise SearchError(f"Unsupported modifier ':{modifier}' on search parameter '{code}' ({param.type})", param=name)
+            raise SearchError(
+                f"Unsupported modifier ':{modifier}' on search parameter '{code}' ({param.type})", param=name
+            )
     if modifier == "of-type" and not any(r.type == "Identifier" for r in param.routes):
         raise SearchError(f"':of-type' applies to identifiers only, not to '{code}'", param=name)
     if modifier == "missing":
@@ -166,8 +172,9 @@ def criterion(registry: Registry, type_: str, name: str, value: str, depth: int 
     return Criterion(name, code, param.type, modifier, parsed)
 
 
-def _chain(registry: Registry, type_: str, name: str, param: ParamDef, modifier: str | None,
-           rest: str, value: str, depth: int) -> Criterion:
+def _chain(
+    registry: Registry, type_: str, name: str, param: ParamDef, modifier: str | None, rest: str, value: str, depth: int
+) -> Criterion:
     if param.type != "reference":
         raise SearchError(f"'{param.code}' is not a reference parameter and cannot be chained", param=name)
     if depth + 1 > MAX_CHAIN:
@@ -270,8 +277,10 @@ def parse(
                 if base != "_page":
                     applied.append((name, value))
                 continue
-            if name.startswith("_") and not name.startswith("_has:") and all(
-                registry.param(t, base) is None for t in types
+            if (
+                name.startswith("_")
+                and not name.startswith("_has:")
+                and all(registry.param(t, base) is None for t in types)
             ):
                 raise SearchError(f"Unsupported search parameter '{name}'", param=name)
             if value == "":  # a parameter without a value is ignored
@@ -302,8 +311,9 @@ def parse(
     )
 
 
-def _result(registry: Registry, name: str, base: str, value: str, types: tuple[str, ...],
-            opts: dict[str, Any], max_count: int) -> None:
+def _result(
+    registry: Registry, name: str, base: str, value: str, types: tuple[str, ...], opts: dict[str, Any], max_count: int
+) -> None:
     if base not in ("_include", "_revinclude") and name != base:
         raise SearchError(f"Unsupported modifier in '{name}'", param=name)
     if base == "_count":

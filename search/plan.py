@@ -8,6 +8,7 @@ exact, text, of-type and identifier forms, ``search.extract``) and the *kind* of
 (the parameter type), and hold a condition on one value: all of a ``Cond`` holds on the same
 value (the same date range, the same quantity), as FHIR requires.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,28 @@ from typing import Union
 from consent.predicate import Predicate
 
 __all__ = [
-    "FALSE", "TRUE", "AllOf", "And", "Attr", "Cmp", "Column", "Cond", "Exists", "OneOf", "Not", "Or",
-    "ReferredBy", "Refers", "SortBy", "Value", "Where", "all_of", "and_", "not_", "one_of", "or_",
+    "FALSE",
+    "TRUE",
+    "AllOf",
+    "And",
+    "Attr",
+    "Cmp",
+    "Column",
+    "Cond",
+    "Exists",
+    "Not",
+    "OneOf",
+    "Or",
+    "ReferredBy",
+    "Refers",
+    "SortBy",
+    "Value",
+    "Where",
+    "all_of",
+    "and_",
+    "not_",
+    "one_of",
+    "or_",
 ]
 
 #: comparison operators of a ``Cmp``

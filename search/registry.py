@@ -3,6 +3,7 @@
 Built once from ``search/data/registry.json``, which ``tools/generate_registry.py``
 generates from the official R4 definitions (https://hl7.org/fhir/R4/searchparameter-registry.html).
 """
+
 from __future__ import annotations
 
 import json

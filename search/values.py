@@ -3,6 +3,7 @@
 https://hl7.org/fhir/R4/search.html#escaping (``\\,`` ``\\$`` ``\\|``), #prefix, #token,
 #date, #number, #quantity, #composite.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +12,14 @@ from typing import Union
 from . import normalize
 
 __all__ = [
-    "PREFIXES", "DateValue", "NumberValue", "OfTypeValue", "QuantityValue", "TokenValue",
-    "split_escaped", "unescape",
+    "PREFIXES",
+    "DateValue",
+    "NumberValue",
+    "OfTypeValue",
+    "QuantityValue",
+    "TokenValue",
+    "split_escaped",
+    "unescape",
 ]
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
@@ -26,7 +33,7 @@ def split_escaped(text: str, sep: str) -> list[str]:
     while i < len(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):
-            current.append(text[i: i + 2])
+            current.append(text[i : i + 2])
             i += 2
             continue
         if c == sep:

@@ -1,4 +1,5 @@
 """Raw damage to a store, per adapter, for tests of what repairs it (``carnet reindex``)."""
+
 from __future__ import annotations
 
 from fhir_server.storage import Repository

@@ -1,4 +1,5 @@
 """Real processes for the end-to-end suites: `carnet serve` under gunicorn, `carnet store` (wire)."""
+
 from __future__ import annotations
 
 import socket
@@ -19,13 +20,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def carnet_server(data_dir: Path, workers: int = 1, env: dict[str, str] | None = None,
-                  port: int | None = None) -> Iterator[str]:
+def carnet_server(
+    data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """Run `carnet serve` (on ``port``, default a free one) and yield its FHIR base URL once
     /metadata answers."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "fhir_server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--data-dir", str(data_dir), "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "fhir_server.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--workers",
+        str(workers),
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
@@ -53,8 +67,11 @@ def carnet_server(data_dir: Path, workers: int = 1, env: dict[str, str] | None =
 @contextmanager
 def wire_store(data_dir: Path) -> Iterator[str]:
     """Run `carnet store` (the embedded store over the MongoDB wire protocol); yield its URI."""
-    proc = subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", str(data_dir)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         uri = proc.stdout.readline().strip()

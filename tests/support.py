@@ -1,4 +1,5 @@
 """Helpers shared by the test suites: app configuration, tokens, the fixtures in tests/fixtures."""
+
 from __future__ import annotations
 
 import gzip
@@ -60,9 +61,15 @@ def bearer(app: Flask, fhir_user: str | None = None, scope: str | None = None, *
     if scope is None:
         scope = "system/*.cruds" if fhir_user is None else "user/*.cruds"
     token = mint_token(
-        config.data_dir, fhir_user=fhir_user, scope=scope, purpose=claims.get("purpose"),
-        reason=claims.get("reason"), ttl=claims.get("ttl", 600), sub=claims.get("sub"),
-        issuer=config.issuer, audience=config.audience,
+        config.data_dir,
+        fhir_user=fhir_user,
+        scope=scope,
+        purpose=claims.get("purpose"),
+        reason=claims.get("reason"),
+        ttl=claims.get("ttl", 600),
+        sub=claims.get("sub"),
+        issuer=config.issuer,
+        audience=config.audience,
     )
     return {"Authorization": f"Bearer {token}"}
 

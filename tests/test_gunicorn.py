@@ -1,5 +1,6 @@
 """End to end against `carnet serve` (gunicorn, gthread) on the embedded store, through real HTTP:
 one worker, and several worker processes sharing the one SQLite file."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,12 @@ pytestmark = pytest.mark.gunicorn
 
 
 def token(data_dir: Path, *args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir), *args],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 
@@ -34,8 +39,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 def test_served_crud_round_trip(server):
     base, data_dir = server
     auth = {"Authorization": "Bearer " + token(data_dir, "--scope", "system/*.cruds")}
-    created = requests.post(f"{base}/Patient", json={"resourceType": "Patient", "gender": "female"},
-                            headers={**auth, "Content-Type": "application/fhir+json"})
+    created = requests.post(
+        f"{base}/Patient",
+        json={"resourceType": "Patient", "gender": "female"},
+        headers={**auth, "Content-Type": "application/fhir+json"},
+    )
     assert created.status_code == 201
     assert created.headers["Content-Type"].startswith("application/fhir+json")
     location = created.headers["Location"]
@@ -72,8 +80,10 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 def test_several_workers_share_the_one_file(workers):
     """Concurrent writes through two worker processes all land, each once, and every worker reads them."""
     base, data_dir = workers
-    auth = {"Authorization": "Bearer " + token(data_dir, "--scope", "system/*.cruds"),
-            "Content-Type": "application/fhir+json"}
+    auth = {
+        "Authorization": "Bearer " + token(data_dir, "--scope", "system/*.cruds"),
+        "Content-Type": "application/fhir+json",
+    }
     created: list[str] = []
     failures: list[object] = []
 
@@ -95,12 +105,19 @@ def test_several_workers_share_the_one_file(workers):
     assert not failures and len(set(created)) == 40
     assert not [p for p in data_dir.iterdir() if p.suffix == ".sqlite"]  # one store: carnet.db
     for _ in range(6):  # new connections: any worker answers, each sees every write
-        found = requests.get(f"{base}/Patient", params={"_count": "100"},
-                             headers={**auth, "Connection": "close"}).json()
+        found = requests.get(
+            f"{base}/Patient", params={"_count": "100"}, headers={**auth, "Connection": "close"}
+        ).json()
         assert sorted(e["resource"]["id"] for e in found.get("entry", [])) == sorted(created)
     one = created[0]
-    updated = requests.put(f"{base}/Patient/{one}", json={"resourceType": "Patient", "id": one, "active": True},
-                           headers={**auth, "If-Match": 'W/"1"'})
-    stale = requests.put(f"{base}/Patient/{one}", json={"resourceType": "Patient", "id": one, "active": False},
-                         headers={**auth, "If-Match": 'W/"1"', "Connection": "close"})
+    updated = requests.put(
+        f"{base}/Patient/{one}",
+        json={"resourceType": "Patient", "id": one, "active": True},
+        headers={**auth, "If-Match": 'W/"1"'},
+    )
+    stale = requests.put(
+        f"{base}/Patient/{one}",
+        json={"resourceType": "Patient", "id": one, "active": False},
+        headers={**auth, "If-Match": 'W/"1"', "Connection": "close"},
+    )
     assert (updated.status_code, stale.status_code) == (200, 412)

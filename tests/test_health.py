@@ -1,5 +1,6 @@
 """/healthz and /readyz, and a store failure answered as 503 + OperationOutcome (never a 500).
 Real failures of each store (locked, full disk, MongoDB gone): tests/storage/test_unavailable.py."""
+
 from __future__ import annotations
 
 import time

@@ -1,6 +1,7 @@
 """Abuse limits: failed client authentications and sign-ins throttled (429 + Retry-After, shared
 by every worker through the store, traced as AuditEvents); header, body and JSON depth limits,
 the _count cap, bounded includes and chain fan-out; security headers and cookie flags."""
+
 from __future__ import annotations
 
 import os
@@ -41,15 +42,15 @@ def shared_store(make_app, tmp_path):
 
 
 def failed_logins(store) -> list[dict]:
-    return [s.resource for s in store.find("AuditEvent", TRUE, no_policy)
-            if s.resource["type"]["code"] == "110114"]
+    return [s.resource for s in store.find("AuditEvent", TRUE, no_policy) if s.resource["type"]["code"] == "110114"]
 
 
 def test_failed_client_authentications_are_throttled_across_workers(make_app, tmp_path):
     one, two = shared_store(make_app, tmp_path)
     with one.app_context():
-        client_id, secret = accounts.add_client(views.server().collections, name="svc", scope="system/*.rs",
-                                                redirect_uris=[], public=False)
+        client_id, secret = accounts.add_client(
+            views.server().collections, name="svc", scope="system/*.rs", redirect_uris=[], public=False
+        )
     form = {"grant_type": "client_credentials", "scope": "system/*.rs"}
     for _ in range(3):
         assert one.test_client().post("/auth/token", data=form, auth=(client_id, "wrong")).status_code in (400, 401)
@@ -63,12 +64,26 @@ def test_failed_sign_ins_are_throttled_per_account(make_app, tmp_path):
     app, _ = shared_store(make_app, tmp_path)
     with app.app_context():
         records = views.server().collections
-        client_id, _ = accounts.add_client(records, name="app", scope="launch/patient openid fhirUser patient/*.rs",
-                                           redirect_uris=[REDIRECT], public=True)
+        client_id, _ = accounts.add_client(
+            records,
+            name="app",
+            scope="launch/patient openid fhirUser patient/*.rs",
+            redirect_uris=[REDIRECT],
+            public=True,
+        )
         accounts.add_user(records, "lea", "right-password", "Patient/p1")
-    query = urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT,
-                       "scope": "openid patient/*.rs", "state": "s", "aud": "http://localhost/fhir",
-                       "code_challenge": "x" * 43, "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "scope": "openid patient/*.rs",
+            "state": "s",
+            "aud": "http://localhost/fhir",
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+        }
+    )
     client = app.test_client()
     page = client.get(f"/auth/authorize?{query}")
     assert page.status_code == 200
@@ -77,8 +92,9 @@ def test_failed_sign_ins_are_throttled_per_account(make_app, tmp_path):
     for _ in range(3):
         wrong = client.post(f"/auth/authorize?{query}", data={"action": "approve", "username": "lea", "password": "no"})
         assert wrong.status_code == 401
-    right = client.post(f"/auth/authorize?{query}", data={"action": "approve", "username": "lea",
-                                                          "password": "right-password"})
+    right = client.post(
+        f"/auth/authorize?{query}", data={"action": "approve", "username": "lea", "password": "right-password"}
+    )
     assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
     assert right.headers["X-Content-Type-Options"] == "nosniff"
     events = failed_logins(get_store_of(app))
@@ -92,8 +108,9 @@ def test_headers_too_large_is_431(client, system):
 
 def test_body_too_large_is_413(make_app):
     app = make_app(MAX_CONTENT_LENGTH=1000)
-    resp = app.test_client().post("/fhir/Patient", headers=bearer(app),
-                                  json={"resourceType": "Patient", "text": {"div": "x" * 2000}})
+    resp = app.test_client().post(
+        "/fhir/Patient", headers=bearer(app), json={"resourceType": "Patient", "text": {"div": "x" * 2000}}
+    )
     is_outcome(resp, 413)
 
 
@@ -101,8 +118,9 @@ def test_json_nested_too_deep_is_400(client, system):
     nested: dict = {"url": "urn:x", "valueString": "v"}
     for _ in range(80):
         nested = {"url": "urn:x", "extension": [nested]}
-    body = is_outcome(client.post("/fhir/Patient", json={"resourceType": "Patient", "extension": [nested]},
-                                  headers=system), 400)
+    body = is_outcome(
+        client.post("/fhir/Patient", json={"resourceType": "Patient", "extension": [nested]}, headers=system), 400
+    )
     assert "deeper" in body["issue"][0]["diagnostics"]
 
 
@@ -119,23 +137,40 @@ def test_includes_are_bounded(client, system, monkeypatch):
     monkeypatch.setattr(searchset, "MAX_INCLUDED", 2)
     for i in range(3):
         pid = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=system).get_json()["id"]
-        client.post("/fhir/Observation", headers=system, json={
-            "resourceType": "Observation", "status": "final", "code": {"text": "x"},
-            "subject": {"reference": f"Patient/{pid}"}})
+        client.post(
+            "/fhir/Observation",
+            headers=system,
+            json={
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"text": "x"},
+                "subject": {"reference": f"Patient/{pid}"},
+            },
+        )
     resp = client.get("/fhir/Observation?_include=Observation:subject", headers=system)
     assert is_outcome(resp, 400)["issue"][0]["code"] == "too-costly"
 
 
-@pytest.mark.skipif(not os.environ.get("MONGODB_URI"), reason="only the MongoDB adapter lists a chain's matches "
-                    "(SQLite runs it as an indexed subquery)")
+@pytest.mark.skipif(
+    not os.environ.get("MONGODB_URI"),
+    reason="only the MongoDB adapter lists a chain's matches (SQLite runs it as an indexed subquery)",
+)
 def test_chain_fan_out_is_bounded(client, system, monkeypatch):
     monkeypatch.setattr(limits, "MAX_FANOUT", 1)
     for _ in range(2):
-        pid = client.post("/fhir/Patient", json={"resourceType": "Patient", "gender": "male"},
-                          headers=system).get_json()["id"]
-        client.post("/fhir/Observation", headers=system, json={
-            "resourceType": "Observation", "status": "final", "code": {"text": "x"},
-            "subject": {"reference": f"Patient/{pid}"}})
+        pid = client.post(
+            "/fhir/Patient", json={"resourceType": "Patient", "gender": "male"}, headers=system
+        ).get_json()["id"]
+        client.post(
+            "/fhir/Observation",
+            headers=system,
+            json={
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"text": "x"},
+                "subject": {"reference": f"Patient/{pid}"},
+            },
+        )
     resp = client.get("/fhir/Observation?subject:Patient.gender=male", headers=system)
     assert is_outcome(resp, 400)["issue"][0]["code"] == "too-costly"
 
@@ -144,6 +179,7 @@ def test_cookies_are_secure_httponly_samesite(app):
     @app.get("/test-cookie")
     def cookie():
         from flask import make_response
+
         resp = make_response("ok")
         resp.set_cookie("c", "v")
         return resp

@@ -1,5 +1,6 @@
 """`carnet load` (fhir_server.loader): Synthea's bundles and NDJSON files, resumable per target and file
 content, failures reported and retried."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,10 @@ from tests.support import bearer
 from tests.support import unpacked
 
 #: the two smallest patients (tests/fixtures/synthea): the full set runs in bench/ingest.py
-PATIENTS = ["Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json",
-            "Buster_Hoeger_ad2e3fc5-2b5d-4cb9-8d03-9ea0f4ac8423.json"]
+PATIENTS = [
+    "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json",
+    "Buster_Hoeger_ad2e3fc5-2b5d-4cb9-8d03-9ea0f4ac8423.json",
+]
 
 
 def run(app, paths: list[Path], state: Path, target: str = "server", **kw) -> tuple[loader.Report, str]:
@@ -55,21 +58,29 @@ def test_synthea_loads_and_every_resource_reads_and_searches(app, client, system
     assert "100%" in progress and f"{expected} resources" in progress
     with app.app_context():
         store = get_store()
-        stored = {t: store.find(t, TRUE, no_policy) for t in store.types()
-                  if t not in ("AuditEvent", "StructureDefinition", "OperationDefinition", "CodeSystem", "ValueSet")}
+        stored = {
+            t: store.find(t, TRUE, no_policy)
+            for t in store.types()
+            if t not in ("AuditEvent", "StructureDefinition", "OperationDefinition", "CodeSystem", "ValueSet")
+        }
     assert sum(len(docs) for docs in stored.values()) == expected
     for type_, docs in stored.items():
         for doc in docs:
             read = client.get(f"/fhir/{type_}/{doc.id}", headers=system)
             assert read.status_code == 200 and read.get_json() == doc.resource
         for start in range(0, len(docs), 100):
-            ids = [d.id for d in docs[start:start + 100]]
+            ids = [d.id for d in docs[start : start + 100]]
             found = client.get(f"/fhir/{type_}?_id={','.join(ids)}&_count=100", headers=system).get_json()
             assert sorted(e["resource"]["id"] for e in found["entry"]) == sorted(ids), type_
     for patient in stored["Patient"]:
         ref = f"Patient/{patient.id}"
-        for type_, code in (("Observation", "subject"), ("Encounter", "patient"), ("Immunization", "patient"),
-                            ("Claim", "patient"), ("ExplanationOfBenefit", "patient")):
+        for type_, code in (
+            ("Observation", "subject"),
+            ("Encounter", "patient"),
+            ("Immunization", "patient"),
+            ("Claim", "patient"),
+            ("ExplanationOfBenefit", "patient"),
+        ):
             mine = [d for d in stored.get(type_, []) if ref in json.dumps(d.resource)]
             found = client.get(f"/fhir/{type_}?{code}={ref}&_summary=count", headers=system).get_json()
             assert found["total"] == len(mine) > 0, (type_, ref)
@@ -84,8 +95,9 @@ def data(tmp_path) -> Path:
 
 
 def test_a_second_run_skips_what_was_loaded(app, data, tmp_path):
-    ndjson = lines(data / "patients.ndjson", [{"resourceType": "Patient", "id": f"p{i}", "gender": "other"}
-                                              for i in range(5)])
+    ndjson = lines(
+        data / "patients.ndjson", [{"resourceType": "Patient", "id": f"p{i}", "gender": "other"} for i in range(5)]
+    )
     state = tmp_path / "state.json"
     first, _ = run(app, [data], state, chunk=2)
     assert (first.resources, first.skipped, first.failures) == (5, 0, [])
@@ -129,16 +141,26 @@ def test_failed_entries_and_lines_are_retried_the_others_not(make_app, data, tmp
     the same target fixed (a fresh store here), posts those alone: the Patients loaded are not sent again."""
     fr_core = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-practitioner"
     strict = make_app(REQUIRED_PROFILES={"Practitioner": [fr_core]})
-    lines(data / "mixed.ndjson", [{"resourceType": "Patient", "id": "p1"},
-                                  {"resourceType": "Practitioner", "id": "dr1"},
-                                  {"resourceType": "Patient", "id": "p2"}])
-    (data / "batch.json").write_text(json.dumps(loader.as_batch([
-        {"resourceType": "Practitioner", "id": "dr2"}, {"resourceType": "Patient", "id": "p3"}])))
+    lines(
+        data / "mixed.ndjson",
+        [
+            {"resourceType": "Patient", "id": "p1"},
+            {"resourceType": "Practitioner", "id": "dr1"},
+            {"resourceType": "Patient", "id": "p2"},
+        ],
+    )
+    (data / "batch.json").write_text(
+        json.dumps(
+            loader.as_batch([{"resourceType": "Practitioner", "id": "dr2"}, {"resourceType": "Patient", "id": "p3"}])
+        )
+    )
     state = tmp_path / "state.json"
     first, _ = run(strict, [data], state)
     assert first.resources == 3
-    assert [f.split(" (")[0] for f in first.failures] == [f"{data / 'batch.json'}: entry 0",
-                                                          f"{data / 'mixed.ndjson'}:2"]
+    assert [f.split(" (")[0] for f in first.failures] == [
+        f"{data / 'batch.json'}: entry 0",
+        f"{data / 'mixed.ndjson'}:2",
+    ]
     fixed = make_app()
     second, _ = run(fixed, [data], state)
     assert (second.resources, second.skipped, second.failures) == (2, 3, [])
@@ -151,12 +173,21 @@ def test_failed_entries_and_lines_are_retried_the_others_not(make_app, data, tmp
 
 def test_failures_are_reported_with_their_reason(app, tmp_path):
     bad = {"resourceType": "Patient", "gender": "robot"}
-    (tmp_path / "lines.ndjson").write_text(json.dumps({"resourceType": "Patient", "id": "ok"}) + "\n"
-                                           + json.dumps({**bad, "id": "bad"}) + "\n")
-    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient"},
-         "request": {"method": "POST", "url": "Patient"}},
-        {"fullUrl": "urn:uuid:b", "resource": bad, "request": {"method": "POST", "url": "Patient"}}]}
+    (tmp_path / "lines.ndjson").write_text(
+        json.dumps({"resourceType": "Patient", "id": "ok"}) + "\n" + json.dumps({**bad, "id": "bad"}) + "\n"
+    )
+    transaction = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:a",
+                "resource": {"resourceType": "Patient"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {"fullUrl": "urn:uuid:b", "resource": bad, "request": {"method": "POST", "url": "Patient"}},
+        ],
+    }
     (tmp_path / "tx.json").write_text(json.dumps(transaction))
     state = tmp_path / "state" / "load.json"
     state.parent.mkdir()
@@ -175,8 +206,12 @@ def test_failures_are_reported_with_their_reason(app, tmp_path):
 
 def test_an_unreadable_ndjson_line_fails_alone(app, client, system, tmp_path):
     lines = tmp_path / "mixed.ndjson"
-    lines.write_text(json.dumps({"resourceType": "Patient", "id": "before"}) + "\n{not json\n\n[1]\n"
-                     + json.dumps({"resourceType": "Patient", "id": "after"}) + "\n")
+    lines.write_text(
+        json.dumps({"resourceType": "Patient", "id": "before"})
+        + "\n{not json\n\n[1]\n"
+        + json.dumps({"resourceType": "Patient", "id": "after"})
+        + "\n"
+    )
     report, _ = run(app, [lines], tmp_path / "load.json")
     assert report.resources == 2
     assert [f.split(": ")[0] for f in report.failures] == [f"{lines}:2", f"{lines}:4"]
@@ -186,9 +221,14 @@ def test_an_unreadable_ndjson_line_fails_alone(app, client, system, tmp_path):
 
 def test_other_bundles_and_single_resources_load_as_batches(app, data, tmp_path):
     (data / "one.json").write_text(json.dumps({"resourceType": "Organization", "id": "org", "name": "Clinique"}))
-    collection = {"resourceType": "Bundle", "type": "collection",
-                  "entry": [{"resource": {"resourceType": "Practitioner", "id": "dr"}},
-                            {"resource": {"resourceType": "Practitioner"}}]}
+    collection = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Practitioner", "id": "dr"}},
+            {"resource": {"resourceType": "Practitioner"}},
+        ],
+    }
     (data / "collection.json").write_text(json.dumps(collection))
     (data / "notes.txt").write_text("ignored")
     (data / "settings.json").write_text(json.dumps({"not": "fhir"}))
@@ -217,14 +257,25 @@ def test_the_command_posts_to_a_server(app, served, tmp_path, capsys):
     loader.add_parser(parser.add_subparsers())
     token = bearer(app)["Authorization"].split()[1]
     state = tmp_path / "state.json"
-    args = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", served, "--token", token,
-                              "--state", str(state)])
+    args = parser.parse_args(
+        ["load", str(tmp_path / "one.json"), "--url", served, "--token", token, "--state", str(state)]
+    )
     assert args.func(args) == 0
     assert "1 resources in" in capsys.readouterr().out
     with app.app_context():
         assert get_store().current("Patient", "over-http")
-    refused = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", served, "--token", "nonsense",
-                                 "--state", str(tmp_path / "other.json")])
+    refused = parser.parse_args(
+        [
+            "load",
+            str(tmp_path / "one.json"),
+            "--url",
+            served,
+            "--token",
+            "nonsense",
+            "--state",
+            str(tmp_path / "other.json"),
+        ]
+    )
     assert refused.func(refused) == 1
     assert "HTTP 401" in capsys.readouterr().out
 
@@ -233,8 +284,16 @@ def test_the_command_stops_cleanly_without_a_server(tmp_path, capsys):
     (tmp_path / "one.json").write_text(json.dumps({"resourceType": "Patient"}))
     parser = argparse.ArgumentParser()
     loader.add_parser(parser.add_subparsers())
-    down = parser.parse_args(["load", str(tmp_path / "one.json"), "--url", f"http://127.0.0.1:{free_port()}/fhir",
-                              "--state", str(tmp_path / "state.json")])
+    down = parser.parse_args(
+        [
+            "load",
+            str(tmp_path / "one.json"),
+            "--url",
+            f"http://127.0.0.1:{free_port()}/fhir",
+            "--state",
+            str(tmp_path / "state.json"),
+        ]
+    )
     assert down.func(down) == 2
     assert "re-run to resume" in capsys.readouterr().err
     missing = parser.parse_args(["load", str(tmp_path / "none.json"), "--url", "http://127.0.0.1:1/fhir"])

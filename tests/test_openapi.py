@@ -1,6 +1,7 @@
 """`GET /fhir/openapi.json`: an OpenAPI 3 document built from the CapabilityStatement's sources,
 and a bounded schemathesis run against a live `carnet serve`: no response >= 500, every 4xx an
 OperationOutcome."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,9 @@ from tests.servers import carnet_server
 from tests.storage.test_crash import token
 
 #: what the fuzzing covers (the whole document has ~1,000 paths: far past the suite's budget)
-FUZZED = r"^/(Patient|Consent|Observation|DocumentReference)(/\{id\}(/_history(/\{vid\})?)?|/_history)?$|^/metadata$|^/$"
+FUZZED = (
+    r"^/(Patient|Consent|Observation|DocumentReference)(/\{id\}(/_history(/\{vid\})?)?|/_history)?$|^/metadata$|^/$"
+)
 EXAMPLES = 4
 BUDGET_S = 50.0
 
@@ -49,8 +52,9 @@ def test_schemathesis_finds_no_server_error_and_only_operation_outcomes(tmp_path
         pytest.skip("the HTTP surface is the same on both adapters: fuzzed on the SQLite leg")
     with carnet_server(tmp_path, env=env) as base:
         headers = {"Authorization": f"Bearer {token(tmp_path)}"}
-        requests.put(f"{base}/Patient/example", json={"resourceType": "Patient", "id": "example"},
-                     headers=headers, timeout=30).raise_for_status()
+        requests.put(
+            f"{base}/Patient/example", json={"resourceType": "Patient", "id": "example"}, headers=headers, timeout=30
+        ).raise_for_status()
         raw = requests.get(f"{base}/openapi.json", timeout=60).json()
         schema = schemathesis.openapi.from_dict(raw).include(path_regex=FUZZED)
         deadline = time.monotonic() + BUDGET_S
@@ -61,13 +65,20 @@ def test_schemathesis_finds_no_server_error_and_only_operation_outcomes(tmp_path
                 operation = result.ok()
 
                 @given(case=operation.as_strategy())
-                @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
-                          suppress_health_check=list(HealthCheck))
+                @settings(
+                    max_examples=EXAMPLES,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
                 def run(case) -> None:
                     nonlocal calls
                     if time.monotonic() > deadline:
                         return
-                    response = case.call(base_url=base, headers=headers, timeout=30)  # a fresh connection: no stale keep-alive
+                    response = case.call(
+                        base_url=base, headers=headers, timeout=30
+                    )  # a fresh connection: no stale keep-alive
                     calls += 1
                     where = f"{case.method} {case.formatted_path} -> {response.status_code}"
                     if response.status_code >= 500:

@@ -1,5 +1,6 @@
 """One JSON line per request (request id, status, duration, client id) and no health data in any
 log: no bodies, names, identifiers, query strings or resource ids."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,11 @@ def captured():
 
 
 def test_one_json_line_per_request_without_health_data(client, system, captured):
-    patient = {"resourceType": "Patient", "name": [{"family": SECRET_NAME}],
-               "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": SECRET_ID}]}
+    patient = {
+        "resourceType": "Patient",
+        "name": [{"family": SECRET_NAME}],
+        "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": SECRET_ID}],
+    }
     created = client.post("/fhir/Patient", json=patient, headers={**system, "X-Request-Id": "abc-123"})
     assert created.status_code == 201 and created.headers["X-Request-Id"] == "abc-123"
     pid = created.get_json()["id"]

@@ -1,5 +1,6 @@
 """The MongoDB adapter on the real pymongo driver, through `carnet store` (mongoeco's engine over the
 MongoDB wire protocol): in process, and `carnet serve` workers with MONGODB_URI at the stand-in."""
+
 from __future__ import annotations
 
 import os
@@ -28,18 +29,25 @@ def uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def wire_app(uri: str, tmp_path: Path) -> Flask:
-    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "MONGODB_URI": uri,
-                       "MONGODB_DATABASE": f"t{tmp_path.name[-8:]}"})
+    return create_app(
+        {"TESTING": True, "DATA_DIR": str(tmp_path), "MONGODB_URI": uri, "MONGODB_DATABASE": f"t{tmp_path.name[-8:]}"}
+    )
 
 
 def test_crud_and_history_over_the_wire(wire_app):
     client, auth = wire_app.test_client(), bearer(wire_app)
     import pymongo
+
     assert isinstance(wire_app.extensions["carnet.store"].client, pymongo.MongoClient)
     created = client.post("/fhir/Patient", json={"resourceType": "Patient", "gender": "male"}, headers=auth)
     assert created.status_code == 201
     url = f"/fhir/Patient/{created.get_json()['id']}"
-    assert client.put(url, json={**created.get_json(), "gender": "female"}, headers={**auth, "If-Match": 'W/"1"'}).status_code == 200
+    assert (
+        client.put(
+            url, json={**created.get_json(), "gender": "female"}, headers={**auth, "If-Match": 'W/"1"'}
+        ).status_code
+        == 200
+    )
     assert client.put(url, json=created.get_json(), headers={**auth, "If-Match": 'W/"1"'}).status_code == 412
     assert client.delete(url, headers=auth).status_code == 204
     assert client.get(url, headers=auth).status_code == 410
@@ -62,17 +70,33 @@ def test_served_workers_on_the_stand_in(uri, tmp_path):
 
     env = {**os.environ, "MONGODB_URI": uri, "CARNET_MONGODB_DATABASE": "served"}
     with carnet_server(tmp_path, workers=2, env=env) as base:
-        token = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(tmp_path),
-                                "--scope", "system/*.cruds"], check=True, capture_output=True, text=True).stdout.strip()
+        token = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fhir_server.cli",
+                "token",
+                "--data-dir",
+                str(tmp_path),
+                "--scope",
+                "system/*.cruds",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         auth = {"Authorization": f"Bearer {token}", "Connection": "close"}
         ids = []
         for family in ("Lefèvre", "Lefebvre", "Martin"):
-            resp = requests.post(f"{base}/Patient", json={"resourceType": "Patient", "name": [{"family": family}]},
-                                 headers=auth)
+            resp = requests.post(
+                f"{base}/Patient", json={"resourceType": "Patient", "name": [{"family": family}]}, headers=auth
+            )
             assert resp.status_code == 201
             ids.append(resp.json()["id"])
         for _ in range(4):  # any worker answers
-            bundle = requests.get(f"{base}/Patient", params={"family": "lefe", "_total": "accurate"}, headers=auth).json()
+            bundle = requests.get(
+                f"{base}/Patient", params={"family": "lefe", "_total": "accurate"}, headers=auth
+            ).json()
             assert bundle["total"] == 2
         assert requests.get(f"{base}/metadata").status_code == 200
     client = pymongo.MongoClient(uri)

@@ -12,6 +12,7 @@ models for the summary / mandatory element tables of ``_summary`` and ``_element
 resource type, per parameter code: type, url, routes (key steps with filters and the final element
 type), multi (can yield several values), targets, components.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,7 @@ class Schema:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.defs: dict[str, Any] = schema["definitions"]
-        self.resource_types = sorted(
-            r["$ref"].rsplit("/", 1)[1] for r in self.defs["ResourceList"]["oneOf"]
-        )
+        self.resource_types = sorted(r["$ref"].rsplit("/", 1)[1] for r in self.defs["ResourceList"]["oneOf"])
 
     def is_primitive(self, name: str) -> bool:
         d = self.defs.get(name)
@@ -55,7 +54,7 @@ class Schema:
         if ref:
             return ref.rsplit("/", 1)[1], multi
         if choice_base is not None:
-            return self.suffix_type(key[len(choice_base):]), multi
+            return self.suffix_type(key[len(choice_base) :]), multi
         if "enum" in target:
             return "code", multi
         return {"boolean": "boolean", "number": "decimal"}.get(target.get("type", ""), "string"), multi
@@ -68,7 +67,7 @@ class Schema:
             return [(name, t, multi, False)]
         out = []
         for key, prop in props.items():
-            if key.startswith(name) and key[len(name):][:1].isupper():
+            if key.startswith(name) and key[len(name) :][:1].isupper():
                 t, multi = self.prop_type(prop, key, name)
                 out.append((key, t, multi, True))
         return out
@@ -82,11 +81,20 @@ def _route_steps(schema: Schema, start: str, steps: list[Step]) -> list[dict[str
         for c in cands:
             if step.kind == "child":
                 if c["t"] == "Extension" and step.arg == "value":
-                    nxt.append({**c, "s": c["s"] + ["value[x]"], "t": "*", "base": c["base"] + ["value"], "choice": True})
+                    nxt.append(
+                        {**c, "s": c["s"] + ["value[x]"], "t": "*", "base": c["base"] + ["value"], "choice": True}
+                    )
                     continue
                 for key, t, multi, choice in schema.children(c["t"], step.arg):
-                    nxt.append({"s": c["s"] + [key], "t": t, "m": c["m"] or multi,
-                                "base": c["base"] + [step.arg], "choice": choice})
+                    nxt.append(
+                        {
+                            "s": c["s"] + [key],
+                            "t": t,
+                            "m": c["m"] or multi,
+                            "base": c["base"] + [step.arg],
+                            "choice": choice,
+                        }
+                    )
             elif step.kind == "as":
                 want = step.arg
                 if c["t"] == "*":
@@ -96,8 +104,16 @@ def _route_steps(schema: Schema, start: str, steps: list[Step]) -> list[dict[str
                 elif c["t"] == want or (c["t"] in ("Age", "Duration", "Count", "Distance") and want == "Quantity"):
                     nxt.append(c)
             elif step.kind == "ext":
-                nxt.append({**c, "s": c["s"] + [{"k": "extension", "ext": step.arg}], "t": "Extension",
-                            "m": True, "base": c["base"] + ["extension:" + step.arg], "choice": False})
+                nxt.append(
+                    {
+                        **c,
+                        "s": c["s"] + [{"k": "extension", "ext": step.arg}],
+                        "t": "Extension",
+                        "m": True,
+                        "base": c["base"] + ["extension:" + step.arg],
+                        "choice": False,
+                    }
+                )
             elif step.kind in ("is", "eq", "hasext", "index"):
                 if not c["s"]:
                     continue
@@ -219,8 +235,7 @@ def build(shared: Path) -> dict[str, Any]:
                         break
                     kinds = {_kind_of(r["t"]) for sub in per_root for r in sub} - {None}
                     kind = kinds.pop() if len(kinds) == 1 else ref["type"]
-                    comps.append({"code": ref["code"], "type": kind,
-                                  "routes": [_clean(sub) for sub in per_root]})
+                    comps.append({"code": ref["code"], "type": kind, "routes": [_clean(sub) for sub in per_root]})
                 if not comps:
                     skipped.append(f"{sp['id']} on {type_} (composite components)")
                     continue
@@ -232,7 +247,7 @@ def build(shared: Path) -> dict[str, Any]:
     return {
         "fhirVersion": "4.0.1",
         "source": "hl7.fhir.r4.core 4.0.1 search-parameters.json, fhir.schema.json, "
-                  "CompartmentDefinition-patient.json; fhir.resources R4B (summary flags)",
+        "CompartmentDefinition-patient.json; fhir.resources R4B (summary flags)",
         "types": types,
         "compartments": {"Patient": patient_compartment},
         "summary": summary,
@@ -277,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     data = build(args.shared)
     args.out.write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
     n = sum(len(v) for v in data["types"].values())
-    print(f"wrote {args.out}: {len(data['types'])} types, {n} (type, code) entries, "
-          f"{len(data['skipped'])} skipped", file=sys.stderr)
+    print(
+        f"wrote {args.out}: {len(data['types'])} types, {n} (type, code) entries, {len(data['skipped'])} skipped",
+        file=sys.stderr,
+    )
     return 0
 
 

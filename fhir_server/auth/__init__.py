@@ -19,24 +19,24 @@ from flask import Flask
 from flask import request
 
 from consent.requester import Requester
-from fhir_server.auth import token_store
 from fhir_server.auth import smart
+from fhir_server.auth import token_store
 from fhir_server.auth import views
 from fhir_server.auth import wellknown
 from fhir_server.auth.accounts import Db
-from fhir_server.storage import Collections
-from fhir_server.storage import get_store_of
 from fhir_server.auth.bearer import authenticate
 from fhir_server.auth.cli import add_parser
 from fhir_server.auth.cli import token_command
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.keys import jwks
 from fhir_server.auth.keys import load_or_create_key
-from fhir_server.auth.token_store import is_revoked
 from fhir_server.auth.scopes import allows
 from fhir_server.auth.scopes import require
 from fhir_server.auth.server import AuthorizationServer
+from fhir_server.auth.token_store import is_revoked
 from fhir_server.auth.tokens import mint_token
+from fhir_server.storage import Collections
+from fhir_server.storage import get_store_of
 
 __all__ = [
     "AuthConfig",
@@ -80,9 +80,7 @@ def authenticate_request(base_url: str | None = None) -> Requester:
     server = views.server()
     base = base_url or server.fhir_base()
     header = request.headers.get("Authorization")
-    return authenticate(
-        header, server.config, base, is_revoked=lambda jti: is_revoked(server.collections, jti)
-    )
+    return authenticate(header, server.config, base, is_revoked=lambda jti: is_revoked(server.collections, jti))
 
 
 def security() -> dict[str, object]:

@@ -23,15 +23,14 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
-
 from consent.requester import KIND_BY_TYPE
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.models import Client
 from fhir_server.auth.models import User
 from fhir_server.auth.models import digest
 from fhir_server.auth.tokens import FHIR_USER
-from fhir_server.storage import DuplicateKey
 from fhir_server.storage import Collections
+from fhir_server.storage import DuplicateKey
 
 CLIENTS = "auth_clients"
 USERS = "auth_users"
@@ -62,9 +61,7 @@ def client_doc(
     asymmetric = bool(jwks or jwks_uri)
     if redirect_uris:
         if asymmetric:
-            raise ValueError(
-                "private_key_jwt is for backend services: no redirect URIs with a JWKS"
-            )
+            raise ValueError("private_key_jwt is for backend services: no redirect URIs with a JWKS")
         grant_types = ["authorization_code", "refresh_token"]
         method = "none" if public else "client_secret_basic"
         contexts = {"patient", "user"}
@@ -101,9 +98,7 @@ def _check_scopes(scopes: list[str], contexts: set[str], extra: Iterable[str]) -
             raise ValueError(f"unknown scope {scope!r}")
         if parsed is not None and (parsed.query is not None or parsed.context not in contexts):
             allowed = ", ".join(sorted(f"{context}/" for context in contexts))
-            raise ValueError(
-                f"scope {scope!r}: this client may hold {allowed} scopes only (no queries)"
-            )
+            raise ValueError(f"scope {scope!r}: this client may hold {allowed} scopes only (no queries)")
 
 
 def add_client(

@@ -43,16 +43,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:
-            claims: dict[str, Any] = jwt.decode(
-                assertion, resolve_key, algorithms=ALGORITHMS
-            ).claims
+            claims: dict[str, Any] = jwt.decode(assertion, resolve_key, algorithms=ALGORITHMS).claims
         except (JoseError, ValueError, OSError) as error:
             raise InvalidClientError(description=f"client assertion: {error}") from error
         exp = claims.get("exp")
         if isinstance(exp, (int, float)) and exp > time.time() + MAX_LIFETIME + LEEWAY:
-            raise InvalidClientError(
-                description="client assertion: exp is more than 5 minutes ahead"
-            )
+            raise InvalidClientError(description="client assertion: exp is more than 5 minutes ahead")
         self.verify_claims(claims)
         return claims
 

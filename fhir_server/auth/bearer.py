@@ -149,9 +149,7 @@ def authenticate(
         return proof.requester
 
 
-def verify(
-    authorization_header: str | None, config: AuthConfig, base_url: str | None = None
-) -> VerifiedToken:
+def verify(authorization_header: str | None, config: AuthConfig, base_url: str | None = None) -> VerifiedToken:
     """The verified token of an ``Authorization`` header, whatever its claims map to;
     Unauthorized otherwise. For the authorization server's own endpoints."""
     with _unauthorized(authorization_header):
@@ -170,13 +168,9 @@ class _Proof:
 def _prove(authorization_header: str | None, config: AuthConfig, base_url: str | None) -> _Proof:
     """Verify a header once: a token's signature and claims do not change, only the clock does,
     so ``authenticate`` checks expiry and revocation on every use (failures are not cached)."""
-    token: VerifiedToken = _protector(config, base_url).validate_request(
-        None, _Request(authorization_header)
-    )
+    token: VerifiedToken = _protector(config, base_url).validate_request(None, _Request(authorization_header))
     jti = token.claims.get("jti")
-    issued_here = (
-        token.issuer.issuer == config.issuer and token.claims.get("client_id") != CLI_CLIENT_ID
-    )
+    issued_here = token.issuer.issuer == config.issuer and token.claims.get("client_id") != CLI_CLIENT_ID
     revocable = jti if issued_here and isinstance(jti, str) else None
     return _Proof(requester(token), token.claims["exp"], revocable)
 
@@ -198,9 +192,7 @@ def _unauthorized(authorization_header: str | None) -> Iterator[None]:
         scheme = (authorization_header or "").split(None, 1)[0].lower()
         if scheme == "bearer":
             raise _rejected(_invalid("malformed Authorization header")) from None
-        raise _challenge(
-            "Unsupported authorization scheme: send Authorization: Bearer <JWT>"
-        ) from None
+        raise _challenge("Unsupported authorization scheme: send Authorization: Bearer <JWT>") from None
     except InvalidTokenError as error:
         raise _rejected(error) from None
 
@@ -230,7 +222,12 @@ def requester(token: VerifiedToken) -> Requester:
     # a TRE_G15 profession / TRE_R38 specialty stated by the issuer; the directory's win (enrich)
     profession, specialty = (claims.get(issuer.claim(name)) for name in ("profession", "specialty"))
     return Requester(
-        kind=kind, sub=sub, ref=ref, scopes=scopes, mode=mode, reason=reason,
+        kind=kind,
+        sub=sub,
+        ref=ref,
+        scopes=scopes,
+        mode=mode,
+        reason=reason,
         profession=profession if isinstance(profession, str) else None,
         specialty=specialty if isinstance(specialty, str) else None,
     )
@@ -256,9 +253,7 @@ def _reference(fhir_user: Any, issuer: Issuer) -> str:
                 break
         if FHIR_USER.fullmatch(relative):
             return relative
-    raise _invalid(
-        f"fhirUser must be a {', '.join(KIND_BY_TYPE)} of this server: {fhir_user!s:.100}"
-    )
+    raise _invalid(f"fhirUser must be a {', '.join(KIND_BY_TYPE)} of this server: {fhir_user!s:.100}")
 
 
 def _challenge(diagnostics: str) -> Unauthorized:

@@ -41,44 +41,30 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--fhir-user",
         help="Patient/…, RelatedPerson/…, Practitioner/…, PractitionerRole/…; none: system",
     )
-    token.add_argument(
-        "--scope", help="SMART scopes (default user/*.cruds, or system/*.cruds without --fhir-user)"
-    )
+    token.add_argument("--scope", help="SMART scopes (default user/*.cruds, or system/*.cruds without --fhir-user)")
     token.add_argument("--purpose", choices=sorted(MODE_BY_PURPOSE), help="purpose_of_use")
     token.add_argument("--reason", help="why (required with BTG and ETREAT)")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     token.add_argument("--sub", help="subject (default: the fhirUser, or carnet-cli)")
     token.add_argument("--issuer", help="iss (default: CARNET_TOKEN_ISSUER, else carnet)")
-    token.add_argument(
-        "--audience", help="aud (default: CARNET_TOKEN_AUDIENCE, else CARNET_BASE_URL, else carnet)"
-    )
+    token.add_argument("--audience", help="aud (default: CARNET_TOKEN_AUDIENCE, else CARNET_BASE_URL, else carnet)")
     token.set_defaults(func=token_command)
 
     clients = subparsers.add_parser("clients", help="OAuth clients of the authorization server")
-    add_client = clients.add_subparsers(dest="action", required=True).add_parser(
-        "add", help="register a client"
-    )
+    add_client = clients.add_subparsers(dest="action", required=True).add_parser("add", help="register a client")
     add_client.add_argument("--data-dir", required=True)
     add_client.add_argument("--name", required=True)
     add_client.add_argument("--scope", required=True, help="the scopes it may ask for")
     add_client.add_argument("--jwks-url", help="a backend service's JWKS (private_key_jwt)")
-    add_client.add_argument(
-        "--redirect-uri", action="append", default=[], help="an app's redirect URI (repeatable)"
-    )
-    add_client.add_argument(
-        "--public", action="store_true", help="an app without a secret (PKCE only)"
-    )
+    add_client.add_argument("--redirect-uri", action="append", default=[], help="an app's redirect URI (repeatable)")
+    add_client.add_argument("--public", action="store_true", help="an app without a secret (PKCE only)")
     add_client.set_defaults(func=clients_add_command)
 
     users = subparsers.add_parser("users", help="people who sign in on the authorization page")
-    add_user = users.add_subparsers(dest="action", required=True).add_parser(
-        "add", help="create a user"
-    )
+    add_user = users.add_subparsers(dest="action", required=True).add_parser("add", help="create a user")
     add_user.add_argument("--data-dir", required=True)
     add_user.add_argument("--username", required=True)
-    add_user.add_argument(
-        "--fhir-user", required=True, help="Patient/…, RelatedPerson/…, Practitioner/…"
-    )
+    add_user.add_argument("--fhir-user", required=True, help="Patient/…, RelatedPerson/…, Practitioner/…")
     add_user.add_argument("--password", help="else read from the terminal or standard input")
     add_user.set_defaults(func=users_add_command)
 
@@ -134,11 +120,7 @@ def clients_add_command(args: argparse.Namespace) -> int:
 def users_add_command(args: argparse.Namespace) -> int:
     password = args.password
     if password is None:
-        password = (
-            getpass.getpass("password: ")
-            if sys.stdin.isatty()
-            else sys.stdin.readline().rstrip("\n")
-        )
+        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     try:
         with _database(args.data_dir) as database:
             user = accounts.add_user(database, args.username, password, args.fhir_user)

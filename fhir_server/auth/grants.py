@@ -16,8 +16,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import RSAKey
 
-from fhir_server.auth import token_store
 from fhir_server.auth import scopes as smart
+from fhir_server.auth import token_store
 from fhir_server.auth.keys import ALGORITHM
 from fhir_server.auth.keys import load_or_create_key
 from fhir_server.auth.models import Approval

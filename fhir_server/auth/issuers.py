@@ -171,9 +171,7 @@ def _issuer(entry: Mapping[str, Any], audiences: tuple[str, ...], fetch: Fetch) 
         raise ValueError(f"TRUSTED_ISSUERS {name}: claims may map only {MAPPED_CLAIMS}")
     if not (entry.get("audience") or audiences):
         raise ValueError(f"TRUSTED_ISSUERS {name}: set its audience, TOKEN_AUDIENCE or BASE_URL")
-    own_audiences = _strings(
-        entry.get("audience") or audiences, f"TRUSTED_ISSUERS {name}: audience"
-    )
+    own_audiences = _strings(entry.get("audience") or audiences, f"TRUSTED_ISSUERS {name}: audience")
     keys: Callable[[str | None], KeySet]
     if ("jwks" in entry) == ("jwks_url" in entry):
         raise ValueError(f"TRUSTED_ISSUERS {name}: give exactly one of jwks and jwks_url")

@@ -33,20 +33,14 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def authenticate_token(self, request: Any) -> bearer.VerifiedToken:
         config = self.server.config
         try:
-            token = bearer.verify(
-                request.headers.get("Authorization"), config, self.server.fhir_base()
-            )
+            token = bearer.verify(request.headers.get("Authorization"), config, self.server.fhir_base())
         except Unauthorized as error:
             raise InvalidTokenError(error.diagnostics, realm=bearer.REALM) from None
         revoked = token_store.is_revoked(self.server.collections, str(token.claims.get("jti")))
         if token.issuer.issuer != config.issuer or revoked:
-            raise InvalidTokenError(
-                "not an initial access token of this server", realm=bearer.REALM
-            )
+            raise InvalidTokenError("not an initial access token of this server", realm=bearer.REALM)
         if accounts.ADMIN_SCOPE not in str(token.claims.get("scope", "")).split():
-            raise InsufficientScopeError(
-                f"registering a client needs the scope {accounts.ADMIN_SCOPE}"
-            )
+            raise InsufficientScopeError(f"registering a client needs the scope {accounts.ADMIN_SCOPE}")
         return token
 
     def get_server_metadata(self) -> dict[str, Any]:
@@ -73,9 +67,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def generate_client_secret(self, request: Any) -> str:
         return secrets.token_urlsafe(32)
 
-    def save_client(
-        self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any
-    ) -> Client:
+    def save_client(self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any) -> Client:
         method = client_metadata.get("token_endpoint_auth_method")
         try:
             doc = accounts.client_doc(
@@ -95,9 +87,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             method and not Client(doc).check_endpoint_auth_method(method, "token")
         ):
             granted, method = doc["grant_types"], doc["token_endpoint_auth_method"]
-            raise InvalidClientMetadataError(
-                f"this client gets grant_types {granted} with {method}"
-            )
+            raise InvalidClientMetadataError(f"this client gets grant_types {granted} with {method}")
         accounts.insert_client(self.server.collections, doc)
         return Client(doc)
 

@@ -25,9 +25,7 @@ def find(server: AuthorizationServer, token_string: str, hint: str | None) -> To
     """The record of an access token (a JWT this server signed) or of a refresh token."""
     if token_string.count(".") == 2 and hint != "refresh_token":
         try:
-            claims = jwt.decode(
-                token_string, key_set(server.config.data_dir), algorithms=[ALGORITHM]
-            ).claims
+            claims = jwt.decode(token_string, key_set(server.config.data_dir), algorithms=[ALGORITHM]).claims
         except (JoseError, ValueError):
             return None
         jti = claims.get("jti")

@@ -123,9 +123,7 @@ def covers(granted: Iterable[str], requested: str) -> bool:
 def for_kind(scopes: Iterable[str], kind: Kind) -> list[str]:
     """``scopes`` without the resource scopes a caller of ``kind`` could not use."""
     contexts = CONTEXTS_BY_KIND[kind]
-    return [
-        scope for scope in scopes if (parsed := parse(scope)) is None or parsed.context in contexts
-    ]
+    return [scope for scope in scopes if (parsed := parse(scope)) is None or parsed.context in contexts]
 
 
 def require(requester: Requester, resource_type: str, interaction: str) -> None:
@@ -133,9 +131,5 @@ def require(requester: Requester, resource_type: str, interaction: str) -> None:
     if allows(requester.scopes, requester.kind, resource_type, interaction):
         return
     letter = permission(interaction)
-    needed = " or ".join(
-        f"{context}/{resource_type}.{letter}" for context in CONTEXTS_BY_KIND[requester.kind]
-    )
-    raise Forbidden(
-        f"{interaction} on {resource_type} needs the scope {needed} (or the same on type *)"
-    )
+    needed = " or ".join(f"{context}/{resource_type}.{letter}" for context in CONTEXTS_BY_KIND[requester.kind])
+    raise Forbidden(f"{interaction} on {resource_type} needs the scope {needed} (or the same on type *)")

@@ -55,9 +55,7 @@ class AuthorizationServer(FlaskAuthorizationServer):  # type: ignore[misc]
         self.collections = db
         self.config = config
         self.register_token_generator("default", self.generate_bearer)
-        self.register_client_auth_method(
-            PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(db, lambda: self.url("token"))
-        )
+        self.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(db, lambda: self.url("token")))
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(AuthorizationCodeGrant, [PKCE(required=True), OpenIDToken(self)])
         self.register_grant(RefreshTokenGrant)

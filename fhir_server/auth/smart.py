@@ -74,11 +74,19 @@ def openid_configuration(server: AuthorizationServer) -> dict[str, Any]:
     the provider metadata, for clients that discover through ``/.well-known/openid-configuration``."""
     smart = configuration(server)
     keys = (
-        "issuer", "jwks_uri", "authorization_endpoint", "token_endpoint", "registration_endpoint",
-        "revocation_endpoint", "introspection_endpoint", "grant_types_supported",
-        "response_types_supported", "token_endpoint_auth_methods_supported",
+        "issuer",
+        "jwks_uri",
+        "authorization_endpoint",
+        "token_endpoint",
+        "registration_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "grant_types_supported",
+        "response_types_supported",
+        "token_endpoint_auth_methods_supported",
         "token_endpoint_auth_signing_alg_values_supported",
-        "id_token_signing_alg_values_supported", "code_challenge_methods_supported",
+        "id_token_signing_alg_values_supported",
+        "code_challenge_methods_supported",
         "scopes_supported",
     )
     return {

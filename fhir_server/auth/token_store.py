@@ -16,13 +16,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-
 from fhir_server.auth.accounts import Db
-from fhir_server.storage import DuplicateKey
 from fhir_server.auth.models import Approval
 from fhir_server.auth.models import AuthorizationCode
 from fhir_server.auth.models import Token
 from fhir_server.auth.models import digest
+from fhir_server.storage import DuplicateKey
 
 CODES = "auth_codes"
 TOKENS = "auth_tokens"
@@ -78,11 +77,7 @@ def find_refresh(db: Db, refresh_token: str) -> Token | None:
     """The record of a refresh token still usable, else None."""
     jti, _, _ = refresh_token.partition(".")
     doc = db[TOKENS].find_one({"_id": jti})
-    if (
-        not doc
-        or not doc.get("refresh")
-        or not hmac.compare_digest(doc["refresh"], digest(refresh_token))
-    ):
+    if not doc or not doc.get("refresh") or not hmac.compare_digest(doc["refresh"], digest(refresh_token)):
         return None
     token = Token(doc, presented="refresh_token")
     return None if token.is_expired() or token.is_revoked() else token

@@ -55,9 +55,7 @@ label{display:block;margin:.6rem 0}.error{color:#a00}</style></head><body>
 #: the page must not be framed (clickjacking), cached, or run scripts
 PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
     "Cache-Control": "no-store",
 }
 
@@ -87,9 +85,7 @@ def authorize() -> Response:
         return _page(grant.client.doc["name"], requested)
     if request.form.get("action") != "approve":
         return auth.create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
-    user = accounts.login(
-        auth.collections, request.form.get("username", ""), request.form.get("password", "")
-    )
+    user = accounts.login(auth.collections, request.form.get("username", ""), request.form.get("password", ""))
     if user is None:
         return _page(grant.client.doc["name"], requested, "Wrong username or password.", 401)
     try:

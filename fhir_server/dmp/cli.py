@@ -5,6 +5,7 @@
 lists the closed records due for purging (``fhir_server.dmp.retention``) and removes them only with
 ``--apply``; ``--early`` purges the ``--patient`` record before its term (it must be closed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,8 @@ def add_parser(sub: Any) -> None:
 
 def timers_command(args: argparse.Namespace) -> int:
     from .. import clock
-    from . import timers
     from ..storage import get_store
+    from . import timers
 
     with command_app(args.data_dir):
         for stored in timers.notify_invisible(get_store(), clock.now()):
@@ -40,8 +41,8 @@ def timers_command(args: argparse.Namespace) -> int:
 
 def purge_command(args: argparse.Namespace) -> int:
     from .. import clock
-    from . import retention
     from ..storage import get_store
+    from . import retention
 
     if args.early and not args.patient:
         print("carnet purge: --early needs --patient")

@@ -21,6 +21,7 @@ Sessions live in the ``emergency_access`` collection, one per professional and r
 ``_id`` = ``"<requester ref>|Patient/id"``, ``requester``, ``patient``, ``mode``, ``reason``,
 ``opened``, ``until`` (fixed-width UTC instants), ``trace`` (the AuditEvent).
 """
+
 from __future__ import annotations
 
 import re
@@ -45,18 +46,22 @@ from search.plan import Value
 
 from .. import consent_loader
 from ..http import FORM
-from .notices import notify
 from ..storage import DuplicateKey
 from ..storage import Repository
 from ..storage import no_policy
+from .notices import notify
 
 SESSIONS = "emergency_access"
 WINDOW_MINUTES = 15
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 MODE_LABEL = {"bris_de_glace": "bris de glace", "centre_15": "centre 15 (régulation médicale)"}
 #: search parameters naming the patient, and whether a bare id there means Patient/<id>
-_PATIENT_PARAMS = {("patient", ""): True, ("patient", "Patient"): True, ("subject", ""): False,
-                   ("subject", "Patient"): True}
+_PATIENT_PARAMS = {
+    ("patient", ""): True,
+    ("patient", "Patient"): True,
+    ("subject", ""): False,
+    ("subject", "Patient"): True,
+}
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _PATIENT_REF = re.compile(rf"(?:.*/)?Patient/({_ID})(?:/_history/{_ID})?")
 
@@ -111,9 +116,7 @@ def named_patients(store: Repository, asked: Asked) -> set[str]:
         for value in (v.strip() for v in raw.split(",") if v.strip()):
             if on_patient and not modifier and not chain and param == "_id":
                 named.add(f"Patient/{value}")
-            elif on_patient and not modifier and not chain and param == "identifier":
-                named |= _by_identifier(store, value)
-            elif (param, modifier) in _PATIENT_PARAMS and chain == "identifier":
+            elif (on_patient and not modifier and not chain and param == "identifier") or ((param, modifier) in _PATIENT_PARAMS and chain == "identifier"):
                 named |= _by_identifier(store, value)
             elif (param, modifier) in _PATIENT_PARAMS and not chain:
                 named |= _patient_ref(value, bare=_PATIENT_PARAMS[param, modifier])
@@ -144,8 +147,13 @@ def _open(store: Repository, requester: Requester, state: PatientState, now: dat
     sessions, key = store.documents(SESSIONS), f"{requester.ref}|{state.ref}"
     until = now + window()
     fields = {
-        "requester": requester.ref, "patient": state.ref, "mode": requester.mode, "reason": requester.reason,
-        "opened": instant(now), "until": instant(until), "trace": f"AuditEvent/{uuid.uuid4()}",
+        "requester": requester.ref,
+        "patient": state.ref,
+        "mode": requester.mode,
+        "reason": requester.reason,
+        "opened": instant(now),
+        "until": instant(until),
+        "trace": f"AuditEvent/{uuid.uuid4()}",
     }
     current = sessions.find_one({"_id": key})
     if current is None:
@@ -172,7 +180,11 @@ def _running(session: Mapping[str, Any] | None, now: datetime) -> bool:
 
 
 def _announce(
-    store: Repository, requester: Requester, state: PatientState, session: Mapping[str, Any], now: datetime,
+    store: Repository,
+    requester: Requester,
+    state: PatientState,
+    session: Mapping[str, Any],
+    now: datetime,
     until: datetime,
 ) -> None:
     """The opening's trace, and its notification to the patient and the attending physician(s)."""
@@ -182,8 +194,15 @@ def _announce(
 
     assert requester.ref is not None
     label = MODE_LABEL[requester.mode]
-    purpose = [{"coding": [{"system": ACT_REASON, "code": PURPOSE[requester.mode]},
-                           {"system": TRE_R248, "code": requester.mode}], "text": requester.reason}]
+    purpose = [
+        {
+            "coding": [
+                {"system": ACT_REASON, "code": PURPOSE[requester.mode]},
+                {"system": TRE_R248, "code": requester.mode},
+            ],
+            "text": requester.reason,
+        }
+    ]
     event = {
         "resourceType": "AuditEvent",
         "type": {"system": DCM, "code": "110113", "display": "Security Alert"},
@@ -194,10 +213,17 @@ def _announce(
         "outcomeDesc": f"Emergency access ({label}) open until {instant(until)}",
         "purposeOfEvent": purpose,
         "agent": [{"who": {"reference": requester.ref}, "requestor": True, "purposeOfUse": purpose}],
-        "source": {"observer": {"display": "Carnet"}, "type": [{
-            "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}]},
-        "entity": [{"what": {"reference": state.ref}, "type": {"system": ENTITY_TYPE, "code": "1"},
-                    "role": {"system": OBJECT_ROLE, "code": "1"}}],
+        "source": {
+            "observer": {"display": "Carnet"},
+            "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}],
+        },
+        "entity": [
+            {
+                "what": {"reference": state.ref},
+                "type": {"system": ENTITY_TYPE, "code": "1"},
+                "role": {"system": OBJECT_ROLE, "code": "1"},
+            }
+        ],
     }
     trace = str(session["trace"])
     store.write("AuditEvent", trace.partition("/")[2], event, method="POST", expected_vid=0)

@@ -2,6 +2,7 @@
 plain JSON, read-only).
 ``init_app`` loads and checks the matrix at start.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,8 @@ from consent import matrix
 from .. import http
 from .. import rest
 from ..access import MATRIX_EXTENSION
-from .emergency import SESSIONS
 from ..storage import get_store_of
+from .emergency import SESSIONS
 
 bp = Blueprint("dmp", __name__)
 bp.before_request(rest.authenticate)

@@ -1,6 +1,7 @@
 """Notifications to a record's holder (and attending physician), written by the server as
 Communication resources (https://hl7.org/fhir/R4/communication.html) in the patient's compartment:
 subject the patient, category ``notification``, the text as payload."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,13 +13,24 @@ from ..errors import PreconditionFailed
 from ..storage import Repository
 from ..storage import Stored
 
-CATEGORY = {"coding": [{
-    "system": "http://terminology.hl7.org/CodeSystem/communication-category", "code": "notification",
-}]}
+CATEGORY = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/communication-category",
+            "code": "notification",
+        }
+    ]
+}
 
 
 def notify(
-    store: Repository, patient: str, recipients: list[str], text: str, *, now: datetime, about: str | None = None,
+    store: Repository,
+    patient: str,
+    recipients: list[str],
+    text: str,
+    *,
+    now: datetime,
+    about: str | None = None,
     id_: str | None = None,
 ) -> Stored | None:
     """Write one notification about ``patient`` to ``recipients`` (references, patient first).

@@ -14,6 +14,7 @@
 Only the patient, their legal representative (RelatedPerson GUARD) or a system client may call
 them for a record; anyone else gets 403 whether the record exists or not.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,19 +37,19 @@ from search.plan import Value
 from .. import audit
 from .. import auth
 from .. import consent_loader
-from . import retention
 from ..errors import BadRequest
 from ..errors import Conflict
 from ..errors import Forbidden
 from ..errors import NotFound
 from ..interactions import access
 from ..interactions import check
+from ..operations.definition import Call
+from ..operations.definition import Operation
 from ..storage import Repository
 from ..storage import Stored
 from ..storage import get_store
 from ..storage import no_policy
-from ..operations.definition import Call
-from ..operations.definition import Operation
+from . import retention
 
 #: emergency modes a preview reports on, as a physician with a running window would meet them
 EMERGENCY_MODES: tuple[Mode, ...] = ("bris_de_glace", "centre_15")
@@ -90,15 +91,19 @@ def preview(call: Call) -> dict[str, Any]:
     actors = named_actors([*record.consents, proposed]) | before.general_practitioners
     requesters = _professionals(store, actors, now) | _emergencies(ref)
     items = {
-        key: acl for key, acl in consent_loader.compartment(store, ref).items()
+        key: acl
+        for key, acl in consent_loader.compartment(store, ref).items()
         if evaluate(access().policy_for(acl["type"]), acl)
     }
     changes = compare(requesters, before, after, items, matrix=access().matrix, now=now)
     audit.trace(access(), "operation", "Patient", stored=patient)
     parameter = [
-        {"name": "change", "part": [_actor(change.actor)]
-         + [{"name": "gains", "valueReference": {"reference": r}} for r in change.gains]
-         + [{"name": "loses", "valueReference": {"reference": r}} for r in change.loses]}
+        {
+            "name": "change",
+            "part": [_actor(change.actor)]
+            + [{"name": "gains", "valueReference": {"reference": r}} for r in change.gains]
+            + [{"name": "loses", "valueReference": {"reference": r}} for r in change.loses],
+        }
         for change in changes
     ] + [{"name": "warning", "valueString": text} for text in block_warnings(after, proposed)]
     return {"resourceType": "Parameters", "parameter": parameter}
@@ -150,9 +155,14 @@ def _emergencies(ref: str) -> dict[str, Requester]:
     """A physician in each emergency mode with a running window on the record."""
     return {
         f"mode:{mode}": Requester(
-            "practitioner", f"emergency {mode}", mode=mode, reason="preview", profession="10",
+            "practitioner",
+            f"emergency {mode}",
+            mode=mode,
+            reason="preview",
+            profession="10",
             emergency_records=frozenset({ref}),
-        ) for mode in EMERGENCY_MODES
+        )
+        for mode in EMERGENCY_MODES
     }
 
 
@@ -164,20 +174,31 @@ def _actor(name: str) -> dict[str, Any]:
 
 
 CLOSE = Operation(
-    code="close", definition="https://carnet.example.org/fhir/OperationDefinition/Patient-close", handler=close,
+    code="close",
+    definition="https://carnet.example.org/fhir/OperationDefinition/Patient-close",
+    handler=close,
     documentation="Close the record (holder, legal representative or system): Patient.active=false and the "
-                  "dmp-fermeture extension; Parameters reason (string, required), erase (boolean: early deletion).",
-    types=("Patient",), instance_level=True, affects_state=True,
+    "dmp-fermeture extension; Parameters reason (string, required), erase (boolean: early deletion).",
+    types=("Patient",),
+    instance_level=True,
+    affects_state=True,
 )
 REOPEN = Operation(
-    code="reopen", definition="https://carnet.example.org/fhir/OperationDefinition/Patient-reopen", handler=reopen,
+    code="reopen",
+    definition="https://carnet.example.org/fhir/OperationDefinition/Patient-reopen",
+    handler=reopen,
     documentation="Reopen a closed record not purged yet (holder, legal representative or system).",
-    types=("Patient",), instance_level=True, affects_state=True,
+    types=("Patient",),
+    instance_level=True,
+    affects_state=True,
 )
 PREVIEW = Operation(
-    code="preview", definition="https://carnet.example.org/fhir/OperationDefinition/Consent-preview", handler=preview,
+    code="preview",
+    definition="https://carnet.example.org/fhir/OperationDefinition/Consent-preview",
+    handler=preview,
     documentation="Who would gain or lose access to which items if the Consent in the body were saved "
-                  "(holder, legal representative or system); nothing is saved.",
-    types=("Consent",), type_level=True,
+    "(holder, legal representative or system); nothing is saved.",
+    types=("Consent",),
+    type_level=True,
 )
 OPERATIONS = (CLOSE, REOPEN, PREVIEW)

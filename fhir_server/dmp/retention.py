@@ -11,6 +11,7 @@ notifications), the history of those resources, and the record's emergency sessi
 whose holder asked for erasure is purged at the next run, whatever the term (R.1111-36: within 3
 months); ``early`` purges one closed record now on the operator's say.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,16 +22,15 @@ from typing import Any
 
 from consent.elements import as_instant
 from consent.elements import instant
-
 from search.plan import Cmp
 from search.plan import Column
 from search.plan import Value
 from search.plan import Where
 from search.plan import and_
 
-from .emergency import SESSIONS
 from ..storage import Repository
 from ..storage import no_policy
+from .emergency import SESSIONS
 
 CLOSURE = "https://interop.esante.gouv.fr/ig/fhir/dmp/StructureDefinition/dmp-fermeture"
 CLOSURE_MOTIVES = "https://interop.esante.gouv.fr/ig/fhir/dmp/CodeSystem/dmp-motif-fermeture"
@@ -53,11 +53,16 @@ class Purge:
 def closed(patient: Mapping[str, Any], reason: str, now: datetime, *, erase: bool = False) -> dict[str, Any]:
     """The next version of a Patient closing the record at ``now`` for ``reason``."""
     extension = [e for e in patient.get("extension") or [] if e.get("url") not in (CLOSURE, ERASURE)]
-    extension.append({"url": CLOSURE, "extension": [
-        {"url": "dateFermeture", "valueDateTime": instant(now)},
-        {"url": "motifFermeture", "valueCoding": {"system": CLOSURE_MOTIVES, "code": HOLDER_MOTIVE}},
-        {"url": "raisonFermeture", "valueString": reason},
-    ]})
+    extension.append(
+        {
+            "url": CLOSURE,
+            "extension": [
+                {"url": "dateFermeture", "valueDateTime": instant(now)},
+                {"url": "motifFermeture", "valueCoding": {"system": CLOSURE_MOTIVES, "code": HOLDER_MOTIVE}},
+                {"url": "raisonFermeture", "valueString": reason},
+            ],
+        }
+    )
     if erase:
         extension.append({"url": ERASURE, "valueDateTime": instant(now)})
     return {**patient, "active": False, "extension": extension}
@@ -75,7 +80,12 @@ def reopened(patient: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def due(
-    store: Repository, now: datetime, *, years: int = RETENTION_YEARS, patient: str | None = None, early: bool = False,
+    store: Repository,
+    now: datetime,
+    *,
+    years: int = RETENTION_YEARS,
+    patient: str | None = None,
+    early: bool = False,
 ) -> list[Purge]:
     """The closed records to purge at ``now`` (only ``patient`` when given; ``early``: it, if closed)."""
     where: Where = Value("active", "token", Cmp("", "eq", "false"))

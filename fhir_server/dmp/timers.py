@@ -8,6 +8,7 @@ days after its deposit, once per item and deposit (the
 Communication's id derives from them, so reruns and concurrent runs write it once), without
 naming the item, which is still hidden from them.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,17 +19,16 @@ from consent.engine import TRACE_TYPES
 from consent.labels import INVISIBLE_PATIENT
 from consent.labels import INVISIBLE_PATIENT_LAPSE
 from consent.labels import INVISIBLE_PATIENT_NOTICE
-
 from consent.predicate import After
 from consent.predicate import And
 from consent.predicate import AnyOf
 from consent.predicate import Not
 from search.plan import Attr
 
-from .notices import notify
 from ..storage import Repository
 from ..storage import Stored
 from ..storage import no_policy
+from .notices import notify
 
 NOTICE_TEXT = (
     "Votre dossier médical partagé a été mis à jour. Nous vous invitons à consulter un professionnel "
@@ -39,12 +39,16 @@ _NOTICE_IDS = uuid.UUID("1d3b0c9e-6a57-4c52-9f1e-2f4a4c7e9b10")
 
 def notify_invisible(store: Repository, now: datetime) -> list[Stored]:
     """Write the notices due at ``now``; the Communications written (none twice)."""
-    due = Attr(And((
-        AnyOf("labels", (INVISIBLE_PATIENT,)),
-        After("deposited", instant(now - INVISIBLE_PATIENT_LAPSE)),
-        Not(After("deposited", instant(now - INVISIBLE_PATIENT_NOTICE))),
-        Not(AnyOf("type", tuple(sorted(TRACE_TYPES)))),
-    )))
+    due = Attr(
+        And(
+            (
+                AnyOf("labels", (INVISIBLE_PATIENT,)),
+                After("deposited", instant(now - INVISIBLE_PATIENT_LAPSE)),
+                Not(After("deposited", instant(now - INVISIBLE_PATIENT_NOTICE))),
+                Not(AnyOf("type", tuple(sorted(TRACE_TYPES)))),
+            )
+        )
+    )
     written = []
     for item in sorted(store.find(None, due, no_policy), key=lambda s: (s.type, s.id)):
         patient = item.acl.get("patient")

@@ -10,6 +10,7 @@ stopped beating), runs each type's query page by page under the caller's policy 
 search runs) and appends each page to ``DATA_DIR/exports/<job>/<Type>.ndjson``: nothing holds the
 whole export in memory. Jobs and their files expire after ``EXPORT_RETENTION_HOURS``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -109,17 +110,41 @@ def type_filters(registry: Any, values: list[str]) -> dict[str, list[Where]]:
     return out
 
 
-def new_job(repo: Repository, *, kind: str, requester: Requester, token: str, types: list[str],
-            since: str | None, type_filter: list[str], patients: list[str] | None, request_url: str,
-            base_url: str, retention_hours: float) -> dict[str, Any]:
+def new_job(
+    repo: Repository,
+    *,
+    kind: str,
+    requester: Requester,
+    token: str,
+    types: list[str],
+    since: str | None,
+    type_filter: list[str],
+    patients: list[str] | None,
+    request_url: str,
+    base_url: str,
+    retention_hours: float,
+) -> dict[str, Any]:
     now = clock.now()
     stamp = clock.instant(now)
     job = {
-        "_id": uuid.uuid4().hex, "kind": kind, "status": "queued", "requester": requester_data(requester),
-        "owner": digest(token), "types": types, "since": since, "typeFilter": type_filter, "patients": patients,
-        "request": request_url, "base": base_url, "transactionTime": stamp, "created": stamp,
+        "_id": uuid.uuid4().hex,
+        "kind": kind,
+        "status": "queued",
+        "requester": requester_data(requester),
+        "owner": digest(token),
+        "types": types,
+        "since": since,
+        "typeFilter": type_filter,
+        "patients": patients,
+        "request": request_url,
+        "base": base_url,
+        "transactionTime": stamp,
+        "created": stamp,
         "expires": clock.instant(now + timedelta(hours=retention_hours)),
-        "progress": "queued", "output": [], "error": [], "beat": 0.0,
+        "progress": "queued",
+        "output": [],
+        "error": [],
+        "beat": 0.0,
     }
     jobs(repo).insert_many([job])
     return job
@@ -193,15 +218,18 @@ def run(app: Flask, repo: Repository, job: dict[str, Any]) -> None:
                     if not _beat(records, job["_id"], f"{written} resources; {type_}"):
                         break
             if count:
-                output.append({"type": type_, "url": f"{job['base']}/$export-file/{job['_id']}/{type_}.ndjson",
-                               "count": count})
+                output.append(
+                    {"type": type_, "url": f"{job['base']}/$export-file/{job['_id']}/{type_}.ndjson", "count": count}
+                )
             else:
                 path.unlink()
             if not _beat(records, job["_id"], f"{written} resources; {type_} done"):
                 shutil.rmtree(folder, ignore_errors=True)  # cancelled or expired meanwhile
                 return
-        records.update_one({"_id": job["_id"], "status": "running"},
-                           {"$set": {"status": "complete", "output": output, "progress": f"{written} resources"}})
+        records.update_one(
+            {"_id": job["_id"], "status": "running"},
+            {"$set": {"status": "complete", "output": output, "progress": f"{written} resources"}},
+        )
         if records.find_one({"_id": job["_id"], "status": "complete"}) is None:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -218,8 +246,9 @@ def _beat(records: Documents, job_id: str, progress: str) -> bool:
 def _claim(records: Documents) -> dict[str, Any] | None:
     job = records.find_one_and_update({"status": "queued"}, {"$set": {"status": "running", "beat": time.time()}})
     if job is None:
-        job = records.find_one_and_update({"status": "running", "beat": {"$lt": time.time() - STALE_SECONDS}},
-                                          {"$set": {"beat": time.time()}})
+        job = records.find_one_and_update(
+            {"status": "running", "beat": {"$lt": time.time() - STALE_SECONDS}}, {"$set": {"beat": time.time()}}
+        )
     return job
 
 
@@ -252,8 +281,15 @@ def _work(app: Flask) -> None:
             run(app, repo, job)
         except Exception as exc:  # the job fails, the worker goes on
             try:
-                records.update_one({"_id": job["_id"]}, {"$set": {"status": "failed", "error": [
-                    {"type": "OperationOutcome", "message": f"{type(exc).__name__}: {exc}"}]}})
+                records.update_one(
+                    {"_id": job["_id"]},
+                    {
+                        "$set": {
+                            "status": "failed",
+                            "error": [{"type": "OperationOutcome", "message": f"{type(exc).__name__}: {exc}"}],
+                        }
+                    },
+                )
             except Exception:
                 return
         idle_since = time.monotonic()

@@ -5,6 +5,7 @@
 files. Status and files answer only to the bearer token that started the job (another token gets
 404, as for a job that never was).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,8 +48,9 @@ def _token() -> str:
     return header.split(" ", 1)[1].strip() if " " in header else header
 
 
-def _json(body: Any, status: int, headers: dict[str, str] | None = None,
-          mimetype: str = "application/fhir+json") -> Response:
+def _json(
+    body: Any, status: int, headers: dict[str, str] | None = None, mimetype: str = "application/fhir+json"
+) -> Response:
     return Response(orjson.dumps(body), status=status, headers=headers or {}, mimetype=mimetype)
 
 
@@ -73,8 +75,9 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
     values = {k: [v for kk, v in pairs if kk == k] for k in PARAMS}
     fmt = next(iter(values["_outputFormat"]), "application/fhir+ndjson")
     if fmt not in FORMATS:
-        raise BadRequest(f"_outputFormat '{fmt}' is not supported (application/fhir+ndjson)",
-                         expression=["_outputFormat"])
+        raise BadRequest(
+            f"_outputFormat '{fmt}' is not supported (application/fhir+ndjson)", expression=["_outputFormat"]
+        )
     if values["_elements"] or values["patient"] or values["includeAssociatedData"]:
         raise BadRequest("_elements, patient and includeAssociatedData are not supported")
     since = searchset.instant_bound(values["_since"][0], "_since") if values["_since"] else None
@@ -84,9 +87,19 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
     types = jobs.served_types(repo, wanted, only)
     access = interactions.access()
     jobs.sweep(current_app, repo)
-    job = jobs.new_job(repo, kind=kind, requester=access.requester, token=_token(), types=types, since=since,
-                       type_filter=values["_typeFilter"], patients=patients, request_url=request.url,
-                       base_url=rest.base_url(), retention_hours=float(current_app.config.get("EXPORT_RETENTION_HOURS", 24)))
+    job = jobs.new_job(
+        repo,
+        kind=kind,
+        requester=access.requester,
+        token=_token(),
+        types=types,
+        since=since,
+        type_filter=values["_typeFilter"],
+        patients=patients,
+        request_url=request.url,
+        base_url=rest.base_url(),
+        retention_hours=float(current_app.config.get("EXPORT_RETENTION_HOURS", 24)),
+    )
     audit.trace(access, "operation", None)
     jobs.ensure_worker(current_app._get_current_object())  # type: ignore[attr-defined]
     status_url = f"{rest.base_url()}/$export-status/{job['_id']}"
@@ -108,8 +121,11 @@ def export_patients() -> Response:
 def export_group(id_: str) -> Response:
     interactions.allow("Group", "read")
     group = interactions.visible("Group", id_)
-    members = [m.get("entity", {}).get("reference") for m in group.resource.get("member") or []
-               if isinstance(m, dict) and not m.get("inactive")]
+    members = [
+        m.get("entity", {}).get("reference")
+        for m in group.resource.get("member") or []
+        if isinstance(m, dict) and not m.get("inactive")
+    ]
     patients = sorted({m for m in members if isinstance(m, str) and m.startswith("Patient/")})
     return _kick_off("group", compartment_types(), patients)
 
@@ -134,8 +150,11 @@ def status(job_id: str) -> Response:
         text = "; ".join(e.get("message", "") for e in job.get("error") or []) or "the export failed"
         return _json(operation_outcome([{"severity": "error", "code": "exception", "diagnostics": text}]), 500)
     manifest = {
-        "transactionTime": job["transactionTime"], "request": job["request"], "requiresAccessToken": True,
-        "output": job.get("output") or [], "error": job.get("error") or [],
+        "transactionTime": job["transactionTime"],
+        "request": job["request"],
+        "requiresAccessToken": True,
+        "output": job.get("output") or [],
+        "error": job.get("error") or [],
     }
     expires = job["expires"]
     return _json(manifest, 200, {"Expires": expires}, mimetype="application/json")

@@ -1,5 +1,6 @@
 """What an operation is (https://hl7.org/fhir/R4/operations.html): its definition, where it applies,
 its handler, and the call a handler receives (query parameters and a Parameters or resource body)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,9 +10,21 @@ from typing import Any
 from ..errors import BadRequest
 
 #: Parameters.parameter value[x] read as search-style strings (R4 operations.html#request)
-_SCALARS = ("valueString", "valueCode", "valueUri", "valueCanonical", "valueId", "valueInstant",
-            "valueDateTime", "valueDate", "valueInteger", "valuePositiveInt", "valueUnsignedInt",
-            "valueBoolean", "valueDecimal")
+_SCALARS = (
+    "valueString",
+    "valueCode",
+    "valueUri",
+    "valueCanonical",
+    "valueId",
+    "valueInstant",
+    "valueDateTime",
+    "valueDate",
+    "valueInteger",
+    "valuePositiveInt",
+    "valueUnsignedInt",
+    "valueBoolean",
+    "valueDecimal",
+)
 
 
 @dataclass(frozen=True)

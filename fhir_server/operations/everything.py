@@ -9,6 +9,7 @@ type under that type's policy: a reference never reveals what the caller may not
 access traces (AuditEvent) only when ``_type`` asks for them, so that paging does not move as this
 very operation is traced.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -92,8 +93,9 @@ def _offset(call: Call) -> int:
 REFERENCE_PAGE = 1000
 
 
-def _referenced(store: Scoped, patient: str, types: list[str], where: Where, extra: list[Where],
-                wanted: list[str] | None) -> dict[str, Where]:
+def _referenced(
+    store: Scoped, patient: str, types: list[str], where: Where, extra: list[Where], wanted: list[str] | None
+) -> dict[str, Where]:
     """Target type -> the plan of the resources outside the compartment that the caller's
     compartment items reference (each target type's policy is added by the store, as everywhere)."""
     registry = search_registry.load()
@@ -120,7 +122,8 @@ def _referenced(store: Scoped, patient: str, types: list[str], where: Where, ext
     return {
         target: and_(Column("id", Cmp("", "in", tuple(sorted(ids)))), outside, *extra)
         for target, ids in sorted(targets.items())
-        if target not in ON_REQUEST and (wanted is None or target in wanted)
+        if target not in ON_REQUEST
+        and (wanted is None or target in wanted)
         and auth.allows(requester.scopes, requester.kind, target, "search-type")
     }
 
@@ -137,7 +140,7 @@ def everything(call: Call) -> dict[str, Any]:
     where = in_compartment(patient, *extra)
     types = _types(call)
     asked = [t for k, v in call.pairs() if k == "_type" for t in v.split(",") if t]
-    plans = {t: where for t in types}
+    plans = dict.fromkeys(types, where)
     for target, plan in _referenced(store, patient, types, where, extra, asked or None).items():
         if target not in plans:
             plans[target] = plan
@@ -160,10 +163,17 @@ def everything(call: Call) -> dict[str, Any]:
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
-        "link": paging.links(call.base_url, f"{patient}/$everything", applied, count, offset, total,
-                             offset + len(page) < total),
-        "entry": [{"fullUrl": f"{call.base_url}/{s.type}/{s.id}", "resource": s.fragment(),
-                   "search": {"mode": "match" if plans[s.type] is where else "include"}} for s in page],
+        "link": paging.links(
+            call.base_url, f"{patient}/$everything", applied, count, offset, total, offset + len(page) < total
+        ),
+        "entry": [
+            {
+                "fullUrl": f"{call.base_url}/{s.type}/{s.id}",
+                "resource": s.fragment(),
+                "search": {"mode": "match" if plans[s.type] is where else "include"},
+            }
+            for s in page
+        ],
     }
     audit.trace(interactions.access(), "operation", "Patient", items=page)
     return bundle
@@ -174,7 +184,7 @@ OPERATION = Operation(
     definition="http://hl7.org/fhir/OperationDefinition/Patient-everything",
     handler=everything,
     documentation="The patient's compartment as the caller may see it (_since, _type, _count; paged, "
-                  "exact totals). AuditEvent only when _type names it.",
+    "exact totals). AuditEvent only when _type names it.",
     types=("Patient",),
     instance_level=True,
     methods=("GET", "POST"),

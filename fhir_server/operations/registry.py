@@ -3,20 +3,26 @@
 ``REGISTRY`` is the single list: ``operations.routes`` serves each entry at its URLs, bundle entries
 invoke them through ``invoke``, and the CapabilityStatement lists them.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
+from ..dmp import record_operations
 from ..errors import MethodNotAllowed
 from ..errors import NotFound
-from ..dmp import record_operations
 from . import everything
 from . import summary
 from . import validate
 from .definition import Call
 from .definition import Operation
 
-REGISTRY: tuple[Operation, ...] = (everything.OPERATION, summary.OPERATION, validate.OPERATION, *record_operations.OPERATIONS)
+REGISTRY: tuple[Operation, ...] = (
+    everything.OPERATION,
+    summary.OPERATION,
+    validate.OPERATION,
+    *record_operations.OPERATIONS,
+)
 
 
 def find(code: str, resource_type: str, instance: bool) -> Operation:

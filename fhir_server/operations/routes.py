@@ -1,5 +1,6 @@
 """The operations' HTTP routes under the FHIR base, generated from ``operations.registry.REGISTRY``:
 ``[type]/$code`` and ``[type]/[id]/$code``."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -35,8 +36,9 @@ def _add_rules() -> None:
         if op.type_level:
             bp.add_url_rule(f"/{type_}/${op.code}", f"{op.code}-type", _serve, methods=op.methods, defaults=defaults)
         if op.instance_level:
-            bp.add_url_rule(f"/{type_}/<id_>/${op.code}", f"{op.code}-instance", _serve, methods=op.methods,
-                            defaults=defaults)
+            bp.add_url_rule(
+                f"/{type_}/<id_>/${op.code}", f"{op.code}-instance", _serve, methods=op.methods, defaults=defaults
+            )
 
 
 _add_rules()

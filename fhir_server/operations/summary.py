@@ -7,6 +7,7 @@ with the caller's consent policy inside the query (``searchset.find_matches``); 
 generated from those items alone, and an empty section reads the same whether nothing exists or
 nothing is visible.
 """
+
 from __future__ import annotations
 
 import html
@@ -38,8 +39,15 @@ LOINC = "http://loinc.org"
 TRE_A05 = "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
 ADVANCE_DIRECTIVES = f"{TRE_A05}|EXPPAT_3"
 LABORATORY = "http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
-EMPTY_REASON = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason",
-                            "code": "unavailable", "display": "Unavailable"}]}
+EMPTY_REASON = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/list-empty-reason",
+            "code": "unavailable",
+            "display": "Unavailable",
+        }
+    ]
+}
 #: items listed per query at most (the section then lists them newest first)
 LIMIT = 100
 XHTML = '<div xmlns="http://www.w3.org/1999/xhtml">'
@@ -60,35 +68,70 @@ VITAL_SIGNS = "http://terminology.hl7.org/CodeSystem/observation-category|vital-
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 NOT_IN_ERROR = ("status:not", "entered-in-error")
 SECTIONS = (
-    Section("Medication summary", "10160-0", (
-        ("MedicationStatement", (("status", "active,intended,on-hold"),)),
-        ("MedicationRequest", (("status", "active,on-hold,draft"),)),
-    ), required=True),
-    Section("Allergies and intolerances", "48765-2", (
-        ("AllergyIntolerance", (("verification-status:not", "entered-in-error"),)),
-    ), required=True),
-    Section("Problem list", "11450-4", (
-        ("Condition", (("clinical-status", f"{CLINICAL}|active,{CLINICAL}|recurrence,{CLINICAL}|relapse"),
-                       ("verification-status:not", "entered-in-error"))),
-    ), required=True),
-    Section("Documents and results", "30954-2", (
-        ("DocumentReference", (("type:not", ADVANCE_DIRECTIVES), ("status", "current"))),
-        ("DiagnosticReport", (NOT_IN_ERROR,)),
-        ("Observation", (("category", LABORATORY), NOT_IN_ERROR)),
-    ), required=True),
+    Section(
+        "Medication summary",
+        "10160-0",
+        (
+            ("MedicationStatement", (("status", "active,intended,on-hold"),)),
+            ("MedicationRequest", (("status", "active,on-hold,draft"),)),
+        ),
+        required=True,
+    ),
+    Section(
+        "Allergies and intolerances",
+        "48765-2",
+        (("AllergyIntolerance", (("verification-status:not", "entered-in-error"),)),),
+        required=True,
+    ),
+    Section(
+        "Problem list",
+        "11450-4",
+        (
+            (
+                "Condition",
+                (
+                    ("clinical-status", f"{CLINICAL}|active,{CLINICAL}|recurrence,{CLINICAL}|relapse"),
+                    ("verification-status:not", "entered-in-error"),
+                ),
+            ),
+        ),
+        required=True,
+    ),
+    Section(
+        "Documents and results",
+        "30954-2",
+        (
+            ("DocumentReference", (("type:not", ADVANCE_DIRECTIVES), ("status", "current"))),
+            ("DiagnosticReport", (NOT_IN_ERROR,)),
+            ("Observation", (("category", LABORATORY), NOT_IN_ERROR)),
+        ),
+        required=True,
+    ),
     Section("Immunizations", "11369-6", (("Immunization", (NOT_IN_ERROR,)),)),
     Section("Procedures", "47519-4", (("Procedure", (NOT_IN_ERROR,)),)),
     Section("Medical devices", "46264-8", (("DeviceUseStatement", ()),)),  # R4: no status parameter
     Section("Vital signs", "8716-3", (("Observation", (("category", VITAL_SIGNS), NOT_IN_ERROR)),)),
-    Section("Past history of illness", "11348-0", (
-        ("Condition", (("clinical-status", f"{CLINICAL}|inactive,{CLINICAL}|resolved,{CLINICAL}|remission"),
-                       ("verification-status:not", "entered-in-error"))),
-    )),
+    Section(
+        "Past history of illness",
+        "11348-0",
+        (
+            (
+                "Condition",
+                (
+                    ("clinical-status", f"{CLINICAL}|inactive,{CLINICAL}|resolved,{CLINICAL}|remission"),
+                    ("verification-status:not", "entered-in-error"),
+                ),
+            ),
+        ),
+    ),
     Section("Plan of care", "18776-5", (("CarePlan", (("status", "active,on-hold"),)),)),
     Section("Relatives to contact", None, (("RelatedPerson", ()),), required=True),
-    Section("Advance directives", "42348-3", (
-        ("DocumentReference", (("type", ADVANCE_DIRECTIVES), ("status", "current"))),
-    ), required=True),
+    Section(
+        "Advance directives",
+        "42348-3",
+        (("DocumentReference", (("type", ADVANCE_DIRECTIVES), ("status", "current"))),),
+        required=True,
+    ),
 )
 
 
@@ -97,13 +140,32 @@ def _concept(value: Any) -> str:
     if not isinstance(value, dict):
         return ""
     codings = value.get("coding") or ([value] if "code" in value else [])
-    return str(value.get("text") or next((c.get("display") or c.get("code") for c in codings
-                                          if isinstance(c, dict) and (c.get("display") or c.get("code"))), ""))
+    return str(
+        value.get("text")
+        or next(
+            (
+                c.get("display") or c.get("code")
+                for c in codings
+                if isinstance(c, dict) and (c.get("display") or c.get("code"))
+            ),
+            "",
+        )
+    )
 
 
 def _when(resource: dict[str, Any]) -> str:
-    for key in ("effectiveDateTime", "issued", "date", "recordedDate", "onsetDateTime", "authoredOn",
-                "occurrenceDateTime", "performedDateTime", "dateAsserted", "created"):
+    for key in (
+        "effectiveDateTime",
+        "issued",
+        "date",
+        "recordedDate",
+        "onsetDateTime",
+        "authoredOn",
+        "occurrenceDateTime",
+        "performedDateTime",
+        "dateAsserted",
+        "created",
+    ):
         if isinstance(resource.get(key), str):
             return str(resource[key])
     period = resource.get("effectivePeriod") or resource.get("period") or resource.get("performedPeriod")
@@ -133,10 +195,16 @@ def _medication(resource: dict[str, Any]) -> str:
 
 
 ROWS: dict[str, Callable[[dict[str, Any]], Row]] = {
-    "AllergyIntolerance": lambda r: (_concept(r.get("code")), _when(r), ", ".join(
-        x for x in (r.get("criticality"), _concept(r.get("clinicalStatus"))) if x)),
-    "DocumentReference": lambda r: (str(r.get("description") or _concept(r.get("type"))), _when(r),
-                                    _concept(r.get("type"))),
+    "AllergyIntolerance": lambda r: (
+        _concept(r.get("code")),
+        _when(r),
+        ", ".join(x for x in (r.get("criticality"), _concept(r.get("clinicalStatus"))) if x),
+    ),
+    "DocumentReference": lambda r: (
+        str(r.get("description") or _concept(r.get("type"))),
+        _when(r),
+        _concept(r.get("type")),
+    ),
     "DiagnosticReport": lambda r: (_concept(r.get("code")), _when(r), str(r.get("conclusion") or r.get("status", ""))),
     "Observation": lambda r: (_concept(r.get("code")), _when(r), _value(r)),
     "MedicationStatement": lambda r: (_medication(r), _when(r), str(r.get("status", ""))),
@@ -144,13 +212,24 @@ ROWS: dict[str, Callable[[dict[str, Any]], Row]] = {
     "Condition": lambda r: (_concept(r.get("code")), _when(r), _concept(r.get("clinicalStatus"))),
     "Immunization": lambda r: (_concept(r.get("vaccineCode")), _when(r), str(r.get("status", ""))),
     "Procedure": lambda r: (_concept(r.get("code")), _when(r), str(r.get("status", ""))),
-    "DeviceUseStatement": lambda r: (str((r.get("device") or {}).get("display") or "Device"), _when(r),
-                                     str(r.get("status", ""))),
-    "CarePlan": lambda r: (str(r.get("title") or r.get("description") or _concept((r.get("category") or [{}])[0])),
-                           _when(r), str(r.get("status", ""))),
-    "RelatedPerson": lambda r: (_name(r), "", ", ".join(
-        [_concept(c) for c in r.get("relationship") or []]
-        + [str(t.get("value", "")) for t in r.get("telecom") or [] if isinstance(t, dict)])),
+    "DeviceUseStatement": lambda r: (
+        str((r.get("device") or {}).get("display") or "Device"),
+        _when(r),
+        str(r.get("status", "")),
+    ),
+    "CarePlan": lambda r: (
+        str(r.get("title") or r.get("description") or _concept((r.get("category") or [{}])[0])),
+        _when(r),
+        str(r.get("status", "")),
+    ),
+    "RelatedPerson": lambda r: (
+        _name(r),
+        "",
+        ", ".join(
+            [_concept(c) for c in r.get("relationship") or []]
+            + [str(t.get("value", "")) for t in r.get("telecom") or [] if isinstance(t, dict)]
+        ),
+    ),
 }
 
 
@@ -169,9 +248,7 @@ def _items(section: Section, patient: str) -> list[tuple[str, dict[str, Any]]]:
 def _narrative(section: Section, items: list[tuple[str, dict[str, Any]]]) -> str:
     if not items:
         return f"{XHTML}<p>No information available.</p></div>"
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in ROWS[t](r)) + "</tr>" for t, r in items
-    )
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in ROWS[t](r)) + "</tr>" for t, r in items)
     head = "<thead><tr><th>Item</th><th>Date</th><th>Details</th></tr></thead>"
     caption = f"<caption>{html.escape(section.title)}</caption>"
     return f"{XHTML}<table>{caption}{head}<tbody>{rows}</tbody></table></div>"
@@ -198,8 +275,9 @@ def _patient_id(call: Call) -> str:
     if not identifier:
         raise BadRequest("Patient/$summary needs an instance or identifier=system|value", expression=["identifier"])
     interactions.allow("Patient", "search-type")
-    found = searchset.find_matches(interactions.access().store, search_registry.load(), "Patient",
-                                   [("identifier", identifier)], limit=2)
+    found = searchset.find_matches(
+        interactions.access().store, search_registry.load(), "Patient", [("identifier", identifier)], limit=2
+    )
     if not found:
         raise NotFound(f"No Patient with identifier {identifier} is known")
     if len(found) > 1:
@@ -210,8 +288,12 @@ def _patient_id(call: Call) -> str:
 def _author_device() -> dict[str, Any]:
     """The document's author: this server, as a Device entry of the Bundle (IPS: a generated summary)."""
     id_ = str(uuid.uuid4())
-    device = {"resourceType": "Device", "id": id_, "deviceName": [{"name": "Carnet", "type": "manufacturer-name"}],
-              "type": {"text": "FHIR server generating the patient summary"}}
+    device = {
+        "resourceType": "Device",
+        "id": id_,
+        "deviceName": [{"name": "Carnet", "type": "manufacturer-name"}],
+        "type": {"text": "FHIR server generating the patient summary"},
+    }
     return {"fullUrl": f"urn:uuid:{id_}", "resource": device}
 
 
@@ -270,9 +352,9 @@ OPERATION = Operation(
     definition="http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
     handler=summary,
     documentation="An International Patient Summary document (IPS sections: medications, allergies, problems, "
-                  "results, immunizations, procedures, devices, vital signs, history, plan of care, advance "
-                  "directives, plus relatives to contact), built from what the caller may see; "
-                  "Patient/$summary?identifier=system|value at type level.",
+    "results, immunizations, procedures, devices, vital signs, history, plan of care, advance "
+    "directives, plus relatives to contact), built from what the caller may see; "
+    "Patient/$summary?identifier=system|value at type level.",
     types=("Patient",),
     type_level=True,
     instance_level=True,

@@ -3,6 +3,7 @@ the resource as a body, or a Parameters with ``resource``, ``mode`` (create, upd
 ``profile``. Answers 200 with an OperationOutcome: every issue found, or one informational
 "All OK". Nothing is stored.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,18 +48,30 @@ def _resource_issues(call: Call, resource: Any, mode: str | None, profile: str |
     if resource is None:
         raise BadRequest("$validate needs a resource: the body, or a Parameters 'resource' parameter")
     type_ = call.resource_type
-    issues = validation.validate(resource, type_, profiles=[profile] if profile else (),
-                                 required_profiles=current_app.config["REQUIRED_PROFILES"])
+    issues = validation.validate(
+        resource,
+        type_,
+        profiles=[profile] if profile else (),
+        required_profiles=current_app.config["REQUIRED_PROFILES"],
+    )
     if isinstance(resource, dict) and resource.get("resourceType") != type_:
-        issues.insert(0, issue("error", "invalid", f"resourceType '{resource.get('resourceType')}' is not {type_}",
-                               [f"{type_}.resourceType"]))
+        issues.insert(
+            0,
+            issue(
+                "error",
+                "invalid",
+                f"resourceType '{resource.get('resourceType')}' is not {type_}",
+                [f"{type_}.resourceType"],
+            ),
+        )
     if mode == "update" and isinstance(resource, dict):
         id_ = resource.get("id")
         if not id_:
             issues.append(issue("error", "required", "An update needs the resource's id", [f"{type_}.id"]))
         elif call.id is not None and id_ != call.id:
-            issues.append(issue("error", "invalid", f"The resource's id '{id_}' is not the URL's '{call.id}'",
-                                [f"{type_}.id"]))
+            issues.append(
+                issue("error", "invalid", f"The resource's id '{id_}' is not the URL's '{call.id}'", [f"{type_}.id"])
+            )
     return issues
 
 
@@ -81,7 +94,7 @@ OPERATION = Operation(
     definition="http://hl7.org/fhir/OperationDefinition/Resource-validate",
     handler=validate,
     documentation="Validates a resource (body or Parameters resource/mode/profile) against the R4 schema, "
-                  "the profiles claimed, asked for or required; mode delete checks the deletion is allowed.",
+    "the profiles claimed, asked for or required; mode delete checks the deletion is allowed.",
     type_level=True,
     instance_level=True,
 )

@@ -18,8 +18,12 @@ SCOPE = "openid fhirUser patient/*.cruds"
 def document() -> dict[str, Any]:
     """The stored form of the portal client."""
     return accounts.client_doc(
-        client_id=CLIENT_ID, secret=None, name=NAME, scope=SCOPE,
-        redirect_uris=[REDIRECT_PATH], public=True,
+        client_id=CLIENT_ID,
+        secret=None,
+        name=NAME,
+        scope=SCOPE,
+        redirect_uris=[REDIRECT_PATH],
+        public=True,
     )
 
 

@@ -47,14 +47,22 @@ def page() -> Response:
     fhir_base = server.fhir_base()
     fhir_origin = "{0.scheme}://{0.netloc}".format(urlsplit(fhir_base))
     html = render_template_string(
-        PAGE, fhir_base=fhir_base, authorize=server.url("authorize"), token=server.url("token"),
-        client_id=client.CLIENT_ID, scope=client.SCOPE,
+        PAGE,
+        fhir_base=fhir_base,
+        authorize=server.url("authorize"),
+        token=server.url("token"),
+        client_id=client.CLIENT_ID,
+        scope=client.SCOPE,
     )
     policy = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src 'self' {fhir_origin}; frame-src blob:; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
-    headers = {"Content-Security-Policy": policy, "X-Frame-Options": "DENY",
-               "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    headers = {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
     return Response(html, headers=headers, mimetype="text/html")

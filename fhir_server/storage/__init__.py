@@ -2,6 +2,7 @@
 under ``DATA_DIR``) and ``mongo`` (pymongo at ``MONGODB_URI``) — and the consent-scoped handle
 request code reads through (``scoped.Scoped``). Only this package talks to a database.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from flask import current_app
 
 from search.plan import TRUE
 
-from .port import DuplicateKey
 from .port import Documents
+from .port import DuplicateKey
 from .port import Indexer
 from .port import PolicyFor
 from .port import Repository
@@ -25,8 +26,22 @@ from .port import no_policy
 from .scoped import Scoped
 
 __all__ = [
-    "DuplicateKey", "Documents", "PolicyFor", "Repository", "Scoped", "StoreUnavailable", "Stored", "get_store",
-    "Collections", "TRUE", "get_store_of", "init_app", "no_policy", "open_repository", "opened_collections", "opened_store",
+    "TRUE",
+    "Collections",
+    "Documents",
+    "DuplicateKey",
+    "PolicyFor",
+    "Repository",
+    "Scoped",
+    "StoreUnavailable",
+    "Stored",
+    "get_store",
+    "get_store_of",
+    "init_app",
+    "no_policy",
+    "open_repository",
+    "opened_collections",
+    "opened_store",
 ]
 
 EXTENSION = "carnet.store"
@@ -47,8 +62,9 @@ def open_repository(config: dict[str, Any], indexer: Indexer) -> Repository:
         from .mongo.repository import open_client
 
         client = open_client(uri)
-        repo: Repository = MongoRepository(client, client[config.get("MONGODB_DATABASE") or "carnet"], indexer,
-                                           index_keys)
+        repo: Repository = MongoRepository(
+            client, client[config.get("MONGODB_DATABASE") or "carnet"], indexer, index_keys
+        )
         return repo
     from .sqlite.repository import SqliteRepository
 

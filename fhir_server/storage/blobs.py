@@ -5,6 +5,7 @@ is their content. Both adapters store it in chunks of ``CHUNK_SIZE`` (SQLite: ``
 rows; MongoDB: GridFS's ``fs.files`` / ``fs.chunks`` layout), written in the transaction of the
 write that stores the version, and read back one chunk at a time.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ Sources: a MongoDB (``mongodb://…``), or an old data directory written by Carn
 embedded engine (mongoeco's ``carnet.sqlite``), read through the MongoDB adapter; any store this
 server opens can also be a source (``--from-data-dir`` holding a ``carnet.db``).
 """
+
 from __future__ import annotations
 
 import sys
@@ -38,8 +39,9 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
 
 
-def migrate(source: Repository, target: Repository, out: TextIO | None = None,
-            progress: Callable[[int, int], str] = _bar) -> dict[str, int]:
+def migrate(
+    source: Repository, target: Repository, out: TextIO | None = None, progress: Callable[[int, int], str] = _bar
+) -> dict[str, int]:
     """Copy ``source`` into ``target`` (progress on ``out``, default stderr); returns versions per
     type and records per collection."""
     out = out or sys.stderr
@@ -51,8 +53,18 @@ def migrate(source: Repository, target: Repository, out: TextIO | None = None,
     for type_ in types:
         batch: list[Stored] = []
         for version in source.versions(type_):
-            batch.append(Stored(version.type, version.id, version.vid, version.ts, version.deleted,
-                                version.resource, {}, version.method))
+            batch.append(
+                Stored(
+                    version.type,
+                    version.id,
+                    version.vid,
+                    version.ts,
+                    version.deleted,
+                    version.resource,
+                    {},
+                    version.method,
+                )
+            )
             if len(batch) >= BATCH:
                 target.restore(batch)
                 done += len(batch)
@@ -75,7 +87,8 @@ def migrate(source: Repository, target: Repository, out: TextIO | None = None,
     for name in source.record_names():
         docs = list(source.documents(name).find({}))
         for doc in docs:
-            target.documents(name).update_one({"_id": doc["_id"]}, {"$set": {k: v for k, v in doc.items() if k != "_id"}},
-                                              upsert=True)
+            target.documents(name).update_one(
+                {"_id": doc["_id"]}, {"$set": {k: v for k, v in doc.items() if k != "_id"}}, upsert=True
+            )
         moved[name] = len(docs)
     return moved

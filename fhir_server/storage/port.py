@@ -6,6 +6,7 @@ predicate) that the adapter ANDs, with ``deleted = false``, into every query it 
 included; request code reaches a repository only through ``scoped.Scoped``, which binds the
 caller's policy. Layout of each adapter: docs/contracts.md.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,7 +28,16 @@ from search.plan import Where
 from .blobs import Blob
 
 __all__ = [
-    "AclOf", "Blob", "DuplicateKey", "Documents", "Indexer", "PolicyFor", "Repository", "Stored", "StoreUnavailable", "no_policy",
+    "AclOf",
+    "Blob",
+    "Documents",
+    "DuplicateKey",
+    "Indexer",
+    "PolicyFor",
+    "Repository",
+    "StoreUnavailable",
+    "Stored",
+    "no_policy",
 ]
 
 #: resource type -> the consent predicate its reads go through
@@ -122,16 +132,29 @@ class Repository(Protocol):
         """Version ``vid``, with ``cacl`` the current version's acl."""
 
     def history(
-        self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
-        *, at: tuple[str, str] | None = None,
+        self,
+        type_: str | None,
+        id_: str | None,
+        since: str | None,
+        policy_for: PolicyFor,
+        offset: int,
+        limit: int,
+        *,
+        at: tuple[str, str] | None = None,
     ) -> tuple[int, list[Stored]]:
         """Versions (of one resource, one type, or every type: each under its own type's policy),
         newest first, that the policy lets through on both their own and the current acl, and their
         count. ``at`` (lo, hi): only the versions current at some point of that period (``_at``)."""
 
     def find(
-        self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),
-        offset: int = 0, limit: int | None = None,
+        self,
+        type_: str | None,
+        where: Where,
+        policy_for: PolicyFor,
+        *,
+        sort: tuple[SortBy, ...] = (),
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[Stored]:
         """Live resources of ``type_`` (None: every type) matching ``where`` and the policy, sorted
         by ``sort`` then id."""
@@ -143,8 +166,14 @@ class Repository(Protocol):
         """Search code -> the reference values that the ``type_`` resources ``ids`` hold under it."""
 
     def write(
-        self, type_: str, id_: str, resource: dict[str, Any] | None, *, method: str,
-        expected_vid: int | None = None, must_exist: bool = False,
+        self,
+        type_: str,
+        id_: str,
+        resource: dict[str, Any] | None,
+        *,
+        method: str,
+        expected_vid: int | None = None,
+        must_exist: bool = False,
     ) -> Stored:
         """Store the next version (``resource`` None deletes) with its history, search values,
         access attributes and consent links, all or nothing. ``expected_vid``: If-Match (0:

@@ -5,6 +5,7 @@ the adapter ANDs it, with ``deleted = false``, into each query it runs, nested o
 Request code never gets a way to read resources without a policy; the server's own jobs
 (timers, retention, reindex) use ``Scoped(repo, no_policy)`` by name.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,12 @@ class Scoped:
     policy_for: PolicyFor
 
     def find(
-        self, type_: str | None, where: Where, *, sort: tuple[SortBy, ...] = (), offset: int = 0,
+        self,
+        type_: str | None,
+        where: Where,
+        *,
+        sort: tuple[SortBy, ...] = (),
+        offset: int = 0,
         limit: int | None = None,
     ) -> list[Stored]:
         return self.repo.find(type_, where, self.policy_for, sort=sort, offset=offset, limit=limit)
@@ -33,8 +39,16 @@ class Scoped:
     def count(self, type_: str | None, where: Where) -> int:
         return self.repo.count(type_, where, self.policy_for)
 
-    def history(self, type_: str | None, id_: str | None, since: str | None, offset: int, limit: int,
-                *, at: tuple[str, str] | None = None) -> tuple[int, list[Stored]]:
+    def history(
+        self,
+        type_: str | None,
+        id_: str | None,
+        since: str | None,
+        offset: int,
+        limit: int,
+        *,
+        at: tuple[str, str] | None = None,
+    ) -> tuple[int, list[Stored]]:
         if at is None:
             return self.repo.history(type_, id_, since, self.policy_for, offset, limit)
         return self.repo.history(type_, id_, since, self.policy_for, offset, limit, at=at)

@@ -53,9 +53,7 @@ def read(id_: str) -> Response:
 def search() -> Response:
     auth.require(auth.authenticate_request(), "Patient", "search-type")
     entries = [{"resource": patient} for patient in PATIENTS.values()]
-    return jsonify(
-        {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
-    )
+    return jsonify({"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
 
 
 @bp.get("/whoami")

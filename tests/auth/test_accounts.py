@@ -47,16 +47,11 @@ JWKS = {"keys": [RSAKey.generate_key(2048, auto_kid=True).as_dict(private=False)
         ),
     ],
 )
-def test_client_shapes(
-    db: Db, kwargs: dict[str, Any], grant_types: list[str], method: str, has_secret: bool
-) -> None:
+def test_client_shapes(db: Db, kwargs: dict[str, Any], grant_types: list[str], method: str, has_secret: bool) -> None:
     client_id, secret = accounts.add_client(db, name="c", **kwargs)
     client = accounts.query_client(db, client_id)
     assert client is not None
-    assert (
-        client.doc["grant_types"] == grant_types
-        and client.doc["token_endpoint_auth_method"] == method
-    )
+    assert client.doc["grant_types"] == grant_types and client.doc["token_endpoint_auth_method"] == method
     assert (secret is not None) is has_secret
     if secret:
         assert client.check_client_secret(secret) and not client.check_client_secret(secret + "x")
@@ -117,9 +112,7 @@ def test_jti_replay(db: Db) -> None:
     assert not token_store.use_jti(db, "c1", "j1", soon)
     assert token_store.use_jti(db, "c2", "j1", soon)  # ids are per client
     assert token_store.use_jti(db, "c1", "old", time.time() - 1)
-    assert token_store.use_jti(
-        db, "c1", "old", soon
-    )  # forgotten once expired (its exp refuses it first)
+    assert token_store.use_jti(db, "c1", "old", soon)  # forgotten once expired (its exp refuses it first)
 
 
 def saved(db: Db, jti: str, grant: str, refresh: str | None) -> None:

@@ -73,9 +73,7 @@ def test_discovery(live: Live) -> None:
     assert requests.get(f"{live.fhir}/.well-known/smart-configuration").json() == root
     assert root["token_endpoint"] == f"{live.url}/auth/token"
     assert root["token_endpoint_auth_signing_alg_values_supported"] == ["RS384", "ES384"]
-    assert {"client-confidential-asymmetric", "permission-v2", "sso-openid-connect"} <= set(
-        root["capabilities"]
-    )
+    assert {"client-confidential-asymmetric", "permission-v2", "sso-openid-connect"} <= set(root["capabilities"])
     assert requests.get(root["jwks_uri"]).json()["keys"][0]["alg"] == "RS256"
 
 
@@ -84,17 +82,11 @@ def test_client_secret(live: Live) -> None:
     session = OAuth2Session(client_id, secret, scope="system/Patient.rs")
     token = session.fetch_token(f"{live.url}/auth/token", grant_type="client_credentials")
     assert token["expires_in"] == 300 and "refresh_token" not in token
-    assert (
-        fhir(live, token["access_token"])
-        .reference("Patient", "p1")
-        .to_resource()["name"][0]["family"]
-        == "Martin"
-    )
+    assert fhir(live, token["access_token"]).reference("Patient", "p1").to_resource()["name"][0]["family"] == "Martin"
     assert len(fhir(live, token["access_token"]).resources("Patient").fetch()) == 2
     with_post = OAuth2Session(client_id, secret, token_endpoint_auth_method="client_secret_post")
     assert (
-        with_post.fetch_token(f"{live.url}/auth/token", grant_type="client_credentials")["scope"]
-        == "system/Patient.rs"
+        with_post.fetch_token(f"{live.url}/auth/token", grant_type="client_credentials")["scope"] == "system/Patient.rs"
     )
 
 
@@ -107,14 +99,10 @@ def test_client_secret(live: Live) -> None:
 )
 def test_private_key_jwt(live: Live, key: Key, alg: str) -> None:
     client_id = key_client(live, key)
-    session = OAuth2Session(
-        client_id, key, token_endpoint_auth_method="private_key_jwt", scope="system/Patient.rs"
-    )
+    session = OAuth2Session(client_id, key, token_endpoint_auth_method="private_key_jwt", scope="system/Patient.rs")
     # SMART: exp at most five minutes ahead (authlib's client defaults to an hour)
     five_minutes = {"exp": int(time.time()) + 240}
-    session.register_client_auth_method(
-        PrivateKeyJWT(f"{live.url}/auth/token", alg=alg, claims=five_minutes)
-    )
+    session.register_client_auth_method(PrivateKeyJWT(f"{live.url}/auth/token", alg=alg, claims=five_minutes))
     token = session.fetch_token(f"{live.url}/auth/token", grant_type="client_credentials")
     assert token["scope"] == "system/Patient.rs"
     assert fhir(live, token["access_token"]).reference("Patient", "p2").to_resource()["id"] == "p2"
@@ -183,17 +171,13 @@ def test_secret_refusals(live: Live) -> None:
     )
     assert (escalation.status_code, escalation.json()["error"]) == (400, "invalid_scope")
     assert "system/Patient.cruds" in escalation.json()["error_description"]
-    code = requests.post(
-        url, data={"grant_type": "authorization_code", "code": "x"}, auth=(client_id, secret)
-    )
+    code = requests.post(url, data={"grant_type": "authorization_code", "code": "x"}, auth=(client_id, secret))
     assert code.json()["error"] == "unauthorized_client"
 
 
 def test_scopes_limit_the_token(live: Live) -> None:
     client_id, secret = secret_client(live, "system/Patient.r")
-    token = OAuth2Session(client_id, secret).fetch_token(
-        f"{live.url}/auth/token", grant_type="client_credentials"
-    )
+    token = OAuth2Session(client_id, secret).fetch_token(f"{live.url}/auth/token", grant_type="client_credentials")
     client = fhir(live, token["access_token"])
     assert client.reference("Patient", "p1").to_resource()["id"] == "p1"
     with pytest.raises(ForbiddenError, match=r"system/Patient\.s"):
@@ -203,23 +187,17 @@ def test_scopes_limit_the_token(live: Live) -> None:
 def test_revocation_and_introspection(live: Live) -> None:
     client_id, secret = secret_client(live)
     other_id, other_secret = secret_client(live)
-    access = OAuth2Session(client_id, secret).fetch_token(
-        f"{live.url}/auth/token", grant_type="client_credentials"
-    )["access_token"]
+    access = OAuth2Session(client_id, secret).fetch_token(f"{live.url}/auth/token", grant_type="client_credentials")[
+        "access_token"
+    ]
 
     def introspect(by: tuple[str, str]) -> dict[str, Any]:
         return requests.post(f"{live.url}/auth/introspect", data={"token": access}, auth=by).json()  # type: ignore[no-any-return]
 
     active = introspect((client_id, secret))
-    assert (
-        active["active"] is True
-        and active["client_id"] == client_id
-        and active["scope"] == "system/Patient.rs"
-    )
+    assert active["active"] is True and active["client_id"] == client_id and active["scope"] == "system/Patient.rs"
     assert introspect((other_id, other_secret)) == {"active": False}
-    foreign = requests.post(
-        f"{live.url}/auth/revoke", data={"token": access}, auth=(other_id, other_secret)
-    )
+    foreign = requests.post(f"{live.url}/auth/revoke", data={"token": access}, auth=(other_id, other_secret))
     assert foreign.status_code == 400  # another client's token
     revoked = requests.post(
         f"{live.url}/auth/revoke",
@@ -230,9 +208,7 @@ def test_revocation_and_introspection(live: Live) -> None:
     assert introspect((client_id, secret)) == {"active": False}
     with pytest.raises(AuthorizationError, match="revoked"):
         fhir(live, access).reference("Patient", "p1").to_resource()
-    unknown = requests.post(
-        f"{live.url}/auth/revoke", data={"token": "garbage"}, auth=(client_id, secret)
-    )
+    unknown = requests.post(f"{live.url}/auth/revoke", data={"token": "garbage"}, auth=(client_id, secret))
     assert unknown.status_code == 200  # RFC 7009 §2.2: an invalid token is no error
 
 
@@ -289,9 +265,7 @@ def test_dynamic_registration(live: Live) -> None:
         "scope": "system/Patient.rs",
         "grant_types": ["client_credentials"],
     }
-    created = requests.post(
-        url, json=metadata, headers={"Authorization": f"Bearer {admin_token(live)}"}
-    )
+    created = requests.post(url, json=metadata, headers={"Authorization": f"Bearer {admin_token(live)}"})
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["token_endpoint_auth_method"] == "client_secret_basic" and body["client_secret"]
@@ -312,24 +286,15 @@ def test_dynamic_registration(live: Live) -> None:
         },
     )
     assert keyed.status_code == 201 and "client_secret" not in keyed.json()
-    assert (
-        token_request(
-            live, assertion(live, keyed.json()["client_id"], key, alg="ES384")
-        ).status_code
-        == 200
-    )
+    assert token_request(live, assertion(live, keyed.json()["client_id"], key, alg="ES384")).status_code == 200
 
 
 def test_registration_refusals(live: Live) -> None:
     url = f"{live.url}/auth/register"
     metadata = {"client_name": "x", "scope": "system/*.rs"}
     anonymous = requests.post(url, json=metadata)
-    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith(
-        'Bearer realm="carnet"'
-    )
-    user = requests.post(
-        url, json=metadata, headers={"Authorization": f"Bearer {admin_token(live, 'system/*.*')}"}
-    )
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith('Bearer realm="carnet"')
+    user = requests.post(url, json=metadata, headers={"Authorization": f"Bearer {admin_token(live, 'system/*.*')}"})
     assert (user.status_code, user.json()["error"]) == (403, "insufficient_scope")
     bad = requests.post(
         url,

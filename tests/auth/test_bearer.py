@@ -83,9 +83,7 @@ def refused(header: str | None, config: Any, *args: Any, **kwargs: Any) -> Unaut
             "user/*.cruds",
             "TREAT",
             None,
-            Requester(
-                "practitioner", "Practitioner/p1", "Practitioner/p1", frozenset({"user/*.cruds"})
-            ),
+            Requester("practitioner", "Practitioner/p1", "Practitioner/p1", frozenset({"user/*.cruds"})),
         ),
         (
             "PractitionerRole/r1",
@@ -227,9 +225,7 @@ def test_refusals(data_dir: Path, config: AuthConfig, idp_key: RSAKey) -> None:
     for name, (token, description) in cases.items():
         error = refused(bearer(token), config)
         challenge = error.headers["WWW-Authenticate"]
-        assert challenge.startswith(CHALLENGE + ', error="invalid_token", error_description="'), (
-            name
-        )
+        assert challenge.startswith(CHALLENGE + ', error="invalid_token", error_description="'), name
         assert description in challenge, (name, challenge)
         assert description in error.diagnostics, name
 
@@ -272,9 +268,7 @@ def idp_claims(**overrides: Any) -> dict[str, Any]:
 
 def test_external_issuer_with_claim_mapping(config: AuthConfig, idp_key: RSAKey) -> None:
     requester = authenticate(bearer(sign(idp_claims(), idp_key)), config)
-    assert requester == Requester(
-        "practitioner", "u-42", "Practitioner/p9", frozenset({"user/*.rs", "openid"})
-    )
+    assert requester == Requester("practitioner", "u-42", "Practitioner/p9", frozenset({"user/*.rs", "openid"}))
     relative = authenticate(bearer(sign(idp_claims(fhir_user="Patient/x"), idp_key)), config)
     assert relative.kind == "patient" and relative.ref == "Patient/x"
 
@@ -309,15 +303,11 @@ def test_audiences_of_own_tokens(data_dir: Path) -> None:
 
 
 def test_absolute_fhir_user_under_the_base(data_dir: Path) -> None:
-    token = bearer(
-        sign_own(data_dir, own(data_dir, aud="http://h/fhir", fhirUser="http://h/fhir/Patient/7"))
-    )
+    token = bearer(sign_own(data_dir, own(data_dir, aud="http://h/fhir", fhirUser="http://h/fhir/Patient/7")))
     assert authenticate(token, {"DATA_DIR": data_dir}, "http://h/fhir").ref == "Patient/7"
 
 
-def test_a_verified_token_still_expires(
-    data_dir: Path, config: AuthConfig, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_verified_token_still_expires(data_dir: Path, config: AuthConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a set clock (the bearer module reads ``time.time``): valid 5 s before exp, refused 55 s after."""
     clock = [1_900_000_000.0]
     monkeypatch.setattr(time, "time", lambda: clock[0])
@@ -330,8 +320,12 @@ def test_a_verified_token_still_expires(
 
 def test_profession_claims_reach_the_requester(data_dir: Path, config: AuthConfig) -> None:
     """A TRE_G15 profession and TRE_R38 specialty stated by the issuer (the directory's win later)."""
-    token = sign(own(data_dir, fhirUser="Practitioner/p", profession="21", specialty="SM54"), load_or_create_key(data_dir))
+    token = sign(
+        own(data_dir, fhirUser="Practitioner/p", profession="21", specialty="SM54"), load_or_create_key(data_dir)
+    )
     who = authenticate(bearer(token), config)
     assert (who.profession, who.specialty) == ("21", "SM54")
-    plain = authenticate(bearer(sign(own(data_dir, fhirUser="Practitioner/p", profession=21), load_or_create_key(data_dir))), config)
+    plain = authenticate(
+        bearer(sign(own(data_dir, fhirUser="Practitioner/p", profession=21), load_or_create_key(data_dir))), config
+    )
     assert plain.profession is None

@@ -84,9 +84,7 @@ def test_issuer_and_audience_from_environment(
         (["--ttl", "0"], "ttl"),
     ],
 )
-def test_misuse(
-    data_dir: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
-) -> None:
+def test_misuse(data_dir: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
     assert run(["token", "--data-dir", str(data_dir), *extra]) == 2
     assert message in capsys.readouterr().err
 
@@ -94,9 +92,7 @@ def test_misuse(
 # a one-shot command leaves the embedded store to the end of its process, which here goes on
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.filterwarnings("ignore:coroutine 'AsyncMongoClient.__aexit__':RuntimeWarning")
-def test_clients_and_users(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_clients_and_users(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from fhir_server.auth import accounts
     from fhir_server.storage import opened_collections
 
@@ -111,9 +107,7 @@ def test_clients_and_users(
     assert carnet("clients add --name lab --scope system/*.rs") == 0
     secret_client = printed()
     assert set(secret_client) == {"client_id", "client_secret"}
-    assert (
-        carnet("clients add --name svc --scope system/*.rs --jwks-url https://svc.example/j") == 0
-    )
+    assert carnet("clients add --name svc --scope system/*.rs --jwks-url https://svc.example/j") == 0
     assert set(printed()) == {"client_id"}
     app = "clients add --name app --scope openid --redirect-uri https://app.example/cb --public"
     assert carnet(app) == 0

@@ -24,9 +24,9 @@ def test_defaults(data_dir: Path) -> None:
     assert config.find(IDP) is None
     own = config.find("carnet", "http://h/fhir")
     assert own is not None and own.audiences == ("http://h/fhir", "carnet")
-    assert AuthConfig.from_mapping(
-        {"DATA_DIR": data_dir, "BASE_URL": "https://c.example/fhir/"}
-    ).audience == ("https://c.example/fhir")
+    assert AuthConfig.from_mapping({"DATA_DIR": data_dir, "BASE_URL": "https://c.example/fhir/"}).audience == (
+        "https://c.example/fhir"
+    )
 
 
 def test_configured_audiences(data_dir: Path) -> None:
@@ -110,9 +110,7 @@ def claims() -> dict[str, Any]:
     }
 
 
-def test_jwks_url_fetched_lazily_and_refreshed_on_rotation(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_jwks_url_fetched_lazily_and_refreshed_on_rotation(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = RSAKey.generate_key(2048, auto_kid=True)
     second = RSAKey.generate_key(2048, auto_kid=True)
     provider = FakeProvider(first)

@@ -29,14 +29,9 @@ def test_jwks_is_public(tmp_path: Path) -> None:
 
 
 def test_concurrent_workers_agree(tmp_path: Path) -> None:
-    code = (
-        "import sys; from fhir_server.auth.keys import load_or_create_key as k;"
-        "print(k(sys.argv[1]).kid)"
-    )
+    code = "import sys; from fhir_server.auth.keys import load_or_create_key as k;print(k(sys.argv[1]).kid)"
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
-        )
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
         for _ in range(6)
     ]
     kids = {worker.communicate()[0].strip() for worker in workers}

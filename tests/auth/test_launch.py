@@ -34,9 +34,7 @@ def users(live: Live) -> dict[str, str]:
 
 
 def app_client(live: Live, public: bool = False, scope: str = APP_SCOPES) -> tuple[str, str | None]:
-    return accounts.add_client(
-        live.db, name="Mon Carnet", scope=scope, redirect_uris=[REDIRECT], public=public
-    )
+    return accounts.add_client(live.db, name="Mon Carnet", scope=scope, redirect_uris=[REDIRECT], public=public)
 
 
 def sign_in(url: str, **form: str) -> requests.Response:
@@ -54,9 +52,7 @@ def callback(response: requests.Response) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
 
 
-def smart_app(
-    live: Live, client_id: str, secret: str | None, scope: str = APP_SCOPES
-) -> FHIRClient:
+def smart_app(live: Live, client_id: str, secret: str | None, scope: str = APP_SCOPES) -> FHIRClient:
     settings: dict[str, Any] = {
         "app_id": client_id,
         "api_base": live.fhir,
@@ -106,9 +102,7 @@ def test_patient_app_with_fhirclient(live: Live, users: dict[str, str]) -> None:
     )
     assert revoked.status_code == 200
     with pytest.raises(AuthorizationError, match="revoked"):
-        fhirpy.reference(
-            "Patient", "p1"
-        ).to_resource()  # revoking the refresh token ends the access too
+        fhirpy.reference("Patient", "p1").to_resource()  # revoking the refresh token ends the access too
     assert not_refreshable(live, client_id, secret, auth.refresh_token)
 
 
@@ -123,9 +117,7 @@ def not_refreshable(live: Live, client_id: str, secret: str | None, refresh_toke
 
 def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
 
 
@@ -175,15 +167,11 @@ def test_public_practitioner_in_emergency(live: Live, users: dict[str, str]) -> 
     assert params["state"] == "s1"
     token = exchange(live, client_id, params["code"], verifier).json()
     assert token["patient"] == "p2"
-    assert set(token["scope"].split()) == set(APP_SCOPES.split()) - {
-        "patient/*.rs"
-    }  # a practitioner's scopes
+    assert set(token["scope"].split()) == set(APP_SCOPES.split()) - {"patient/*.rs"}  # a practitioner's scopes
     id_token = claims_of(token["id_token"])
     assert id_token["fhirUser"] == f"{live.fhir}/Practitioner/d1" and id_token["aud"] == [client_id]
     assert id_token["iss"] == live.url and id_token["nonce"] == "n1"
-    who = requests.get(
-        f"{live.fhir}/whoami", headers={"Authorization": f"Bearer {token['access_token']}"}
-    ).json()
+    who = requests.get(f"{live.fhir}/whoami", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
     assert who == {
         "kind": "practitioner",
         "ref": "Practitioner/d1",
@@ -197,11 +185,7 @@ def test_public_practitioner_in_emergency(live: Live, users: dict[str, str]) -> 
     introspected = requests.post(
         f"{live.url}/auth/introspect", data={"token": token["access_token"], "client_id": client_id}
     ).json()
-    assert (
-        introspected["active"]
-        and introspected["patient"] == "p2"
-        and introspected["fhirUser"] == "Practitioner/d1"
-    )
+    assert introspected["active"] and introspected["patient"] == "p2" and introspected["fhirUser"] == "Practitioner/d1"
 
 
 def test_page_refusals(live: Live, users: dict[str, str]) -> None:
@@ -245,9 +229,7 @@ def test_page_refusals(live: Live, users: dict[str, str]) -> None:
 def test_authorization_request_refusals(live: Live, params: dict[str, str], error: str) -> None:
     client_id, _ = app_client(live, public=True)
     _, challenge = pkce()
-    response = requests.get(
-        authorize_url(live, client_id, challenge, **params), allow_redirects=False
-    )
+    response = requests.get(authorize_url(live, client_id, challenge, **params), allow_redirects=False)
     assert callback(response)["error"] == error
 
 
@@ -264,9 +246,7 @@ def test_unknown_redirect_is_not_followed(live: Live) -> None:
 def test_token_request_refusals(live: Live, users: dict[str, str]) -> None:
     client_id, _ = app_client(live, public=True)
     verifier, challenge = pkce()
-    params = callback(
-        sign_in(authorize_url(live, client_id, challenge), username="lea", password=users["lea"])
-    )
+    params = callback(sign_in(authorize_url(live, client_id, challenge), username="lea", password=users["lea"]))
     assert exchange(live, client_id, params["code"], "x" * 43).json()["error"] == "invalid_grant"
     other_id, _ = app_client(live, public=True)
     assert exchange(live, other_id, params["code"], verifier).json()["error"] == "invalid_grant"
@@ -299,9 +279,5 @@ def test_no_refresh_token_without_offline_access(live: Live, users: dict[str, st
     url = authorize_url(live, client_id, challenge, scope="openid patient/*.rs")
     params = callback(sign_in(url, username="lea", password=users["lea"]))
     token = exchange(live, client_id, params["code"], verifier).json()
-    assert (
-        "refresh_token" not in token
-        and "patient" not in token
-        and token["scope"] == "openid patient/*.rs"
-    )
+    assert "refresh_token" not in token and "patient" not in token and token["scope"] == "openid patient/*.rs"
     assert "fhirUser" not in claims_of(token["id_token"])

@@ -83,9 +83,7 @@ MATRIX = [
 
 
 @pytest.mark.parametrize(("scopes", "kind", "resource_type", "interaction", "allowed"), MATRIX)
-def test_allows(
-    scopes: str, kind: str, resource_type: str, interaction: str, allowed: bool
-) -> None:
+def test_allows(scopes: str, kind: str, resource_type: str, interaction: str, allowed: bool) -> None:
     assert allows(frozenset(scopes.split()), kind, resource_type, interaction) is allowed  # type: ignore[arg-type]
 
 
@@ -95,9 +93,7 @@ def test_unknown_interaction() -> None:
 
 
 def test_require_names_the_scope() -> None:
-    require(
-        Requester("practitioner", "p", scopes=frozenset({"user/Patient.rs"})), "Patient", "read"
-    )
+    require(Requester("practitioner", "p", scopes=frozenset({"user/Patient.rs"})), "Patient", "read")
     with pytest.raises(Forbidden) as refused:
         require(Requester("patient", "x", scopes=frozenset({"patient/*.rs"})), "Consent", "create")
     assert "patient/Consent.c or user/Consent.c" in refused.value.diagnostics

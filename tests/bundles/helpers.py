@@ -1,4 +1,5 @@
 """Builders and readers shared by the bundle and operation tests."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,9 @@ def bundle(kind: str, *entries: dict[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
 
 
-def entry(method: str, url: str, resource: dict[str, Any] | None = None, full_url: str | None = None,
-          **request: str) -> dict[str, Any]:
+def entry(
+    method: str, url: str, resource: dict[str, Any] | None = None, full_url: str | None = None, **request: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {"request": {"method": method, "url": url, **request}}
     if resource is not None:
         out["resource"] = resource
@@ -34,9 +36,13 @@ def patient(family: str, identifier: str | None = None, **extra: Any) -> dict[st
 
 
 def observation(subject: str, code: str = "8867-4", **extra: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-            "subject": {"reference": subject}, **extra}
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "subject": {"reference": subject},
+        **extra,
+    }
 
 
 def post(client: Any, headers: dict[str, str], body: dict[str, Any], path: str = "/fhir") -> Any:

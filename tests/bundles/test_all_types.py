@@ -1,5 +1,6 @@
 """Every R4 resource type is served: validated like the core types, stored, searchable with its
 official parameters, and under consent through the Patient compartment (Binary has none: it follows its securityContext)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,12 +24,35 @@ CODE = {"coding": [{"system": "http://snomed.info/sct", "code": "73211009", "dis
 SAMPLES: list[tuple[dict[str, Any], str]] = [
     ({"resourceType": "Observation", "status": "final", "code": CODE, "subject": SUBJECT}, "code=73211009"),
     ({"resourceType": "Condition", "code": CODE, "subject": SUBJECT}, f"patient={PATIENT}"),
-    ({"resourceType": "Encounter", "status": "finished", "subject": SUBJECT,
-      "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}}, "class=AMB"),
-    ({"resourceType": "MedicationRequest", "status": "active", "intent": "order", "subject": SUBJECT,
-      "medicationCodeableConcept": CODE}, "intent=order"),
-    ({"resourceType": "Immunization", "status": "completed", "vaccineCode": CODE, "patient": SUBJECT,
-      "occurrenceDateTime": "2026-01-02"}, "date=2026-01-02"),
+    (
+        {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "subject": SUBJECT,
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        },
+        "class=AMB",
+    ),
+    (
+        {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "intent": "order",
+            "subject": SUBJECT,
+            "medicationCodeableConcept": CODE,
+        },
+        "intent=order",
+    ),
+    (
+        {
+            "resourceType": "Immunization",
+            "status": "completed",
+            "vaccineCode": CODE,
+            "patient": SUBJECT,
+            "occurrenceDateTime": "2026-01-02",
+        },
+        "date=2026-01-02",
+    ),
     ({"resourceType": "Procedure", "status": "completed", "subject": SUBJECT, "code": CODE}, f"subject={PATIENT}"),
     ({"resourceType": "Basic", "code": CODE, "subject": SUBJECT}, "code=73211009"),
     ({"resourceType": "Medication", "code": CODE}, "code=http://snomed.info/sct|73211009"),
@@ -85,15 +109,21 @@ def test_compartment_types_follow_the_patients_consent(app, client, stored):
 
 
 def test_other_types_are_validated_like_the_core_ones(client, system):
-    resp = client.post("/fhir/Observation", json={"resourceType": "Observation", "status": "guessed", "code": CODE},
-                       headers=system)
+    resp = client.post(
+        "/fhir/Observation", json={"resourceType": "Observation", "status": "guessed", "code": CODE}, headers=system
+    )
     assert resp.status_code == 422
     assert resp.get_json()["issue"][0]["expression"] == ["Observation.status"]
 
 
 def test_access_traces_stay_server_written(client, system):
-    trace = {"resourceType": "AuditEvent", "type": {"code": "rest"}, "recorded": "2026-01-01T00:00:00Z",
-             "agent": [{"requestor": True}], "source": {"observer": {"display": "x"}}}
+    trace = {
+        "resourceType": "AuditEvent",
+        "type": {"code": "rest"},
+        "recorded": "2026-01-01T00:00:00Z",
+        "agent": [{"requestor": True}],
+        "source": {"observer": {"display": "x"}},
+    }
     assert client.post("/fhir/AuditEvent", json=trace, headers=system).status_code == 405
     body = post(client, system, bundle("batch", entry("POST", "AuditEvent", trace))).get_json()
     assert body["entry"][0]["response"]["status"] == "405 Method Not Allowed"

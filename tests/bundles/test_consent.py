@@ -1,5 +1,6 @@
 """Bundles under consent: an entry the caller may not perform fails as it would alone, and what is
 hidden answers exactly as what is absent (DESIGN §5: HAPI #7769)."""
+
 from __future__ import annotations
 
 import pytest
@@ -81,7 +82,8 @@ def test_a_refused_write_fails_the_entry_or_the_transaction(app, client):
 
 
 def test_reads_in_a_batch_are_filtered_like_searches(app, client):
-    body = post(client, headers(app, NURSE), bundle(
-        "batch", entry("GET", f"DocumentReference?subject={PATIENT}"))).get_json()
+    body = post(
+        client, headers(app, NURSE), bundle("batch", entry("GET", f"DocumentReference?subject={PATIENT}"))
+    ).get_json()
     ids = sorted(e["resource"]["id"] for e in body["entry"][0]["resource"]["entry"])
     assert ids == ["bilan"]

@@ -1,4 +1,5 @@
 """Transactions at POST /fhir (R4 http.html#transaction): resolution, order, response, all or nothing."""
+
 from __future__ import annotations
 
 import base64
@@ -48,8 +49,17 @@ def test_the_r4_example_runs_and_answers_in_request_order(client, system):
     body = resp.get_json()
     assert body["resourceType"] == "Bundle" and body["type"] == "transaction-response"
     statuses = [e["response"]["status"] for e in body["entry"]]
-    assert statuses == ["201 Created", "201 Created", "201 Created", "201 Created", "200 OK",
-                        "204 No Content", "204 No Content", "200 OK", "200 OK"]
+    assert statuses == [
+        "201 Created",
+        "201 Created",
+        "201 Created",
+        "201 Created",
+        "200 OK",
+        "204 No Content",
+        "204 No Content",
+        "200 OK",
+        "200 OK",
+    ]
     created = body["entry"][0]
     assert created["response"]["location"].startswith("Patient/") and created["response"]["etag"] == 'W/"1"'
     assert created["response"]["lastModified"].endswith("Z")
@@ -62,14 +72,19 @@ def test_the_r4_example_runs_and_answers_in_request_order(client, system):
 
 
 def test_placeholders_are_rewritten_everywhere(client, system):
-    obs = observation(URN_P, performer=[{"reference": URN_P}],
-                      extension=[{"url": "urn:test:ext", "valueReference": {"reference": URN_P}}],
-                      hasMember=[{"reference": URN_O}])
-    tx = bundle("transaction",
-                entry("POST", "Observation", obs, "urn:uuid:0d3d8b2e-0000-4000-8000-000000000001"),
-                entry("POST", "Observation", observation(URN_P, code="1234-5"), URN_O),
-                entry("POST", "Patient", patient("Chalmers"), URN_P),
-                entry("GET", f"Observation?subject={URN_P}&_sort=code"))
+    obs = observation(
+        URN_P,
+        performer=[{"reference": URN_P}],
+        extension=[{"url": "urn:test:ext", "valueReference": {"reference": URN_P}}],
+        hasMember=[{"reference": URN_O}],
+    )
+    tx = bundle(
+        "transaction",
+        entry("POST", "Observation", obs, "urn:uuid:0d3d8b2e-0000-4000-8000-000000000001"),
+        entry("POST", "Observation", observation(URN_P, code="1234-5"), URN_O),
+        entry("POST", "Patient", patient("Chalmers"), URN_P),
+        entry("GET", f"Observation?subject={URN_P}&_sort=code"),
+    )
     body = post(client, system, tx).get_json()
     pid, other = location_id(body["entry"][2]), location_id(body["entry"][1])
     stored = client.get(f"/fhir/Observation/{location_id(body['entry'][0])}", headers=system).get_json()
@@ -86,7 +101,8 @@ def test_conditional_references_resolve_to_the_one_match(client, system):
     tx = bundle("transaction", entry("POST", "Observation", observation("Patient?identifier=urn:test|p-1")))
     created = post(client, system, tx).get_json()["entry"][0]
     assert client.get(f"/fhir/Observation/{location_id(created)}", headers=system).get_json()["subject"] == {
-        "reference": "Patient/known"}
+        "reference": "Patient/known"
+    }
 
 
 @pytest.mark.parametrize("identifier,many", [("nobody", False), ("twin", True)])
@@ -94,9 +110,11 @@ def test_a_conditional_reference_needs_exactly_one_match(app, client, system, id
     put(client, system, {**patient("A", "twin"), "id": "a"})
     put(client, system, {**patient("B", "twin"), "id": "b"})
     before = snapshot(app)
-    tx = bundle("transaction",
-                entry("POST", "Patient", patient("New"), URN_P),
-                entry("POST", "Observation", observation(f"Patient?identifier=urn:test|{identifier}"), URN_O))
+    tx = bundle(
+        "transaction",
+        entry("POST", "Patient", patient("New"), URN_P),
+        entry("POST", "Observation", observation(f"Patient?identifier=urn:test|{identifier}"), URN_O),
+    )
     resp = post(client, system, tx)
     assert resp.status_code == (412 if many else 422)
     text = resp.get_json()["issue"][0]["diagnostics"]
@@ -107,10 +125,12 @@ def test_a_conditional_reference_needs_exactly_one_match(app, client, system, id
 
 def test_if_none_exist_takes_the_existing_resource(client, system):
     put(client, system, {**patient("Known", "p-1"), "id": "known"})
-    tx = bundle("transaction",
-                entry("POST", "Patient", patient("Known again", "p-1"), URN_P, ifNoneExist="identifier=urn:test|p-1"),
-                entry("POST", "Patient", patient("Fresh", "p-2"), URN_O, ifNoneExist="identifier=urn:test|p-2"),
-                entry("POST", "Observation", observation(URN_P)))
+    tx = bundle(
+        "transaction",
+        entry("POST", "Patient", patient("Known again", "p-1"), URN_P, ifNoneExist="identifier=urn:test|p-1"),
+        entry("POST", "Patient", patient("Fresh", "p-2"), URN_O, ifNoneExist="identifier=urn:test|p-2"),
+        entry("POST", "Observation", observation(URN_P)),
+    )
     body = post(client, system, tx).get_json()
     assert [e["response"]["status"] for e in body["entry"]] == ["200 OK", "201 Created", "201 Created"]
     assert location_id(body["entry"][0]) == "known"
@@ -121,10 +141,12 @@ def test_if_none_exist_takes_the_existing_resource(client, system):
 
 def test_conditional_update_updates_the_match_or_creates(client, system):
     put(client, system, {**patient("Known", "p-1"), "id": "known"})
-    tx = bundle("transaction",
-                entry("PUT", "Patient?identifier=urn:test|p-1", patient("Renamed", "p-1"), URN_P),
-                entry("PUT", "Patient?identifier=urn:test|p-9", patient("Brand new", "p-9"), URN_O),
-                entry("POST", "Observation", observation(URN_O)))
+    tx = bundle(
+        "transaction",
+        entry("PUT", "Patient?identifier=urn:test|p-1", patient("Renamed", "p-1"), URN_P),
+        entry("PUT", "Patient?identifier=urn:test|p-9", patient("Brand new", "p-9"), URN_O),
+        entry("POST", "Observation", observation(URN_O)),
+    )
     body = post(client, system, tx).get_json()
     assert [e["response"]["status"] for e in body["entry"]] == ["200 OK", "201 Created", "201 Created"]
     assert location_id(body["entry"][0]) == "known"
@@ -137,9 +159,11 @@ def test_conditional_update_updates_the_match_or_creates(client, system):
 def test_if_match_in_an_entry(app, client, system):
     put(client, system, {**patient("Known"), "id": "known"})
     before = snapshot(app)
-    stale = bundle("transaction",
-                   entry("POST", "Patient", patient("Other")),
-                   entry("PUT", "Patient/known", {**patient("Changed"), "id": "known"}, ifMatch='W/"7"'))
+    stale = bundle(
+        "transaction",
+        entry("POST", "Patient", patient("Other")),
+        entry("PUT", "Patient/known", {**patient("Changed"), "id": "known"}, ifMatch='W/"7"'),
+    )
     resp = post(client, system, stale)
     assert resp.status_code == 412
     assert resp.get_json()["issue"][0]["diagnostics"].startswith("Bundle.entry[1]: version conflict")
@@ -150,31 +174,43 @@ def test_if_match_in_an_entry(app, client, system):
 
 def test_processing_order_is_delete_post_put_get(client, system):
     put(client, system, {**patient("Old", "p-1"), "id": "old"})
-    tx = bundle("transaction",
-                entry("GET", "Patient?identifier=urn:test|p-1"),
-                entry("PUT", "Patient/late", {**patient("Late", "p-1"), "id": "late"}),
-                entry("POST", "Patient", patient("New", "p-1"), URN_P, ifNoneExist="identifier=urn:test|p-1"),
-                entry("DELETE", "Patient/old"))
+    tx = bundle(
+        "transaction",
+        entry("GET", "Patient?identifier=urn:test|p-1"),
+        entry("PUT", "Patient/late", {**patient("Late", "p-1"), "id": "late"}),
+        entry("POST", "Patient", patient("New", "p-1"), URN_P, ifNoneExist="identifier=urn:test|p-1"),
+        entry("DELETE", "Patient/old"),
+    )
     body = post(client, system, tx).get_json()
     # DELETE first, so the conditional create finds nothing; the GET last sees both writes
-    assert [e["response"]["status"] for e in body["entry"]] == ["200 OK", "201 Created", "201 Created",
-                                                                  "204 No Content"]
+    assert [e["response"]["status"] for e in body["entry"]] == [
+        "200 OK",
+        "201 Created",
+        "201 Created",
+        "204 No Content",
+    ]
     found = sorted(e["resource"]["id"] for e in body["entry"][0]["resource"]["entry"])
     assert found == sorted(["late", location_id(body["entry"][2])])
 
 
 def json_patch(*ops: dict[str, object]) -> dict[str, object]:
-    return {"resourceType": "Binary", "contentType": "application/json-patch+json",
-            "data": base64.b64encode(orjson.dumps(list(ops))).decode()}
+    return {
+        "resourceType": "Binary",
+        "contentType": "application/json-patch+json",
+        "data": base64.b64encode(orjson.dumps(list(ops))).decode(),
+    }
 
 
 def test_patch_entries_carry_a_json_patch_binary(client, system):
     put(client, system, {**patient("Known"), "id": "known"})
     put(client, system, {**patient("Other", "p-2"), "id": "other"})
-    tx = bundle("transaction",
-                entry("PATCH", "Patient/known", json_patch({"op": "replace", "path": "/name/0/family", "value": "A"})),
-                entry("PATCH", "Patient?identifier=urn:test|p-2", json_patch({"op": "add", "path": "/gender",
-                                                                               "value": "other"})))
+    tx = bundle(
+        "transaction",
+        entry("PATCH", "Patient/known", json_patch({"op": "replace", "path": "/name/0/family", "value": "A"})),
+        entry(
+            "PATCH", "Patient?identifier=urn:test|p-2", json_patch({"op": "add", "path": "/gender", "value": "other"})
+        ),
+    )
     body = post(client, system, tx).get_json()
     assert [e["response"]["etag"] for e in body["entry"]] == ['W/"2"', 'W/"2"']
     assert client.get("/fhir/Patient/known", headers=system).get_json()["name"][0]["family"] == "A"
@@ -188,11 +224,13 @@ def test_a_failing_entry_undoes_everything_and_is_named(app, client, system):
     put(client, system, {**patient("Known"), "id": "known"})
     put(client, system, {**patient("Doomed"), "id": "doomed"})
     before = snapshot(app)
-    tx = bundle("transaction",
-                entry("POST", "Patient", patient("New"), URN_P),
-                entry("PUT", "Patient/known", {**patient("Changed"), "id": "known"}),
-                entry("DELETE", "Patient/doomed"),
-                entry("POST", "Observation", {**observation(URN_P), "status": "not-a-status"}, URN_O))
+    tx = bundle(
+        "transaction",
+        entry("POST", "Patient", patient("New"), URN_P),
+        entry("PUT", "Patient/known", {**patient("Changed"), "id": "known"}),
+        entry("DELETE", "Patient/doomed"),
+        entry("POST", "Observation", {**observation(URN_P), "status": "not-a-status"}, URN_O),
+    )
     resp = post(client, system, tx)
     assert resp.status_code == 422
     outcome = resp.get_json()
@@ -229,8 +267,10 @@ def test_nothing_is_written_while_other_writers_run(app, client, system):
     for t in threads:
         t.start()
     try:
-        entries = [entry("POST", "Patient", patient(f"Tx{i}", "in-transaction"),
-                         f"urn:uuid:00000000-0000-4000-8000-{i:012d}") for i in range(30)]
+        entries = [
+            entry("POST", "Patient", patient(f"Tx{i}", "in-transaction"), f"urn:uuid:00000000-0000-4000-8000-{i:012d}")
+            for i in range(30)
+        ]
         entries.append(entry("PUT", "Patient/x", {**patient("Bad"), "id": "x", "gender": "robot"}))
         resp = post(client, system, bundle("transaction", *entries))
     finally:
@@ -255,17 +295,22 @@ def subtypes(audit_event):
     return {c.get("code") for c in audit_event.get("subtype") or ()}
 
 
-@pytest.mark.parametrize("body,fragment", [
-    ({"resourceType": "Patient"}, "Bundle of type batch or transaction"),
-    (bundle("collection"), "Bundle.type must be batch or transaction"),
-    (bundle("transaction", {"resource": patient("X")}), "Bundle.entry[0] needs a request"),
-    (bundle("transaction", entry("FETCH", "Patient")), "request.method 'FETCH'"),
-    (bundle("transaction", entry("POST", "Observation", patient("X"))), "does not match the URL's 'Observation'"),
-    (bundle("transaction", entry("POST", "Patient/1", patient("X"))), "is not a POST this server serves"),
-    (bundle("transaction", entry("GET", "http://elsewhere.org/fhir/Patient/1")), "is not on this server"),
-    (bundle("transaction", entry("PUT", "Patient/1", {**patient("X"), "id": "1"}),
-            entry("DELETE", "Patient/1")), "Patient/1 is also changed by Bundle.entry[0]"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        ({"resourceType": "Patient"}, "Bundle of type batch or transaction"),
+        (bundle("collection"), "Bundle.type must be batch or transaction"),
+        (bundle("transaction", {"resource": patient("X")}), "Bundle.entry[0] needs a request"),
+        (bundle("transaction", entry("FETCH", "Patient")), "request.method 'FETCH'"),
+        (bundle("transaction", entry("POST", "Observation", patient("X"))), "does not match the URL's 'Observation'"),
+        (bundle("transaction", entry("POST", "Patient/1", patient("X"))), "is not a POST this server serves"),
+        (bundle("transaction", entry("GET", "http://elsewhere.org/fhir/Patient/1")), "is not on this server"),
+        (
+            bundle("transaction", entry("PUT", "Patient/1", {**patient("X"), "id": "1"}), entry("DELETE", "Patient/1")),
+            "Patient/1 is also changed by Bundle.entry[0]",
+        ),
+    ],
+)
 def test_the_bundle_itself_is_checked(app, client, system, body, fragment):
     before = snapshot(app)
     resp = post(client, system, body)
@@ -310,12 +355,14 @@ def resources(client, headers, url):
 def test_a_transaction_is_traced_once_per_patient(app, client, system):
     """BALP: the created resources of one patient share one AuditEvent, not one per entry."""
     urn_b = "urn:uuid:0b7c0ad4-5d6e-4f43-9a0e-3c6c2c1f3b11"
-    tx = bundle("transaction",
-                entry("POST", "Patient", patient("A"), URN_P),
-                entry("POST", "Observation", observation(URN_P)),
-                entry("POST", "Observation", observation(URN_P, "8310-5")),
-                entry("POST", "Patient", patient("B"), urn_b),
-                entry("POST", "Observation", observation(urn_b)))
+    tx = bundle(
+        "transaction",
+        entry("POST", "Patient", patient("A"), URN_P),
+        entry("POST", "Observation", observation(URN_P)),
+        entry("POST", "Observation", observation(URN_P, "8310-5")),
+        entry("POST", "Patient", patient("B"), urn_b),
+        entry("POST", "Observation", observation(urn_b)),
+    )
     body = post(client, system, tx).get_json()
     created = {f"{e['response']['location'].split('/_history')[0]}" for e in body["entry"]}
     with app.app_context():

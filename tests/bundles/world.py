@@ -1,6 +1,7 @@
 """A consent world for the bundle and operation tests, from the French examples (tests/fixtures/examples-fr):
 the adult patient, their attending physician, a nurse they granted, a stranger, their documents
 (one masked to professionals), an allergy, an emergency contact and advance directives."""
+
 from __future__ import annotations
 
 import copy
@@ -19,9 +20,15 @@ GP = "Practitioner/medecin-traitant"
 NURSE = "Practitioner/infirmier"
 STRANGER = "Practitioner/inconnu"
 SEEDED = (
-    "Practitioner-medecin-traitant", "Patient-ins-adulte", "PractitionerRole-medecin-traitant",
-    "PractitionerRole-infirmier", "Consent-autorisation-praticien", "DocumentReference-compte-rendu",
-    "DocumentReference-masque-ps", "DocumentReference-directives-anticipees", "AllergyIntolerance-penicilline",
+    "Practitioner-medecin-traitant",
+    "Patient-ins-adulte",
+    "PractitionerRole-medecin-traitant",
+    "PractitionerRole-infirmier",
+    "Consent-autorisation-praticien",
+    "DocumentReference-compte-rendu",
+    "DocumentReference-masque-ps",
+    "DocumentReference-directives-anticipees",
+    "AllergyIntolerance-penicilline",
     "RelatedPerson-contact-urgence",
 )
 A07 = "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument"
@@ -34,10 +41,12 @@ def example(stem: str) -> dict[str, Any]:
 def biology() -> dict[str, Any]:
     """The masked biology report's twin, not masked: what the granted nurse reads."""
     resource = example("DocumentReference-masque-ps") | {"id": "bilan", "description": "Bilan visible"}
-    resource["securityLabel"] = [s for s in resource["securityLabel"]
-                                 if not any(c.get("system") == A07 for c in s["coding"])]
-    resource["content"] = [{"attachment": {"contentType": "application/pdf", "url": "Binary/bilan-pdf",
-                                           "title": "Bilan"}}]
+    resource["securityLabel"] = [
+        s for s in resource["securityLabel"] if not any(c.get("system") == A07 for c in s["coding"])
+    ]
+    resource["content"] = [
+        {"attachment": {"contentType": "application/pdf", "url": "Binary/bilan-pdf", "title": "Bilan"}}
+    ]
     return resource
 
 

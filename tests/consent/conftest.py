@@ -1,4 +1,5 @@
 """Fixtures for the consent tests: the French examples (tests/fixtures/examples-fr)."""
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """consent.attributes: the acl stored beside each resource. Loader integration: test_consent_state.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -110,11 +111,14 @@ def test_audit_event_authors_are_the_requesting_agents():
     assert access_attributes("AuditEvent", event, [ADULT])["authors"] == ["Practitioner/lecteur"]
 
 
-@pytest.mark.parametrize(("stem", "actors"), [
-    ("Patient-ins-adulte", None),  # its attending physician, read from the example
-    ("Consent-autorisation-praticien", None),  # every actor of every provision
-    ("RelatedPerson-representant-legal", ["RelatedPerson/representant-legal"]),
-])
+@pytest.mark.parametrize(
+    ("stem", "actors"),
+    [
+        ("Patient-ins-adulte", None),  # its attending physician, read from the example
+        ("Consent-autorisation-praticien", None),  # every actor of every provision
+        ("RelatedPerson-representant-legal", ["RelatedPerson/representant-legal"]),
+    ],
+)
 def test_actors_are_whose_requests_load_the_record(fr, stem, actors):
     resource = fr[stem]
     type_ = resource["resourceType"]
@@ -126,9 +130,19 @@ def test_actors_are_whose_requests_load_the_record(fr, stem, actors):
 
 
 def test_nested_consent_provisions_name_actors_too():
-    consent = {"resourceType": "Consent", "provision": {"type": "deny", "provision": [
-        {"type": "permit", "actor": [{"reference": {"reference": "Organization/o"}}],
-         "provision": [{"actor": [{"reference": {"reference": "Practitioner/deep"}}]}]}]}}
+    consent = {
+        "resourceType": "Consent",
+        "provision": {
+            "type": "deny",
+            "provision": [
+                {
+                    "type": "permit",
+                    "actor": [{"reference": {"reference": "Organization/o"}}],
+                    "provision": [{"actor": [{"reference": {"reference": "Practitioner/deep"}}]}],
+                }
+            ],
+        },
+    }
     assert access_attributes("Consent", consent, [ADULT])["actors"] == ["Organization/o", "Practitioner/deep"]
 
 

@@ -1,6 +1,7 @@
 """fhir_server.consent_loader on the configured store (SQLite, or MongoDB with MONGODB_URI):
 identities and consent states read from stored resources, with the French examples. Pure rules: test_state.py, test_engine.py.
 """
+
 from __future__ import annotations
 
 from datetime import UTC
@@ -39,10 +40,19 @@ def db(fr, tmp_path):
     store(repo, *fr.values())
     store(
         repo,
-        {"resourceType": "PractitionerRole", "id": "urgentiste-chu", "practitioner": {"reference": "Practitioner/urgentiste"},
-         "organization": {"reference": "Organization/chu-exemple"}},
-        {"resourceType": "PractitionerRole", "id": "urgentiste-ancien", "active": False,
-         "practitioner": {"reference": "Practitioner/urgentiste"}, "organization": {"reference": "Organization/ancienne"}},
+        {
+            "resourceType": "PractitionerRole",
+            "id": "urgentiste-chu",
+            "practitioner": {"reference": "Practitioner/urgentiste"},
+            "organization": {"reference": "Organization/chu-exemple"},
+        },
+        {
+            "resourceType": "PractitionerRole",
+            "id": "urgentiste-ancien",
+            "active": False,
+            "practitioner": {"reference": "Practitioner/urgentiste"},
+            "organization": {"reference": "Organization/ancienne"},
+        },
     )
     yield repo
     repo.drop()
@@ -56,7 +66,9 @@ def practitioner(ref):
 def test_enrich_a_practitioner_with_roles_organizations_and_profession(db):
     requester = enrich(db, practitioner("Practitioner/medecin-traitant"))
     assert requester.identities == {
-        "Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role", "Organization/cabinet-lambert",
+        "Practitioner/medecin-traitant",
+        "PractitionerRole/medecin-traitant-role",
+        "Organization/cabinet-lambert",
     }
     assert (requester.profession, requester.specialty) == ("10", "SM54")
 
@@ -69,7 +81,9 @@ def test_enrich_a_practitioner_role(db):
 
 def test_inactive_roles_give_no_organization(db):
     assert enrich(db, practitioner("Practitioner/urgentiste")).identities == {
-        "Practitioner/urgentiste", "PractitionerRole/urgentiste-chu", "Organization/chu-exemple",
+        "Practitioner/urgentiste",
+        "PractitionerRole/urgentiste-chu",
+        "Organization/chu-exemple",
     }
     inactive = enrich(db, practitioner("PractitionerRole/urgentiste-ancien"))
     assert inactive.identities == {"PractitionerRole/urgentiste-ancien", "Practitioner/urgentiste"}
@@ -107,7 +121,9 @@ def test_a_former_attending_physician_loads_a_state_that_gives_nothing(db, fr):
 
 def test_granted_practitioner_finds_the_record_and_the_grant(db):
     states = load_states(db, enrich(db, practitioner("PractitionerRole/infirmier-role")), now=NOW)
-    assert states[ADULT].grant_for({"Practitioner/infirmier"}) == Directive("Practitioner/infirmier", "Consent/autorisation-praticien")
+    assert states[ADULT].grant_for({"Practitioner/infirmier"}) == Directive(
+        "Practitioner/infirmier", "Consent/autorisation-praticien"
+    )
     early = load_states(db, enrich(db, practitioner("Practitioner/infirmier")), now=datetime(2026, 10, 1, tzinfo=UTC))
     assert set(early) == {ADULT} and not early[ADULT].grant_for({"Practitioner/infirmier"})
 
@@ -129,8 +145,15 @@ def test_authors_find_the_records_they_fed(db):
 
 def test_nested_actors_are_found(db, fr):
     consent = fr["Consent-autorisation-praticien"] | {"id": "imbrique", "patient": {"reference": MINOR}}
-    consent["provision"] = {"type": "deny", "provision": [{"type": "permit", "provision": [
-        {"type": "deny", "actor": [{"reference": {"reference": "Practitioner/lointain"}}]}]}]}
+    consent["provision"] = {
+        "type": "deny",
+        "provision": [
+            {
+                "type": "permit",
+                "provision": [{"type": "deny", "actor": [{"reference": {"reference": "Practitioner/lointain"}}]}],
+            }
+        ],
+    }
     store(db, consent)
     states = load_states(db, practitioner("Practitioner/lointain"), now=NOW)
     assert states[MINOR].block_for({"Practitioner/lointain"}).consent == "Consent/imbrique"
@@ -174,14 +197,22 @@ def test_closed_or_deleted_records(db, fr):
     assert load_states(db, Requester("patient", "p", ADULT), now=NOW) == {}
 
 
-@pytest.mark.parametrize("requester", [
-    practitioner("Practitioner/medecin-traitant"), practitioner("Practitioner/infirmier"),
-    practitioner("Practitioner/urgentiste"), practitioner("Practitioner/praticien-bloque"),
-    practitioner("Practitioner/biologiste"), practitioner("Practitioner/inconnu"),
-    Requester("practitioner", "u", "Practitioner/urgentiste", mode="bris_de_glace", reason="coma"),
-    Requester("patient", "p", ADULT), Requester("patient", "m", MINOR),
-    Requester("related", "r", "RelatedPerson/representant-legal"), Requester("system", "batch"),
-])
+@pytest.mark.parametrize(
+    "requester",
+    [
+        practitioner("Practitioner/medecin-traitant"),
+        practitioner("Practitioner/infirmier"),
+        practitioner("Practitioner/urgentiste"),
+        practitioner("Practitioner/praticien-bloque"),
+        practitioner("Practitioner/biologiste"),
+        practitioner("Practitioner/inconnu"),
+        Requester("practitioner", "u", "Practitioner/urgentiste", mode="bris_de_glace", reason="coma"),
+        Requester("patient", "p", ADULT),
+        Requester("patient", "m", MINOR),
+        Requester("related", "r", "RelatedPerson/representant-legal"),
+        Requester("system", "batch"),
+    ],
+)
 def test_the_loaded_policy_selects_what_decide_allows(db, requester):
     """End to end on the store: states loaded, policy run by the store (as a query condition and as
     the read policy), each resource decided."""

@@ -1,6 +1,7 @@
 """consent.engine read rules: the DESIGN §4 table (actor × flag × record situation), each cell also
 checked against the search filter. Generated worlds: test_policy.py; loader: test_consent_state.py.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -35,21 +36,32 @@ ACTORS = {
     "granted": doctor("Practitioner/gr"),
     "org member": doctor("Practitioner/om", "PractitionerRole/om-role", "Organization/org"),
     "stranger": doctor("Practitioner/st"),
-    "break-glass": doctor("Practitioner/st", mode="bris_de_glace", reason="inconscient, urgence vitale",
-                          emergency_records=frozenset({P})),
+    "break-glass": doctor(
+        "Practitioner/st", mode="bris_de_glace", reason="inconscient, urgence vitale", emergency_records=frozenset({P})
+    ),
     "centre 15": doctor("Practitioner/st", mode="centre_15", reason="appel au 15", emergency_records=frozenset({P})),
-    "break-glass, no reason": doctor("Practitioner/st", mode="bris_de_glace", reason="  ",
-                                     emergency_records=frozenset({P})),
+    "break-glass, no reason": doctor(
+        "Practitioner/st", mode="bris_de_glace", reason="  ", emergency_records=frozenset({P})
+    ),
     "break-glass, no window": doctor("Practitioner/st", mode="bris_de_glace", reason="inconscient"),
     "system": Requester("system", "batch"),
 }
 #: the reference each actor is blocked by in the "blocked" situation
 BLOCKED_AS = {
-    "patient": P, "representative": "RelatedPerson/g", "contact": "RelatedPerson/c", "other patient": "Patient/q",
-    "attending": "PractitionerRole/gp-role", "author": "Practitioner/au", "granted": "Practitioner/gr",
-    "org member": "Organization/org", "stranger": "Practitioner/st", "break-glass": "Practitioner/st",
-    "centre 15": "Practitioner/st", "break-glass, no reason": "Practitioner/st",
-    "break-glass, no window": "Practitioner/st", "system": "Device/none",
+    "patient": P,
+    "representative": "RelatedPerson/g",
+    "contact": "RelatedPerson/c",
+    "other patient": "Patient/q",
+    "attending": "PractitionerRole/gp-role",
+    "author": "Practitioner/au",
+    "granted": "Practitioner/gr",
+    "org member": "Organization/org",
+    "stranger": "Practitioner/st",
+    "break-glass": "Practitioner/st",
+    "centre 15": "Practitioner/st",
+    "break-glass, no reason": "Practitioner/st",
+    "break-glass, no window": "Practitioner/st",
+    "system": "Device/none",
 }
 
 
@@ -59,75 +71,108 @@ def state(situation, actor):
         open=situation != "closed",
         general_practitioners=frozenset({"Practitioner/gp"}),
         guardians=frozenset({"RelatedPerson/g"}),
-        grants=frozenset({Directive("Practitioner/gr", "Consent/grant"), Directive("Organization/org", "Consent/grant-org")}),
+        grants=frozenset(
+            {Directive("Practitioner/gr", "Consent/grant"), Directive("Organization/org", "Consent/grant-org")}
+        ),
         blocks=frozenset({Directive(BLOCKED_AS[actor], "Consent/block")} if situation == "blocked" else ()),
         objections=frozenset(
             {Directive("bris_de_glace", "Consent/no-btg"), Directive("centre_15", "Consent/no-c15")}
-            if situation == "objections" else ()
+            if situation == "objections"
+            else ()
         ),
     )
 
 
 def acl(labels=(), resource_type="DocumentReference"):
     return {
-        "type": resource_type, "patients": [P], "patient": P, "labels": list(labels), "confidentiality": "N",
-        "docClass": ["10"], "docType": ["11502-2"], "authors": ["Practitioner/au"], "deposited": "2026-11-20",
+        "type": resource_type,
+        "patients": [P],
+        "patient": P,
+        "labels": list(labels),
+        "confidentiality": "N",
+        "docClass": ["10"],
+        "docType": ["11502-2"],
+        "authors": ["Practitioner/au"],
+        "deposited": "2026-11-20",
     }
 
 
 #: actor -> situation -> (visible with flags: none, MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REP…; rule)
 TABLE = {
-    "patient": {s: ("YYNY", "patient") for s in ("open", "blocked", "closed", "objections")},
+    "patient": dict.fromkeys(("open", "blocked", "closed", "objections"), ("YYNY", "patient")),
     "representative": {
-        "open": ("YYNN", "representative RelatedPerson/g"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("YYNN", "representative RelatedPerson/g"), "objections": ("YYNN", "representative RelatedPerson/g"),
+        "open": ("YYNN", "representative RelatedPerson/g"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("YYNN", "representative RelatedPerson/g"),
+        "objections": ("YYNN", "representative RelatedPerson/g"),
     },
     "contact": {
-        "open": ("NNNN", "no grant"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("NNNN", "no grant"),
+        "open": ("NNNN", "no grant"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("NNNN", "no grant"),
     },
     "other patient": {
-        "open": ("NNNN", "no grant"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("NNNN", "no grant"),
+        "open": ("NNNN", "no grant"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("NNNN", "no grant"),
     },
     "attending": {
-        "open": ("YYYY", "attending Practitioner/gp"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("YYYY", "attending Practitioner/gp"),
+        "open": ("YYYY", "attending Practitioner/gp"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("YYYY", "attending Practitioner/gp"),
     },
     "author": {
-        "open": ("YYYY", "author Practitioner/au"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("YYYY", "author Practitioner/au"),
+        "open": ("YYYY", "author Practitioner/au"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("YYYY", "author Practitioner/au"),
     },
     "granted": {
-        "open": ("YNYY", "grant Consent/grant"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("YNYY", "grant Consent/grant"),
+        "open": ("YNYY", "grant Consent/grant"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("YNYY", "grant Consent/grant"),
     },
     "org member": {
-        "open": ("YNYY", "grant Consent/grant-org"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("YNYY", "grant Consent/grant-org"),
+        "open": ("YNYY", "grant Consent/grant-org"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("YNYY", "grant Consent/grant-org"),
     },
     "stranger": {
-        "open": ("NNNN", "no grant"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("NNNN", "no grant"),
+        "open": ("NNNN", "no grant"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("NNNN", "no grant"),
     },
     "break-glass": {
-        "open": ("YNYY", "emergency bris_de_glace"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("NNNN", "objection Consent/no-btg"),
+        "open": ("YNYY", "emergency bris_de_glace"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("NNNN", "objection Consent/no-btg"),
     },
     "centre 15": {
-        "open": ("YNYY", "emergency centre_15"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("NNNN", "objection Consent/no-c15"),
+        "open": ("YNYY", "emergency centre_15"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("NNNN", "objection Consent/no-c15"),
     },
     "break-glass, no reason": {
-        "open": ("NNNN", "no grant; emergency access needs a reason"), "blocked": ("NNNN", "blocked Consent/block"),
-        "closed": ("NNNN", "closed Patient/p"), "objections": ("NNNN", "objection Consent/no-btg"),
+        "open": ("NNNN", "no grant; emergency access needs a reason"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
+        "objections": ("NNNN", "objection Consent/no-btg"),
     },
     "break-glass, no window": {
         "open": ("NNNN", "no grant; no emergency window open on Patient/p"),
-        "blocked": ("NNNN", "blocked Consent/block"), "closed": ("NNNN", "closed Patient/p"),
+        "blocked": ("NNNN", "blocked Consent/block"),
+        "closed": ("NNNN", "closed Patient/p"),
         "objections": ("NNNN", "objection Consent/no-btg"),
     },
-    "system": {s: ("YYYY", "system") for s in ("open", "blocked", "closed", "objections")},
+    "system": dict.fromkeys(("open", "blocked", "closed", "objections"), ("YYYY", "system")),
 }
 CELLS = [
     (actor, situation, flags, expected == "Y", rule)
@@ -147,14 +192,25 @@ def test_read_table(actor, situation, flags, allowed, rule):
 
 
 def test_denials_name_the_hiding_flag():
-    assert decide(ACTORS["granted"], state("open", "granted"), acl([MASQUE_PS])).rule == "grant Consent/grant (Practitioner/gr); MASQUE_PS"
+    assert (
+        decide(ACTORS["granted"], state("open", "granted"), acl([MASQUE_PS])).rule
+        == "grant Consent/grant (Practitioner/gr); MASQUE_PS"
+    )
     assert decide(ACTORS["patient"], None, acl([INVISIBLE_PATIENT])).rule == "patient; INVISIBLE_PATIENT"
 
 
 #: access traces: the holder, the representative, the attending physician and the traced professional only
 TRACE_TABLE = {
-    "patient": True, "representative": True, "attending": True, "author": True, "granted": False,
-    "org member": False, "break-glass": False, "centre 15": False, "stranger": False, "system": True,
+    "patient": True,
+    "representative": True,
+    "attending": True,
+    "author": True,
+    "granted": False,
+    "org member": False,
+    "break-glass": False,
+    "centre 15": False,
+    "stranger": False,
+    "system": True,
 }
 
 
@@ -202,10 +258,17 @@ def class_ten_only(requester):
     return AnyOf("docClass", ("10",))
 
 
-@pytest.mark.parametrize(("actor", "doc_class", "allowed"), [
-    ("granted", "10", True), ("granted", "11", False), ("break-glass", "11", False),
-    ("attending", "11", True), ("author", "11", True), ("patient", "11", True),
-])
+@pytest.mark.parametrize(
+    ("actor", "doc_class", "allowed"),
+    [
+        ("granted", "10", True),
+        ("granted", "11", False),
+        ("break-glass", "11", False),
+        ("attending", "11", True),
+        ("author", "11", True),
+        ("patient", "11", True),
+    ],
+)
 def test_the_access_matrix_filters_grants_and_emergencies(actor, doc_class, allowed):
     record, item = state("open", actor), acl() | {"docClass": [doc_class]}
     decision = decide(ACTORS[actor], record, item, matrix=class_ten_only)
@@ -219,12 +282,19 @@ def test_policies_are_small():
     assert policy(ACTORS["system"], {}, "DocumentReference") == policy(ACTORS["system"], {}, "Observation")
     blocked = policy(ACTORS["stranger"], {P: state("blocked", "stranger")}, "DocumentReference")
     assert blocked == policy(ACTORS["stranger"], {}, "DocumentReference")
-    assert DENY != blocked  # the directory stays visible
+    assert blocked != DENY  # the directory stays visible
 
 
-@pytest.mark.parametrize(("actor", "allowed"), [
-    ("author", True), ("stranger", False), ("patient", False), ("attending", False), ("system", True),
-])
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [
+        ("author", True),
+        ("stranger", False),
+        ("patient", False),
+        ("attending", False),
+        ("system", True),
+    ],
+)
 def test_a_trace_naming_no_record_is_not_directory_data(actor, allowed):
     """An empty search's trace names no patient: only the traced professional reads it (R.1111-43)."""
     item = {"type": "AuditEvent", "patients": [], "patient": None, "labels": [], "authors": ["Practitioner/au"]}
@@ -232,14 +302,29 @@ def test_a_trace_naming_no_record_is_not_directory_data(actor, allowed):
     assert evaluate(policy(ACTORS[actor], {}, "AuditEvent"), item) is allowed
 
 
-@pytest.mark.parametrize(("actor", "allowed"), [
-    ("stranger", False), ("patient", False), ("attending", False), ("granted", False), ("representative", False),
-    ("break-glass", False), ("author", True), ("system", True),
-])
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [
+        ("stranger", False),
+        ("patient", False),
+        ("attending", False),
+        ("granted", False),
+        ("representative", False),
+        ("break-glass", False),
+        ("author", True),
+        ("system", True),
+    ],
+)
 def test_an_orphan_is_for_system_clients_and_its_authors(actor, allowed):
     """A clinical item whose patient cannot be determined is never directory data (default deny)."""
-    item = {"type": "DocumentReference", "patients": [], "patient": None, "labels": [], "authors": ["Practitioner/au"],
-            "orphan": "yes"}
+    item = {
+        "type": "DocumentReference",
+        "patients": [],
+        "patient": None,
+        "labels": [],
+        "authors": ["Practitioner/au"],
+        "orphan": "yes",
+    }
     decision = decide(ACTORS[actor], None, item)
     assert decision.allowed is allowed
     if not allowed:

@@ -1,6 +1,7 @@
 """consent.matrix: the packaged rows (profession x document -> readable), the file checks at load,
 specialties and structured resources. Policy = decide with the matrix: test_policy.py; over HTTP:
 tests/dmp/test_emergency.py, GET /dmp/access-matrix in tests/dmp/test_matrix_endpoint.py."""
+
 from __future__ import annotations
 
 import copy
@@ -27,37 +28,76 @@ RECORD = PatientState(P, grants=frozenset({Directive("Practitioner/x", "Consent/
 
 
 def professional(profession, specialty=None):
-    return Requester("practitioner", "x", "Practitioner/x", profession=profession, specialty=specialty,
-                     identities=frozenset({"Practitioner/x"}))
+    return Requester(
+        "practitioner",
+        "x",
+        "Practitioner/x",
+        profession=profession,
+        specialty=specialty,
+        identities=frozenset({"Practitioner/x"}),
+    )
 
 
 def item(resource_type="DocumentReference", doc_class="10", doc_type="34112-3"):
     document = resource_type == "DocumentReference"
     return {
-        "type": resource_type, "patients": [P], "patient": P, "labels": [], "authors": [],
-        "docClass": [doc_class] if document else [], "docType": [doc_type] if document else [resource_type],
+        "type": resource_type,
+        "patients": [P],
+        "patient": P,
+        "labels": [],
+        "authors": [],
+        "docClass": [doc_class] if document else [],
+        "docType": [doc_type] if document else [resource_type],
     }
 
 
 #: profession -> what it reads through a grant: (resource type, class, type) -> readable
 TABLE = {
-    "10": {("DocumentReference", "10", "34112-3"): True, ("DocumentReference", "90", "ATTEST-RESID"): False,
-           ("DocumentReference", "60", "REMB"): True, ("DocumentReference", "10", "68599-0"): True,
-           ("AllergyIntolerance", "", ""): True, ("RelatedPerson", "", ""): True, ("Patient", "", ""): True,
-           ("Consent", "", ""): False, ("Communication", "", ""): False},
-    "40": {("DocumentReference", "10", "34112-3"): True, ("DocumentReference", "11", "68599-0"): False,
-           ("DocumentReference", "10", "83901-9"): False, ("DocumentReference", "11", "75496-0"): False,
-           ("DocumentReference", "10", "83981-1"): False, ("DocumentReference", "44", "80788-3"): False,
-           ("DocumentReference", "90", "ATTEST-RESID"): False, ("AllergyIntolerance", "", ""): True},
-    "21": {("DocumentReference", "42", "57833-6"): True, ("DocumentReference", "10", "11502-2"): True,
-           ("DocumentReference", "10", "34112-3"): False, ("AllergyIntolerance", "", ""): True,
-           ("RelatedPerson", "", ""): False, ("Patient", "", ""): True},
-    "60": {("DocumentReference", "44", "18776-5"): True, ("DocumentReference", "10", "34112-3"): False,
-           ("DocumentReference", "42", "PRESC-INF"): True, ("AllergyIntolerance", "", ""): True},
-    "70": {("DocumentReference", "42", "PRESC-KINE"): True, ("DocumentReference", "42", "PRESC-INF"): False,
-           ("DocumentReference", "11", "60591-5"): True},
-    "26": {("DocumentReference", "11", "60591-5"): False, ("AllergyIntolerance", "", ""): False,
-           ("Patient", "", ""): True},
+    "10": {
+        ("DocumentReference", "10", "34112-3"): True,
+        ("DocumentReference", "90", "ATTEST-RESID"): False,
+        ("DocumentReference", "60", "REMB"): True,
+        ("DocumentReference", "10", "68599-0"): True,
+        ("AllergyIntolerance", "", ""): True,
+        ("RelatedPerson", "", ""): True,
+        ("Patient", "", ""): True,
+        ("Consent", "", ""): False,
+        ("Communication", "", ""): False,
+    },
+    "40": {
+        ("DocumentReference", "10", "34112-3"): True,
+        ("DocumentReference", "11", "68599-0"): False,
+        ("DocumentReference", "10", "83901-9"): False,
+        ("DocumentReference", "11", "75496-0"): False,
+        ("DocumentReference", "10", "83981-1"): False,
+        ("DocumentReference", "44", "80788-3"): False,
+        ("DocumentReference", "90", "ATTEST-RESID"): False,
+        ("AllergyIntolerance", "", ""): True,
+    },
+    "21": {
+        ("DocumentReference", "42", "57833-6"): True,
+        ("DocumentReference", "10", "11502-2"): True,
+        ("DocumentReference", "10", "34112-3"): False,
+        ("AllergyIntolerance", "", ""): True,
+        ("RelatedPerson", "", ""): False,
+        ("Patient", "", ""): True,
+    },
+    "60": {
+        ("DocumentReference", "44", "18776-5"): True,
+        ("DocumentReference", "10", "34112-3"): False,
+        ("DocumentReference", "42", "PRESC-INF"): True,
+        ("AllergyIntolerance", "", ""): True,
+    },
+    "70": {
+        ("DocumentReference", "42", "PRESC-KINE"): True,
+        ("DocumentReference", "42", "PRESC-INF"): False,
+        ("DocumentReference", "11", "60591-5"): True,
+    },
+    "26": {
+        ("DocumentReference", "11", "60591-5"): False,
+        ("AllergyIntolerance", "", ""): False,
+        ("Patient", "", ""): True,
+    },
     None: {("DocumentReference", "11", "60591-5"): False, ("Patient", "", ""): True},
     "99": {("DocumentReference", "11", "60591-5"): False, ("Patient", "", ""): True},
 }
@@ -106,28 +146,34 @@ def broken(path, value):
 DELETE = object()
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    (broken(("rows", 0, "profession"), "99"), "rows[0]: profession '99' is not a TRE_G15 code in force"),
-    (broken(("rows", 0, "profession"), 10), "rows[0]: profession 10 is not a TRE_G15 code"),
-    (broken(("rows", 1, "effect"), "allow"), "rows[1]: effect must be 'permit' or 'deny'"),
-    (broken(("rows", 1, "docClass"), ["10"]), "rows[1]: give exactly one of all, docClass, docType"),
-    (broken(("rows", 1, "docType"), DELETE), "rows[1]: give exactly one of all, docClass, docType"),
-    (broken(("rows", 1, "docType"), []), "rows[1]: docType must be a non-empty list of codes"),
-    (broken(("rows", 1, "docType"), "ATTEST-RESID"), "rows[1]: docType must be a non-empty list of codes"),
-    (broken(("rows", 0, "all"), False), "rows[0]: all must be true"),
-    (broken(("rows", 0, "specialty"), ""), "rows[0]: specialty must be a TRE_R38 code"),
-    (broken(("rows", 0, "provisional"), "yes"), "rows[0]: provisional must be a bool"),
-    (broken(("rows", 0, "docTypes"), ["x"]), "rows[0]: unknown key(s) docTypes"),
-    (broken(("rows", 2), "row"), "rows[2]: must be a JSON object"),
-    (broken(("rows",), {}), "rows must be a list"),
-    (broken(("rows",), DELETE), "missing 'rows'"),
-    (broken(("comment",), "x"), "unknown key(s) comment"),
-    (broken(("structured", "AllergyIntolerance"), {"docClass": "11"}), "structured.AllergyIntolerance"),
-    (broken(("structured", "DocumentReference"), {"docClass": "11", "docType": "x"}), "structured.DocumentReference"),
-    (broken(("unfiltered",), "Patient"), "unfiltered: must be a list of resource type names"),
-    (broken(("unfiltered",), ["Patient", "AllergyIntolerance"]), "unfiltered: AllergyIntolerance cannot be both"),
-    ([], "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (broken(("rows", 0, "profession"), "99"), "rows[0]: profession '99' is not a TRE_G15 code in force"),
+        (broken(("rows", 0, "profession"), 10), "rows[0]: profession 10 is not a TRE_G15 code"),
+        (broken(("rows", 1, "effect"), "allow"), "rows[1]: effect must be 'permit' or 'deny'"),
+        (broken(("rows", 1, "docClass"), ["10"]), "rows[1]: give exactly one of all, docClass, docType"),
+        (broken(("rows", 1, "docType"), DELETE), "rows[1]: give exactly one of all, docClass, docType"),
+        (broken(("rows", 1, "docType"), []), "rows[1]: docType must be a non-empty list of codes"),
+        (broken(("rows", 1, "docType"), "ATTEST-RESID"), "rows[1]: docType must be a non-empty list of codes"),
+        (broken(("rows", 0, "all"), False), "rows[0]: all must be true"),
+        (broken(("rows", 0, "specialty"), ""), "rows[0]: specialty must be a TRE_R38 code"),
+        (broken(("rows", 0, "provisional"), "yes"), "rows[0]: provisional must be a bool"),
+        (broken(("rows", 0, "docTypes"), ["x"]), "rows[0]: unknown key(s) docTypes"),
+        (broken(("rows", 2), "row"), "rows[2]: must be a JSON object"),
+        (broken(("rows",), {}), "rows must be a list"),
+        (broken(("rows",), DELETE), "missing 'rows'"),
+        (broken(("comment",), "x"), "unknown key(s) comment"),
+        (broken(("structured", "AllergyIntolerance"), {"docClass": "11"}), "structured.AllergyIntolerance"),
+        (
+            broken(("structured", "DocumentReference"), {"docClass": "11", "docType": "x"}),
+            "structured.DocumentReference",
+        ),
+        (broken(("unfiltered",), "Patient"), "unfiltered: must be a list of resource type names"),
+        (broken(("unfiltered",), ["Patient", "AllergyIntolerance"]), "unfiltered: AllergyIntolerance cannot be both"),
+        ([], "must be a JSON object"),
+    ],
+)
 def test_malformed_files_are_refused(raw, message):
     with pytest.raises(MatrixError, match=re.escape(message)):
         parse(raw)

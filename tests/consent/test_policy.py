@@ -2,6 +2,7 @@
 with their emergency windows, acls with their deposits, matrices, the packaged one included, and
 clocks) the two always agree. The DESIGN §4 table: test_engine.py; the matrix rows: test_matrix.py.
 """
+
 from __future__ import annotations
 
 from datetime import UTC
@@ -36,7 +37,12 @@ from consent.state import PatientState
 
 PATIENTS = ["Patient/a", "Patient/b", "Patient/c", "Patient/unloaded"]
 PROFESSIONALS = [
-    "Practitioner/x", "Practitioner/y", "PractitionerRole/rx", "PractitionerRole/ry", "Organization/o1", "Organization/o2",
+    "Practitioner/x",
+    "Practitioner/y",
+    "PractitionerRole/rx",
+    "PractitionerRole/ry",
+    "Organization/o1",
+    "Organization/o2",
 ]
 RELATED = ["RelatedPerson/g1", "RelatedPerson/g2"]
 EVERYONE = PATIENTS + PROFESSIONALS + RELATED
@@ -77,8 +83,12 @@ def states(draw):
             general_practitioners=draw(subsets(PROFESSIONALS)),
             grants=draw(st.frozensets(directives, max_size=3)),
             blocks=draw(st.frozensets(directives, max_size=2)),
-            objections=draw(st.frozensets(st.builds(
-                Directive, st.sampled_from(["bris_de_glace", "centre_15"]), st.sampled_from(CONSENTS)), max_size=2)),
+            objections=draw(
+                st.frozensets(
+                    st.builds(Directive, st.sampled_from(["bris_de_glace", "centre_15"]), st.sampled_from(CONSENTS)),
+                    max_size=2,
+                )
+            ),
             guardians=draw(subsets(RELATED)),
         )
     return out
@@ -90,7 +100,9 @@ def requesters(draw):
     pool = {"patient": PATIENTS, "related": RELATED, "practitioner": PROFESSIONALS[:4], "system": [None]}[kind]
     ref = draw(st.sampled_from(pool))
     return Requester(
-        kind, "sub", ref,
+        kind,
+        "sub",
+        ref,
         mode=draw(st.sampled_from(["normal", "bris_de_glace", "centre_15"])),
         reason=draw(st.sampled_from([None, "", "  ", "urgence vitale"])),
         profession=draw(st.sampled_from([None, "10", "60", "21", "40", "26"])),
@@ -110,8 +122,12 @@ def acls(draw):
         "labels": sorted(draw(subsets(FLAGS))),
         "confidentiality": draw(st.sampled_from([None, "N", "R", "V"])),
         "docClass": draw(st.lists(st.sampled_from(["10", "11", "42", "60", "90"]), max_size=2)),
-        "docType": draw(st.lists(st.sampled_from(
-            ["11502-2", "REMB", "ATTEST-RESID", "68599-0", "PRESC-KINE", "AllergyIntolerance"]), max_size=2)),
+        "docType": draw(
+            st.lists(
+                st.sampled_from(["11502-2", "REMB", "ATTEST-RESID", "68599-0", "PRESC-KINE", "AllergyIntolerance"]),
+                max_size=2,
+            )
+        ),
         "authors": sorted(draw(subsets(EVERYONE))),
         "deposited": draw(st.sampled_from(DEPOSITS)),
         "orphan": draw(st.sampled_from([None, "yes"])) if not patients else None,
@@ -127,8 +143,13 @@ def agree(requester, world, acl, matrix, now=None):
 
 
 @settings(max_examples=800, deadline=None)
-@given(requesters(), states(), st.lists(acls(), min_size=1, max_size=8), st.sampled_from(sorted(MATRICES)),
-       st.sampled_from(CLOCKS))
+@given(
+    requesters(),
+    states(),
+    st.lists(acls(), min_size=1, max_size=8),
+    st.sampled_from(sorted(MATRICES)),
+    st.sampled_from(CLOCKS),
+)
 def test_policy_is_decide(requester, world, items, matrix, now):
     for acl in items:
         agree(requester, world, acl, matrix, now)
@@ -175,14 +196,19 @@ def test_masked_items_only_reach_the_patient_side_the_attending_and_the_author(r
     record = world.get(acl["patient"] or "")
     ids = identities(requester)
     assert (
-        requester.kind == "system" or not acl["patients"] or acl["patient"] in own_records(requester)
-        or ids & set(acl["authors"]) or (record and ids & (record.general_practitioners | record.guardians))
+        requester.kind == "system"
+        or not acl["patients"]
+        or acl["patient"] in own_records(requester)
+        or ids & set(acl["authors"])
+        or (record and ids & (record.general_practitioners | record.guardians))
     )
 
 
 def well_formed(predicate):
     if isinstance(predicate, AnyOf):
-        return isinstance(predicate.path, str) and all(isinstance(v, str) for v in predicate.values) and predicate.values
+        return (
+            isinstance(predicate.path, str) and all(isinstance(v, str) for v in predicate.values) and predicate.values
+        )
     if isinstance(predicate, Empty):
         return isinstance(predicate.path, str)
     if isinstance(predicate, After):

@@ -1,5 +1,6 @@
 """consent.preview: the gains and losses between two states, per actor. Over HTTP (who may ask,
 which actors and items): tests/dmp/test_preview.py."""
+
 from __future__ import annotations
 
 from consent.engine import decide
@@ -18,8 +19,15 @@ def doctor(ref):
 
 
 def item(labels=()):
-    return {"type": "DocumentReference", "patients": [P], "patient": P, "labels": list(labels), "authors": [],
-            "docClass": ["10"], "docType": ["34112-3"]}
+    return {
+        "type": "DocumentReference",
+        "patients": [P],
+        "patient": P,
+        "labels": list(labels),
+        "authors": [],
+        "docClass": ["10"],
+        "docType": ["34112-3"],
+    }
 
 
 ITEMS = {"DocumentReference/a": item(), "DocumentReference/masked": item(["MASQUE_PS"])}
@@ -29,7 +37,8 @@ BEFORE = PatientState(P, general_practitioners=frozenset({"Practitioner/gp"}))
 
 def test_a_grant_and_a_block():
     after = PatientState(
-        P, general_practitioners=frozenset({"Practitioner/gp"}),
+        P,
+        general_practitioners=frozenset({"Practitioner/gp"}),
         grants=frozenset({Directive("Practitioner/x", "Consent/g")}),
         blocks=frozenset({Directive("Practitioner/gp", "Consent/b")}),
     )
@@ -52,7 +61,11 @@ def test_it_is_decide_twice():
 
 
 def test_named_actors_are_those_of_grants_and_blocks(fr):
-    consents = [fr["Consent-autorisation-praticien"], fr["Consent-blocage-praticien"],
-                fr["Consent-opposition-bris-de-glace"], fr["Consent-autorisation-etablissement"]]
+    consents = [
+        fr["Consent-autorisation-praticien"],
+        fr["Consent-blocage-praticien"],
+        fr["Consent-opposition-bris-de-glace"],
+        fr["Consent-autorisation-etablissement"],
+    ]
     expected = {"Practitioner/infirmier", "Practitioner/praticien-bloque", "Organization/chu-exemple"}
     assert named_actors(consents) == expected

@@ -1,5 +1,6 @@
 """Fixtures of the DMP HTTP tests: a settable clock (``CLOCK``), the dmp blueprint registered when
 the app factory does not do it yet, and the seeded world (tests/dmp/world.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,5 +1,6 @@
 """Emergency access over HTTP (fhir_server.dmp.emergency): the window, the objections, the trace and the
 notification. The rules themselves, table-driven: tests/consent/test_engine.py, test_emergency_rules.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,21 +41,35 @@ def test_an_explicit_request_opens_a_window_through_the_matrix(app, client, purp
 def test_a_bundle_entry_names_its_patient_as_the_same_request_alone(app, client):
     """Each GET entry names the records of its own URL (tests/bundles: entries run as alone)."""
     headers = token(app, URGENTISTE, "BTG", "patient inconscient")
-    reads = ["DocumentReference/compte-rendu", "Patient/ins-adulte", "DocumentReference/compte-rendu",
-             "DocumentReference/masque-ps"]
-    batch = {"resourceType": "Bundle", "type": "batch",
-             "entry": [{"request": {"method": "GET", "url": url}} for url in reads]}
+    reads = [
+        "DocumentReference/compte-rendu",
+        "Patient/ins-adulte",
+        "DocumentReference/compte-rendu",
+        "DocumentReference/masque-ps",
+    ]
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": url}} for url in reads],
+    }
     resp = client.post("/fhir", json=batch, headers=headers)
     assert resp.status_code == 200
     assert [e["response"]["status"] for e in resp.get_json()["entry"]] == [
-        "404 Not Found", "200 OK", "200 OK", "404 Not Found"]
+        "404 Not Found",
+        "200 OK",
+        "200 OK",
+        "404 Not Found",
+    ]
     assert len(audit_events(app, "110127")) == 1
 
 
 def test_a_search_entry_names_its_patient(app, client):
     headers = token(app, URGENTISTE, "ETREAT", "appel au 15")
-    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
-        {"request": {"method": "GET", "url": f"DocumentReference?subject={P}&_elements=id"}}]}
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": f"DocumentReference?subject={P}&_elements=id"}}],
+    }
     (found,) = client.post("/fhir", json=batch, headers=headers).get_json()["entry"]
     assert found["response"]["status"] == "200 OK"
     assert "compte-rendu" in [e["resource"]["id"] for e in found["resource"]["entry"]]
@@ -79,10 +94,14 @@ def test_opening_is_traced_and_notified_once(app, client, purpose):
     assert "appel au 15" in notice["payload"][0]["contentString"]
 
 
-@pytest.mark.parametrize(("objection", "purpose", "allowed"), [
-    (objection, purpose, objection_purpose != purpose)
-    for objection_purpose, objection in OBJECTIONS.items() for purpose in MODES
-])
+@pytest.mark.parametrize(
+    ("objection", "purpose", "allowed"),
+    [
+        (objection, purpose, objection_purpose != purpose)
+        for objection_purpose, objection in OBJECTIONS.items()
+        for purpose in MODES
+    ],
+)
 def test_each_objection_refuses_its_own_mode_only(app, client, system, objection, purpose, allowed):
     put(client, system, example(objection))
     headers = token(app, URGENTISTE, purpose, "urgence vitale")
@@ -125,15 +144,18 @@ def test_normal_mode_ignores_a_running_window(app, client):
     assert status(client, token(app, URGENTISTE), "DocumentReference/compte-rendu") == 404
 
 
-@pytest.mark.parametrize("query", [
-    "DocumentReference?patient=ins-adulte",
-    "DocumentReference?patient=Patient/ins-adulte",
-    "DocumentReference?subject=Patient/ins-adulte",
-    "DocumentReference?subject:Patient=ins-adulte",
-    "DocumentReference?patient.identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989",
-    "Patient?_id=ins-adulte",
-    "Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "DocumentReference?patient=ins-adulte",
+        "DocumentReference?patient=Patient/ins-adulte",
+        "DocumentReference?subject=Patient/ins-adulte",
+        "DocumentReference?subject:Patient=ins-adulte",
+        "DocumentReference?patient.identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989",
+        "Patient?_id=ins-adulte",
+        "Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989",
+    ],
+)
 def test_searches_naming_the_patient_open_it(app, client, query):
     headers = token(app, URGENTISTE, "BTG", "urgence")
     bundle = client.get(f"/fhir/{query}", headers=headers).get_json()
@@ -141,10 +163,15 @@ def test_searches_naming_the_patient_open_it(app, client, query):
     assert status(client, headers, "DocumentReference/compte-rendu") == 200
 
 
-@pytest.mark.parametrize("query", [
-    "DocumentReference", "DocumentReference?subject=ins-adulte", "Patient?identifier=279035121518989",
-    "Patient?name=Durand",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "DocumentReference",
+        "DocumentReference?subject=ins-adulte",
+        "Patient?identifier=279035121518989",
+        "Patient?name=Durand",
+    ],
+)
 def test_searches_not_naming_the_patient_open_nothing(app, client, query):
     headers = token(app, URGENTISTE, "BTG", "urgence")
     client.get(f"/fhir/{query}", headers=headers)
@@ -152,10 +179,13 @@ def test_searches_not_naming_the_patient_open_nothing(app, client, query):
     assert audit_events(app, "110127") == []
 
 
-@pytest.mark.parametrize(("user", "document", "visible"), [
-    ("Practitioner/urgentiste", "DocumentReference/compte-rendu", True),  # physician: all but ATTEST-RESID
-    ("Practitioner/infirmier", "DocumentReference/compte-rendu", False),  # nurse: no hospital report (class 10)
-])
+@pytest.mark.parametrize(
+    ("user", "document", "visible"),
+    [
+        ("Practitioner/urgentiste", "DocumentReference/compte-rendu", True),  # physician: all but ATTEST-RESID
+        ("Practitioner/infirmier", "DocumentReference/compte-rendu", False),  # nurse: no hospital report (class 10)
+    ],
+)
 def test_the_matrix_filters_emergency_access(app, client, user, document, visible):
     headers = token(app, user, "BTG", "urgence")
     assert status(client, headers, "Patient/ins-adulte") == 200

@@ -1,5 +1,6 @@
 """The access matrix in force: served read-only to anyone, checked when the app starts. Its rows:
 tests/consent/test_matrix.py."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Consent/$preview over HTTP: who gains and who loses what, before anything is saved. The
 comparison itself: tests/consent/test_preview.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,8 +40,9 @@ def block(ref):
 
 
 def objection(code):
-    return consent({"type": "deny", "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                                                  "code": code}]})
+    return consent(
+        {"type": "deny", "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": code}]}
+    )
 
 
 def preview(app, client, body, caller=P):
@@ -67,9 +69,12 @@ def warnings(resp):
 
 def test_a_grant_gains_the_matrix_minus_masked_and_hidden_items(app, client):
     found = changes(preview(app, client, grant(URGENTISTE)))
-    assert found == {URGENTISTE: {
-        "gains": ["DocumentReference/compte-rendu", "Patient/ins-adulte"], "loses": [],
-    }}
+    assert found == {
+        URGENTISTE: {
+            "gains": ["DocumentReference/compte-rendu", "Patient/ins-adulte"],
+            "loses": [],
+        }
+    }
 
 
 def test_a_block_of_the_attending_physician_loses_everything_and_warns(app, client):
@@ -98,16 +103,28 @@ def test_replacing_a_consent_by_id(app, client, system):
 
 def test_an_organization_grant_reaches_its_members(app, client, system):
     member = role("cardio-role", "Practitioner/cardiologue", "10") | {"organization": {"reference": "Organization/chu"}}
-    put(client, system, {"resourceType": "Organization", "id": "chu"}, {"resourceType": "Practitioner", "id": "cardiologue"},
-        member)
+    put(
+        client,
+        system,
+        {"resourceType": "Organization", "id": "chu"},
+        {"resourceType": "Practitioner", "id": "cardiologue"},
+        member,
+    )
     assert "Practitioner/cardiologue" in changes(preview(app, client, grant("Organization/chu")))
 
 
-@pytest.mark.parametrize(("caller", "patient", "expected"), [
-    (P, P, 200), (None, P, 200), ("RelatedPerson/representant-legal", "Patient/ins-mineur", 200),
-    (GP, P, 403), ("Patient/ins-mineur", P, 403), ("RelatedPerson/representant-legal", P, 403),
-    (None, "Patient/unknown", 404),
-])
+@pytest.mark.parametrize(
+    ("caller", "patient", "expected"),
+    [
+        (P, P, 200),
+        (None, P, 200),
+        ("RelatedPerson/representant-legal", "Patient/ins-mineur", 200),
+        (GP, P, 403),
+        ("Patient/ins-mineur", P, 403),
+        ("RelatedPerson/representant-legal", P, 403),
+        (None, "Patient/unknown", 404),
+    ],
+)
 def test_who_previews(app, client, caller, patient, expected):
     body = grant(URGENTISTE) | {"patient": {"reference": patient}}
     assert preview(app, client, body, caller).status_code == expected
@@ -125,10 +142,14 @@ def test_nothing_is_saved(app, client):
     assert client.get("/fhir/DocumentReference/compte-rendu", headers=token(app, GP)).status_code == 200
 
 
-@pytest.mark.parametrize("body,status,diagnostics", [
-    ({"resourceType": "Patient"}, 400, "resourceType 'Patient' does not match the URL's type 'Consent'"),
-    ({"resourceType": "Consent", "status": "nonsense"}, 422, "Consent.status: 'nonsense' is not one of"),
-], ids=["not-a-consent", "invalid-consent"])
+@pytest.mark.parametrize(
+    "body,status,diagnostics",
+    [
+        ({"resourceType": "Patient"}, 400, "resourceType 'Patient' does not match the URL's type 'Consent'"),
+        ({"resourceType": "Consent", "status": "nonsense"}, 422, "Consent.status: 'nonsense' is not one of"),
+    ],
+    ids=["not-a-consent", "invalid-consent"],
+)
 def test_the_body_must_be_a_valid_consent(app, client, body, status, diagnostics):
     resp = preview(app, client, body)
     assert resp.status_code == status

@@ -1,5 +1,6 @@
 """Closing, reopening and purging a record (fhir_server.dmp.retention, Patient/$close, $reopen,
 `carnet purge`). Rule 1 (closed record) itself: tests/consent/test_engine.py."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,17 +41,20 @@ def reads(client, headers, path="DocumentReference/compte-rendu"):
     return client.get(f"/fhir/{path}", headers=headers).status_code
 
 
-@pytest.mark.parametrize(("caller", "patient", "expected"), [
-    (P, "ins-adulte", 200),
-    (GUARDIAN, "ins-mineur", 200),
-    (None, "ins-adulte", 200),  # system client
-    (GP, "ins-adulte", 403),  # professionals never close a record
-    ("Patient/ins-mineur", "ins-adulte", 403),  # another patient
-    (GUARDIAN, "ins-adulte", 403),  # not this record's representative
-    (GUARDIAN, "unknown", 403),  # the same answer whether the record exists or not
-    ("Patient/unknown", "unknown", 404),  # one's own record, missing
-    (None, "unknown", 404),
-])
+@pytest.mark.parametrize(
+    ("caller", "patient", "expected"),
+    [
+        (P, "ins-adulte", 200),
+        (GUARDIAN, "ins-mineur", 200),
+        (None, "ins-adulte", 200),  # system client
+        (GP, "ins-adulte", 403),  # professionals never close a record
+        ("Patient/ins-mineur", "ins-adulte", 403),  # another patient
+        (GUARDIAN, "ins-adulte", 403),  # not this record's representative
+        (GUARDIAN, "unknown", 403),  # the same answer whether the record exists or not
+        ("Patient/unknown", "unknown", 404),  # one's own record, missing
+        (None, "unknown", 404),
+    ],
+)
 def test_who_closes(app, client, caller, patient, expected):
     headers = bearer(app, fhir_user=caller) if caller else bearer(app)
     assert close(client, headers, patient).status_code == expected
@@ -74,13 +78,19 @@ def test_closing_records_the_closure_and_shuts_professionals_out(app, client, cl
     assert close(client, patient).status_code == 409
 
 
-@pytest.mark.parametrize("body,diagnostics", [
-    (None, "The body must be a Parameters resource"),
-    ({"resourceType": "Patient"}, "The body must be a Parameters resource"),
-    ({"resourceType": "Parameters"}, "$close needs a reason"),
-    ({"resourceType": "Parameters", "parameter": [{"name": "reason"}]}, "Parameter 'reason' must appear once"),
-    ({"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "  "}]}, "$close needs a reason"),
-])
+@pytest.mark.parametrize(
+    "body,diagnostics",
+    [
+        (None, "The body must be a Parameters resource"),
+        ({"resourceType": "Patient"}, "The body must be a Parameters resource"),
+        ({"resourceType": "Parameters"}, "$close needs a reason"),
+        ({"resourceType": "Parameters", "parameter": [{"name": "reason"}]}, "Parameter 'reason' must appear once"),
+        (
+            {"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "  "}]},
+            "$close needs a reason",
+        ),
+    ],
+)
 def test_a_reason_is_required(app, client, body, diagnostics):
     resp = client.post("/fhir/Patient/ins-adulte/$close", json=body, headers=token(app, P))
     assert resp.status_code == 400
@@ -103,14 +113,17 @@ def due(app, years, **options):
         return retention.due(get_store(), app.config["CLOCK"]() + timedelta(days=365 * years + 3), **options)
 
 
-@pytest.mark.parametrize(("erase", "years", "options", "why"), [
-    (False, 9, {}, None),
-    (False, 10, {}, "retention over (10 years)"),
-    (True, 0, {}, "erasure requested"),
-    (False, 0, {"patient": P, "early": True}, "early deletion"),
-    (False, 0, {"patient": P}, None),
-    (False, 10, {"patient": "Patient/ins-mineur"}, None),
-])
+@pytest.mark.parametrize(
+    ("erase", "years", "options", "why"),
+    [
+        (False, 9, {}, None),
+        (False, 10, {}, "retention over (10 years)"),
+        (True, 0, {}, "erasure requested"),
+        (False, 0, {"patient": P, "early": True}, "early deletion"),
+        (False, 0, {"patient": P}, None),
+        (False, 10, {"patient": "Patient/ins-mineur"}, None),
+    ],
+)
 def test_what_is_due(app, client, clock, erase, years, options, why):
     close(client, token(app, P), erase=erase)
     found = due(app, years, **options)

@@ -1,6 +1,7 @@
 """INVISIBLE_PATIENT timers over HTTP and in the store: the lift at deposit + 30 days to the
 microsecond (lazy, in the consent rules), the notice at 14 days (fhir_server.dmp.timers, `carnet timers`).
 The rule itself: tests/consent/test_timers.py."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,13 +31,16 @@ PATIENT = "Patient/ins-adulte"
 
 
 @pytest.mark.usefixtures("world")
-@pytest.mark.parametrize(("delta", "visible"), [
-    (timedelta(days=1), False),
-    (timedelta(days=14), False),
-    (timedelta(days=30) - timedelta(microseconds=1), False),
-    (timedelta(days=30), True),
-    (timedelta(days=400), True),
-])
+@pytest.mark.parametrize(
+    ("delta", "visible"),
+    [
+        (timedelta(days=1), False),
+        (timedelta(days=14), False),
+        (timedelta(days=30) - timedelta(microseconds=1), False),
+        (timedelta(days=30), True),
+        (timedelta(days=400), True),
+    ],
+)
 def test_the_flag_lapses_at_thirty_days(app, client, clock, delta, visible):
     clock.moment = DEPOSIT + delta
     resp = client.get("/fhir/DocumentReference/invisible-patient", headers=token(app, PATIENT))
@@ -66,12 +70,15 @@ def test_the_notice_is_due_at_fourteen_days_once(app, clock):
 
 
 @pytest.mark.usefixtures("world")
-@pytest.mark.parametrize(("flags", "age", "notified"), [
-    ((INVISIBLE_PATIENT,), timedelta(days=15), True),
-    ((), timedelta(days=15), False),  # not flagged
-    ((INVISIBLE_PATIENT,), timedelta(days=10), False),  # too early
-    ((INVISIBLE_PATIENT,), timedelta(days=30), False),  # lifted already
-])
+@pytest.mark.parametrize(
+    ("flags", "age", "notified"),
+    [
+        ((INVISIBLE_PATIENT,), timedelta(days=15), True),
+        ((), timedelta(days=15), False),  # not flagged
+        ((INVISIBLE_PATIENT,), timedelta(days=10), False),  # too early
+        ((INVISIBLE_PATIENT,), timedelta(days=30), False),  # lifted already
+    ],
+)
 def test_which_items_are_noticed(app, client, system, clock, flags, age, notified):
     moment = DEPOSIT + timedelta(days=100)
     date = (moment - age).isoformat()
@@ -112,10 +119,18 @@ def test_carnet_timers(tmp_path, make_app, monkeypatch, capsys):
 INSTANTS = ["2026-11-20T12:59:59.999999Z", "2026-11-20T13:00:00.000000Z", "2026-11-20T13:00:00.000001Z"]
 #: ``deposited`` is a scalar attribute (an instant or None: consent.attributes), held as an indexed
 #: column by the embedded store; list attributes may hold anything
-AFTER_CASES = [("deposited", v) for v in [None, "absent", *INSTANTS]] + [("stamps", v) for v in [
-    None, "absent", [], 7, *INSTANTS, ["2026-01-01T00:00:00.000000Z", "2027-01-01T00:00:00.000000Z"],
-    ["2026-01-01T00:00:00.000000Z", 7],
-]]
+AFTER_CASES = [("deposited", v) for v in [None, "absent", *INSTANTS]] + [
+    ("stamps", v)
+    for v in [
+        None,
+        "absent",
+        [],
+        7,
+        *INSTANTS,
+        ["2026-01-01T00:00:00.000000Z", "2027-01-01T00:00:00.000000Z"],
+        ["2026-01-01T00:00:00.000000Z", 7],
+    ]
+]
 
 
 @pytest.mark.parametrize(("path", "value"), AFTER_CASES)

@@ -1,5 +1,6 @@
 """The DMP world of the HTTP tests: the French examples (tests/fixtures/examples-fr), tokens, and readers
 of what the server wrote on its own (notifications, traces)."""
+
 from __future__ import annotations
 
 import copy
@@ -45,13 +46,21 @@ def example(stem: str) -> dict[str, Any]:
 
 def role(id_: str, practitioner: str, profession: str) -> dict[str, Any]:
     return {
-        "resourceType": "PractitionerRole", "id": id_, "practitioner": {"reference": practitioner},
+        "resourceType": "PractitionerRole",
+        "id": id_,
+        "practitioner": {"reference": practitioner},
         "code": [{"coding": [{"system": TRE_G15, "code": profession}]}],
     }
 
 
-def document(id_: str, *, doc_type: tuple[str, str] = ("http://loinc.org", "34112-3"), flags: tuple[str, ...] = (),
-             author: str = "Practitioner/biologiste", date: str = "2026-11-20T14:00:00+01:00") -> dict[str, Any]:
+def document(
+    id_: str,
+    *,
+    doc_type: tuple[str, str] = ("http://loinc.org", "34112-3"),
+    flags: tuple[str, ...] = (),
+    author: str = "Practitioner/biologiste",
+    date: str = "2026-11-20T14:00:00+01:00",
+) -> dict[str, Any]:
     """A DocumentReference about the adult patient (class 10, the given type and TRE_A07 flags)."""
     resource = example("DocumentReference-compte-rendu") | {"id": id_, "date": date, "author": [{"reference": author}]}
     resource["type"] = {"coding": [{"system": doc_type[0], "code": doc_type[1]}]}
@@ -63,15 +72,20 @@ def seed(client: FlaskClient, system: dict[str, str]) -> None:
     """The adult patient (attending physician medecin-traitant), their documents, and professionals
     (an emergency physician, a nurse, the attending physician's role); the minor and their guardian."""
     put(
-        client, system,  # what the others name first: references must resolve (issue 12)
+        client,
+        system,  # what the others name first: references must resolve (issue 12)
         {"resourceType": "Organization", "id": "cabinet-lambert", "name": "Cabinet Lambert"},
         *({"resourceType": "Practitioner", "id": p} for p in ("infirmier", "biologiste", "urgentiste")),
-        example("Practitioner-medecin-traitant"), example("Patient-ins-adulte"),
-        example("PractitionerRole-medecin-traitant"), example("PractitionerRole-infirmier"),
+        example("Practitioner-medecin-traitant"),
+        example("Patient-ins-adulte"),
+        example("PractitionerRole-medecin-traitant"),
+        example("PractitionerRole-infirmier"),
         role("urgentiste-role", "Practitioner/urgentiste", "10"),
-        example("DocumentReference-compte-rendu"), example("DocumentReference-masque-ps"),
+        example("DocumentReference-compte-rendu"),
+        example("DocumentReference-masque-ps"),
         example("DocumentReference-invisible-patient"),
-        example("Patient-ins-mineur"), example("RelatedPerson-representant-legal"),
+        example("Patient-ins-mineur"),
+        example("RelatedPerson-representant-legal"),
     )
 
 
@@ -87,9 +101,14 @@ def token(app: Flask, user: str, purpose: str | None = None, reason: str | None 
 
 def communications(app: Flask, patient: str = P) -> list[dict[str, Any]]:
     with app.app_context():
-        return [s.resource for s in stored("Communication", lambda r: (r.get("subject") or {}).get("reference") == patient)]
+        return [
+            s.resource for s in stored("Communication", lambda r: (r.get("subject") or {}).get("reference") == patient)
+        ]
 
 
 def audit_events(app: Flask, subtype: str) -> list[dict[str, Any]]:
     with app.app_context():
-        return [s.resource for s in stored("AuditEvent", lambda r: subtype in {c.get("code") for c in r.get("subtype") or ()})]
+        return [
+            s.resource
+            for s in stored("AuditEvent", lambda r: subtype in {c.get("code") for c in r.get("subtype") or ()})
+        ]

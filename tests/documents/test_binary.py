@@ -1,5 +1,6 @@
 """Binary content over HTTP (issue 13 points 1-3): raw upload and download, the FHIR JSON form,
 versions, 413, and consent following the securityContext DocumentReference."""
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,11 @@ def put_content(client, system, id_: str, context: str | None, data: bytes = PDF
 
 
 def test_raw_upload_answers_the_bytes_with_their_content_type(client, system):
-    resp = client.post("/fhir/Binary", data=PDF, headers={**system, "Content-Type": "application/pdf",
-                                                           "X-Security-Context": "DocumentReference/bilan"})
+    resp = client.post(
+        "/fhir/Binary",
+        data=PDF,
+        headers={**system, "Content-Type": "application/pdf", "X-Security-Context": "DocumentReference/bilan"},
+    )
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert "data" not in body and body["contentType"] == "application/pdf"
@@ -46,9 +50,13 @@ def test_raw_upload_answers_the_bytes_with_their_content_type(client, system):
 
 
 def test_json_form_on_request_and_base64_upload(client, system):
-    text = "Compte rendu: RAS".encode()
-    resource = {"resourceType": "Binary", "id": "cr", "contentType": "text/plain",
-                "data": base64.b64encode(text).decode()}
+    text = b"Compte rendu: RAS"
+    resource = {
+        "resourceType": "Binary",
+        "id": "cr",
+        "contentType": "text/plain",
+        "data": base64.b64encode(text).decode(),
+    }
     assert client.put("/fhir/Binary/cr", json=resource, headers=system).status_code == 201
     raw = client.get("/fhir/Binary/cr", headers=system)
     assert raw.data == text and raw.mimetype == "text/plain"
@@ -96,8 +104,12 @@ def test_too_large_while_streaming_without_content_length(make_app):
 
     import io
 
-    resp = client.post("/fhir/Binary", input_stream=io.BytesIO(b"y" * 2000), environ_overrides={
-        "wsgi.input_terminated": True}, headers={**bearer(app), "Content-Type": "application/pdf"})
+    resp = client.post(
+        "/fhir/Binary",
+        input_stream=io.BytesIO(b"y" * 2000),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={**bearer(app), "Content-Type": "application/pdf"},
+    )
     assert resp.status_code == 413
 
 
@@ -133,8 +145,11 @@ def test_masking_the_document_hides_its_content_at_once_every_version(app, clien
     nurse = headers(app, NURSE)
     assert client.get("/fhir/Binary/bilan-pdf/_history/1", headers=nurse).data == b"v1"
     patch = [{"op": "add", "path": "/securityLabel/-", "value": {"coding": [{"system": A07, "code": "MASQUE_PS"}]}}]
-    resp = client.patch("/fhir/DocumentReference/bilan", json=patch,
-                        headers={**headers(app, PATIENT), "Content-Type": "application/json-patch+json"})
+    resp = client.patch(
+        "/fhir/DocumentReference/bilan",
+        json=patch,
+        headers={**headers(app, PATIENT), "Content-Type": "application/json-patch+json"},
+    )
     assert resp.status_code == 200, resp.get_json()
     for url in ("/fhir/Binary/bilan-pdf", "/fhir/Binary/bilan-pdf/_history/1", "/fhir/Binary/bilan-pdf/_history/2"):
         assert client.get(url, headers=nurse).status_code == 404, url
@@ -157,15 +172,21 @@ def test_content_without_security_context_is_its_uploaders_only(app, client, sys
 
 def test_only_the_documents_authors_upload_its_content(app, client, system):
     # the granted nurse sees the document but did not write it
-    resp = client.post("/fhir/Binary", data=b"x", headers={**headers(app, NURSE), "Content-Type": "text/plain",
-                                                            "X-Security-Context": "DocumentReference/bilan"})
+    resp = client.post(
+        "/fhir/Binary",
+        data=b"x",
+        headers={**headers(app, NURSE), "Content-Type": "text/plain", "X-Security-Context": "DocumentReference/bilan"},
+    )
     assert resp.status_code == 403
 
 
 @pytest.mark.parametrize("context", ["DocumentReference/masque-ps", "DocumentReference/never-was"])
 def test_uploading_under_a_hidden_document_answers_as_under_an_absent_one(app, client, context):
-    resp = client.post("/fhir/Binary", data=b"x", headers={**headers(app, NURSE), "Content-Type": "text/plain",
-                                                            "X-Security-Context": context})
+    resp = client.post(
+        "/fhir/Binary",
+        data=b"x",
+        headers={**headers(app, NURSE), "Content-Type": "text/plain", "X-Security-Context": context},
+    )
     assert resp.status_code == 404
     assert context.split("/")[1] in resp.get_json()["issue"][0]["diagnostics"]
 
@@ -185,8 +206,11 @@ def test_a_provide_bundle_listing_the_binary_first_still_follows_its_document(ap
 
 def test_a_bundle_get_entry_answers_the_fhir_form_with_data(app, client, system):
     put_content(client, system, "bilan-pdf", "DocumentReference/bilan", b"contenu", "text/plain")
-    batch = {"resourceType": "Bundle", "type": "batch",
-             "entry": [{"request": {"method": "GET", "url": "Binary/bilan-pdf"}}]}
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": "Binary/bilan-pdf"}}],
+    }
     got = client.post("/fhir", json=batch, headers=headers(app, GP)).get_json()["entry"][0]
     assert base64.b64decode(got["resource"]["data"]) == b"contenu"
     hidden = client.post("/fhir", json=batch, headers=headers(app, STRANGER)).get_json()["entry"][0]

@@ -1,5 +1,6 @@
 """The MHD flow (issue 13 points 4-6): ITI-65 provide as one transaction, ITI-67 find, ITI-68
 retrieve through attachment.url, integrity checks and replacement, all under consent."""
+
 from __future__ import annotations
 
 import base64
@@ -84,10 +85,21 @@ def test_size_and_hash_are_filled_when_absent(app, client):
 
 
 ITI67 = [
-    "patient=Patient/ins-adulte", "patient.identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989", "status=current",
-    "date=ge2026-11-01", "period=ge2026-11-01", "type=http://loinc.org|11488-4", "category=10", "setting=SA07",
-    "facility=SA07", "event=SM54", "security-label=N", "format=urn:ihe:iti:xds:2017:mimeTypeSufficient",
-    "related:identifier=urn:oid:1.2.250.1.999.3|SEJ-7001", "author.family=Lambert", "author.given=Claire",
+    "patient=Patient/ins-adulte",
+    "patient.identifier=urn:oid:1.2.250.1.213.1.4.8|279035121518989",
+    "status=current",
+    "date=ge2026-11-01",
+    "period=ge2026-11-01",
+    "type=http://loinc.org|11488-4",
+    "category=10",
+    "setting=SA07",
+    "facility=SA07",
+    "event=SM54",
+    "security-label=N",
+    "format=urn:ihe:iti:xds:2017:mimeTypeSufficient",
+    "related:identifier=urn:oid:1.2.250.1.999.3|SEJ-7001",
+    "author.family=Lambert",
+    "author.given=Claire",
 ]
 
 
@@ -96,8 +108,11 @@ def test_iti67_find_parameters(app, client, system, query):
     assert provide(client, headers(app, GP)).status_code == 200
     resp = client.get(f"/fhir/DocumentReference?{query}", headers=system)
     assert resp.status_code == 200, resp.get_json()
-    ids = {e["resource"]["masterIdentifier"]["value"] for e in resp.get_json().get("entry", [])
-           if "masterIdentifier" in e["resource"]}
+    ids = {
+        e["resource"]["masterIdentifier"]["value"]
+        for e in resp.get_json().get("entry", [])
+        if "masterIdentifier" in e["resource"]
+    }
     assert PROVIDE["entry"][1]["resource"]["masterIdentifier"]["value"] in ids
 
 
@@ -113,15 +128,17 @@ def test_a_replacement_supersedes_the_old_document_in_the_same_transaction(app, 
     first = provide(client, gp)
     old_id = written(first, "DocumentReference")["response"]["location"].split("/")[1]
     bundle = copy.deepcopy(PROVIDE)
-    bundle["entry"][1]["resource"]["relatesTo"] = [{"code": "replaces",
-                                                    "target": {"reference": f"DocumentReference/{old_id}"}}]
+    bundle["entry"][1]["resource"]["relatesTo"] = [
+        {"code": "replaces", "target": {"reference": f"DocumentReference/{old_id}"}}
+    ]
     bundle["entry"][1]["resource"]["masterIdentifier"]["value"] += ".2"
     resp = provide(client, gp, bundle)
     assert resp.status_code == 200, resp.get_json()
     old = client.get(f"/fhir/DocumentReference/{old_id}", headers=gp).get_json()
     assert old["status"] == "superseded"
-    found = client.get("/fhir/DocumentReference?patient=Patient/ins-adulte&status=current&type=11488-4",
-                       headers=gp).get_json()
+    found = client.get(
+        "/fhir/DocumentReference?patient=Patient/ins-adulte&status=current&type=11488-4", headers=gp
+    ).get_json()
     assert found["total"] == 1 and found["entry"][0]["resource"]["id"] != old_id
 
 
@@ -142,11 +159,14 @@ def test_only_author_attending_or_system_may_replace(app, client, system):
 def pdf_with_text(text: str) -> bytes:
     """A one-page PDF whose text layer holds ``text`` (built by hand: no writer library needed)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for n, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -158,16 +178,21 @@ def pdf_with_text(text: str) -> bytes:
     return bytes(out)
 
 
-CDA = ("<ClinicalDocument xmlns='urn:hl7-org:v3'><component><structuredBody><component><section>"
-       "<title>Conclusion</title><text><paragraph>Fibrillation auriculaire paroxystique</paragraph></text>"
-       "</section></component></structuredBody></component></ClinicalDocument>").encode()
+CDA = (
+    b"<ClinicalDocument xmlns='urn:hl7-org:v3'><component><structuredBody><component><section>"
+    b"<title>Conclusion</title><text><paragraph>Fibrillation auriculaire paroxystique</paragraph></text>"
+    b"</section></component></structuredBody></component></ClinicalDocument>"
+)
 
 
-@pytest.mark.parametrize("mime, data, query", [
-    ("application/pdf", pdf_with_text("Insuffisance cardiaque droite"), "insuffisance cardiaque"),
-    ("text/xml", CDA, "fibrillation auriculaire"),
-    ("text/plain", "Hémoglobine glyquée élevée".encode(), "hemoglobine"),
-])
+@pytest.mark.parametrize(
+    "mime, data, query",
+    [
+        ("application/pdf", pdf_with_text("Insuffisance cardiaque droite"), "insuffisance cardiaque"),
+        ("text/xml", CDA, "fibrillation auriculaire"),
+        ("text/plain", "Hémoglobine glyquée élevée".encode(), "hemoglobine"),
+    ],
+)
 def test_content_search_reads_the_documents_content_under_consent(app, client, mime, data, query):
     bundle = copy.deepcopy(PROVIDE)
     attachment = bundle["entry"][1]["resource"]["content"][0]["attachment"]
@@ -183,7 +208,13 @@ def test_content_search_reads_the_documents_content_under_consent(app, client, m
 
 def test_text_search_reads_the_narrative(app, client, system):
     doc = client.get("/fhir/DocumentReference/bilan", headers=system).get_json()
-    doc["text"] = {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Bilan <b>lipidique</b></div>"}
+    doc["text"] = {
+        "status": "generated",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml">Bilan <b>lipidique</b></div>',
+    }
     assert client.put("/fhir/DocumentReference/bilan", json=doc, headers=system).status_code == 200
     assert client.get("/fhir/DocumentReference?_text=lipidique", headers=system).get_json()["total"] == 1
-    assert client.get("/fhir/DocumentReference?_text=lipidique", headers=headers(app, STRANGER)).get_json().get("total", 0) == 0
+    assert (
+        client.get("/fhir/DocumentReference?_text=lipidique", headers=headers(app, STRANGER)).get_json().get("total", 0)
+        == 0
+    )

@@ -1,5 +1,6 @@
 """The blob port on both adapters (issue 13): chunked content, undone with its atomic block,
 purged with its resource, copied by a migration with the consent it follows."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,10 +35,9 @@ def test_chunks_round_trip_and_digest(repo):
 
 
 def test_content_is_undone_with_its_atomic_block(repo):
-    with pytest.raises(KeyError):
-        with repo.atomic():
-            repo.put_blob("Binary/b/1", iter([b"x"]))
-            raise KeyError
+    with pytest.raises(KeyError), repo.atomic():
+        repo.put_blob("Binary/b/1", iter([b"x"]))
+        raise KeyError
     assert repo.open_blob("Binary/b/1") is None
 
 
@@ -49,18 +49,37 @@ def test_purge_removes_content(repo):
 
 
 def test_a_binarys_acl_follows_its_document_every_version(repo):
-    binary = {"resourceType": "Binary", "contentType": "text/plain",
-              "securityContext": {"reference": "DocumentReference/d"}}
+    binary = {
+        "resourceType": "Binary",
+        "contentType": "text/plain",
+        "securityContext": {"reference": "DocumentReference/d"},
+    }
     repo.write("Binary", "b", binary, method="PUT")
     repo.write("Binary", "b", binary, method="PUT")
     assert repo.current("Binary", "b").acl["patient"] is None  # no document yet: private
-    doc = {"resourceType": "DocumentReference", "status": "current", "subject": {"reference": "Patient/p"},
-           "author": [{"reference": "Practitioner/x"}]}
+    doc = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "subject": {"reference": "Patient/p"},
+        "author": [{"reference": "Practitioner/x"}],
+    }
     repo.write("DocumentReference", "d", doc, method="PUT")
     for stored in (repo.current("Binary", "b"), repo.version("Binary", "b", 1)):
         assert stored.acl["patient"] == "Patient/p" and stored.acl["authors"] == ["Practitioner/x"]
-    masked = {**doc, "securityLabel": [{"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A07-"
-              "StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument", "code": "MASQUE_PS"}]}]}
+    masked = {
+        **doc,
+        "securityLabel": [
+            {
+                "coding": [
+                    {
+                        "system": "https://mos.esante.gouv.fr/NOS/TRE_A07-"
+                        "StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument",
+                        "code": "MASQUE_PS",
+                    }
+                ]
+            }
+        ],
+    }
     repo.write("DocumentReference", "d", masked, method="PUT")
     assert repo.current("Binary", "b").acl["labels"] == ["MASQUE_PS"]
     assert repo.version("Binary", "b", 1).acl["labels"] == ["MASQUE_PS"]
@@ -68,8 +87,16 @@ def test_a_binarys_acl_follows_its_document_every_version(repo):
 
 def test_migration_copies_content_and_consent(repo, tmp_path):
     doc = {"resourceType": "DocumentReference", "status": "current", "subject": {"reference": "Patient/p"}}
-    repo.write("Binary", "b", {"resourceType": "Binary", "contentType": "text/plain",
-                               "securityContext": {"reference": "DocumentReference/d"}}, method="PUT")
+    repo.write(
+        "Binary",
+        "b",
+        {
+            "resourceType": "Binary",
+            "contentType": "text/plain",
+            "securityContext": {"reference": "DocumentReference/d"},
+        },
+        method="PUT",
+    )
     repo.put_blob("Binary/b/1", iter([b"hello"]))
     repo.write("DocumentReference", "d", doc, method="PUT")
     target = open_repository({"DATA_DIR": str(tmp_path / "target")}, index_resource)

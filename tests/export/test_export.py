@@ -1,5 +1,6 @@
 """Bulk Data $export (https://hl7.org/fhir/uv/bulkdata/export.html): kick-off, polling, manifest,
 files, cancel; a user-level caller's export holds exactly what that caller could search."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,16 @@ from tests.bundles.world import seed
 from tests.support import bearer
 
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
-RECORD = {"Patient/ins-adulte", "Consent/autorisation-praticien", "DocumentReference/compte-rendu",
-          "DocumentReference/masque-ps", "DocumentReference/directives-anticipees", "DocumentReference/bilan",
-          "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence"}
+RECORD = {
+    "Patient/ins-adulte",
+    "Consent/autorisation-praticien",
+    "DocumentReference/compte-rendu",
+    "DocumentReference/masque-ps",
+    "DocumentReference/directives-anticipees",
+    "DocumentReference/bilan",
+    "AllergyIntolerance/penicilline",
+    "RelatedPerson/contact-urgence",
+}
 NURSE_SEES = {"Patient/ins-adulte", "DocumentReference/bilan", "AllergyIntolerance/penicilline"}
 
 
@@ -69,10 +77,17 @@ def test_kick_off_poll_manifest_and_files(client, system, world):
 
 
 def test_system_export_with_type_since_and_type_filter(client, system, world):
-    manifest = finished(client, system, kick_off(client, system, "/fhir/$export", "?_type=Practitioner,PractitionerRole"))
-    assert exported(client, system, manifest) == {"Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role",
-                                                  "PractitionerRole/infirmier-role", "Practitioner/infirmier",
-                                                  "Practitioner/biologiste", "Practitioner/praticien-bloque"}
+    manifest = finished(
+        client, system, kick_off(client, system, "/fhir/$export", "?_type=Practitioner,PractitionerRole")
+    )
+    assert exported(client, system, manifest) == {
+        "Practitioner/medecin-traitant",
+        "PractitionerRole/medecin-traitant-role",
+        "PractitionerRole/infirmier-role",
+        "Practitioner/infirmier",
+        "Practitioner/biologiste",
+        "Practitioner/praticien-bloque",
+    }
     query = "?_type=DocumentReference&_typeFilter=DocumentReference%3Fdescription%3Aexact%3DBilan%2520visible"
     manifest = finished(client, system, kick_off(client, system, "/fhir/$export", query))
     assert exported(client, system, manifest) == {"DocumentReference/bilan"}
@@ -126,7 +141,9 @@ def test_only_the_token_that_started_the_job_reads_it(app, client, system, world
 def test_delete_cancels_and_removes_the_files(app, client, system, world):
     status = kick_off(client, system)
     manifest = finished(client, system, status)
-    files = list((app.config["DATA_DIR"] and __import__("pathlib").Path(app.config["DATA_DIR"]) / "exports").glob("*/*"))
+    files = list(
+        (app.config["DATA_DIR"] and __import__("pathlib").Path(app.config["DATA_DIR"]) / "exports").glob("*/*")
+    )
     assert files
     assert client.delete(status, headers=system).status_code == 202
     assert client.get(status, headers=system).status_code == 404
@@ -136,14 +153,17 @@ def test_delete_cancels_and_removes_the_files(app, client, system, world):
 
 def test_group_export(client, system, world):
     client.put("/fhir/Patient/other", json={"resourceType": "Patient", "id": "other"}, headers=system)
-    group = {"resourceType": "Group", "id": "cohort", "type": "person", "actual": True,
-             "member": [{"entity": {"reference": PATIENT}}]}
+    group = {
+        "resourceType": "Group",
+        "id": "cohort",
+        "type": "person",
+        "actual": True,
+        "member": [{"entity": {"reference": PATIENT}}],
+    }
     assert client.put("/fhir/Group/cohort", json=group, headers=system).status_code == 201
     manifest = finished(client, system, kick_off(client, system, "/fhir/Group/cohort/$export"))
     assert exported(client, system, manifest) == RECORD | {"Group/cohort"}  # in the compartment by member
     assert client.get("/fhir/Group/nope/$export", headers={**system, **ASYNC}).status_code == 404
-
-
 
 
 def test_jobs_expire_with_their_files(make_app):
@@ -153,6 +173,7 @@ def test_jobs_expire_with_their_files(make_app):
     time.sleep(0.05)
     assert client.get(status, headers=system).status_code == 404
     from pathlib import Path
+
     assert not any((Path(app.config["DATA_DIR"]) / "exports").glob("*/*.ndjson"))
 
 
@@ -168,10 +189,14 @@ def test_the_export_is_traced(client, system, world):
 def test_the_capability_statement_declares_bulk_export(client):
     statement = client.get("/fhir/metadata").get_json()
     rest = statement["rest"][0]
-    assert {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}.items() <= \
-        rest["operation"][0].items()
+    assert {
+        "name": "export",
+        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+    }.items() <= rest["operation"][0].items()
     by_type = {r["type"]: r for r in rest["resource"]}
-    assert any(op["name"] == "export" and op["definition"].endswith("/patient-export")
-               for op in by_type["Patient"]["operation"])
+    assert any(
+        op["name"] == "export" and op["definition"].endswith("/patient-export")
+        for op in by_type["Patient"]["operation"]
+    )
     assert any(op["name"] == "export" for op in by_type["Group"]["operation"])
     assert "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data" in statement["instantiates"]

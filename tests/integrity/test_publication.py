@@ -1,5 +1,6 @@
 """Issue 12, point 6: every operation's OperationDefinition at the canonical the CapabilityStatement
 names, and the codes our rules use as CodeSystem and ValueSet resources (search by url)."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,9 @@ def named_operations(client, headers):
 
 
 def test_an_unknown_canonical_finds_nothing(client, reader):
-    found = client.get("/fhir/OperationDefinition?url=https://carnet.example.org/fhir/OperationDefinition/nope",
-                       headers=reader).get_json()
+    found = client.get(
+        "/fhir/OperationDefinition?url=https://carnet.example.org/fhir/OperationDefinition/nope", headers=reader
+    ).get_json()
     assert found["total"] == 0
 
 
@@ -49,19 +51,24 @@ def test_code_systems_are_found_by_url(client, reader, url, code):
     assert code in {c["code"] for c in found["entry"][0]["resource"]["concept"]}
 
 
-@pytest.mark.parametrize(("id_", "system", "code"), [
-    ("carnet-visibility", A07, "MASQUE_PS"),
-    ("carnet-professions", G15, "10"),
-    ("carnet-relationships", R260, "ECON"),
-    ("carnet-consent-actions", "http://terminology.hl7.org/CodeSystem/consentaction", "access"),
-    ("carnet-consent-purposes", "http://terminology.hl7.org/CodeSystem/v3-ActReason", "BTG"),
-    ("carnet-consent-policy-rules", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"),
-])
+@pytest.mark.parametrize(
+    ("id_", "system", "code"),
+    [
+        ("carnet-visibility", A07, "MASQUE_PS"),
+        ("carnet-professions", G15, "10"),
+        ("carnet-relationships", R260, "ECON"),
+        ("carnet-consent-actions", "http://terminology.hl7.org/CodeSystem/consentaction", "access"),
+        ("carnet-consent-purposes", "http://terminology.hl7.org/CodeSystem/v3-ActReason", "BTG"),
+        ("carnet-consent-policy-rules", "http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"),
+    ],
+)
 def test_value_sets_are_found_by_url(client, reader, id_, system, code):
     url = f"https://carnet.example.org/fhir/ValueSet/{id_}"
     found = client.get(f"/fhir/ValueSet?url={url}", headers=reader).get_json()
     assert found["total"] == 1
-    include = {i["system"]: {c["code"] for c in i["concept"]} for i in found["entry"][0]["resource"]["compose"]["include"]}
+    include = {
+        i["system"]: {c["code"] for c in i["concept"]} for i in found["entry"][0]["resource"]["compose"]["include"]
+    }
     assert code in include[system]
 
 

@@ -2,6 +2,7 @@
 
 Unit twin: tests/consent (the engine's table and the policy/decide agreement).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,9 @@ from tests.leaks.world import World
 from tests.leaks.world import build
 from tests.leaks.world import document
 
-GRANTED, GP, BLOCKED, AUTHOR, STRANGER, ORGDOC = (f"Practitioner/{p}" for p in
-                                                  ("granted", "gp", "blocked", "author", "stranger", "orgdoc"))
+GRANTED, GP, BLOCKED, AUTHOR, STRANGER, ORGDOC = (
+    f"Practitioner/{p}" for p in ("granted", "gp", "blocked", "author", "stranger", "orgdoc")
+)
 
 
 @pytest.fixture
@@ -27,21 +29,26 @@ def same_as_absent(world: World, who: str, url: str, hidden_id: str, method: str
     hidden = call(url.format(id=hidden_id), headers=world.headers(who), **kw)
     absent = call(url.format(id=absent_id), headers=world.headers(who), **kw)
     assert hidden.status_code == absent.status_code == 404
-    assert hidden.get_data(as_text=True).replace(hidden_id, "ID") == absent.get_data(as_text=True).replace(absent_id, "ID")
+    assert hidden.get_data(as_text=True).replace(hidden_id, "ID") == absent.get_data(as_text=True).replace(
+        absent_id, "ID"
+    )
     skip = {"Date", "X-Request-Id"}  # per-request nonces, equal in distribution
     assert {k: v for k, v in hidden.headers if k not in skip} == {k: v for k, v in absent.headers if k not in skip}
 
 
-@pytest.mark.parametrize("who,visible", [
-    (GP, ["d1", "d2", "d3"]),
-    (GRANTED, ["d1", "d3"]),
-    (ORGDOC, ["d1", "d3"]),
-    (AUTHOR, ["d1", "d2", "d3"]),
-    (BLOCKED, []),
-    (STRANGER, []),
-    ("Patient/p1", ["d1", "d2"]),
-    (None, ["d1", "d2", "d3"]),
-])
+@pytest.mark.parametrize(
+    "who,visible",
+    [
+        (GP, ["d1", "d2", "d3"]),
+        (GRANTED, ["d1", "d3"]),
+        (ORGDOC, ["d1", "d3"]),
+        (AUTHOR, ["d1", "d2", "d3"]),
+        (BLOCKED, []),
+        (STRANGER, []),
+        ("Patient/p1", ["d1", "d2"]),
+        (None, ["d1", "d2", "d3"]),
+    ],
+)
 def test_search_totals_and_entries_are_exact(world, who, visible):
     bundle = world.get(who, "/fhir/DocumentReference?subject=Patient/p1&_total=accurate").get_json()
     assert bundle["total"] == len(visible)
@@ -57,11 +64,24 @@ def test_paging_is_exact_under_consent(world):
     assert not any(l["relation"] == "next" for l in second["link"])
 
 
-@pytest.mark.parametrize("who,hidden", [(GRANTED, "d2"), (BLOCKED, "d1"), (STRANGER, "d1"), ("Patient/p1", "d3"),
-                                        ("RelatedPerson/guard", "d4"), (GP, "d5"), (GRANTED, "d5")])
+@pytest.mark.parametrize(
+    "who,hidden",
+    [
+        (GRANTED, "d2"),
+        (BLOCKED, "d1"),
+        (STRANGER, "d1"),
+        ("Patient/p1", "d3"),
+        ("RelatedPerson/guard", "d4"),
+        (GP, "d5"),
+        (GRANTED, "d5"),
+    ],
+)
 def test_read_of_hidden_is_absent(world, who, hidden):
-    for url in ("/fhir/DocumentReference/{id}", "/fhir/DocumentReference/{id}/_history/1",
-                "/fhir/DocumentReference/{id}/_history"):
+    for url in (
+        "/fhir/DocumentReference/{id}",
+        "/fhir/DocumentReference/{id}/_history/1",
+        "/fhir/DocumentReference/{id}/_history",
+    ):
         same_as_absent(world, who, url, hidden)
 
 
@@ -69,10 +89,15 @@ def test_read_of_hidden_is_absent(world, who, hidden):
 def test_writes_to_hidden_are_absent_and_change_nothing(world, method):
     kw = {}
     if method == "patch":
-        kw = {"json": [{"op": "replace", "path": "/status", "value": "superseded"}],
-              "content_type": "application/json-patch+json"}
-    hidden = getattr(world.client, method)("/fhir/DocumentReference/d2", headers=world.headers(GRANTED),
-                                           **(kw or ({"json": document("d2", "Patient/p1", GRANTED)} if method == "put" else {})))
+        kw = {
+            "json": [{"op": "replace", "path": "/status", "value": "superseded"}],
+            "content_type": "application/json-patch+json",
+        }
+    hidden = getattr(world.client, method)(
+        "/fhir/DocumentReference/d2",
+        headers=world.headers(GRANTED),
+        **(kw or ({"json": document("d2", "Patient/p1", GRANTED)} if method == "put" else {})),
+    )
     assert hidden.status_code == 404
     stored = world.get(None, "/fhir/DocumentReference/d2").get_json()
     assert stored["meta"]["versionId"] == "1" and stored["status"] == "current"
@@ -95,10 +120,25 @@ def test_has_and_chains_are_no_oracle(world):
 
 def test_history_hides_versions_that_are_now_hidden(world):
     patient = world.headers("Patient/p1")
-    masked = world.client.patch("/fhir/DocumentReference/d1", headers=patient, content_type="application/json-patch+json",
-                                json=[{"op": "add", "path": "/securityLabel/0", "value": {"coding": [{
-                                    "system": "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument",
-                                    "code": "MASQUE_PS"}]}}])
+    masked = world.client.patch(
+        "/fhir/DocumentReference/d1",
+        headers=patient,
+        content_type="application/json-patch+json",
+        json=[
+            {
+                "op": "add",
+                "path": "/securityLabel/0",
+                "value": {
+                    "coding": [
+                        {
+                            "system": "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument",
+                            "code": "MASQUE_PS",
+                        }
+                    ]
+                },
+            }
+        ],
+    )
     assert masked.status_code == 200, masked.get_json()
     same_as_absent(world, GRANTED, "/fhir/DocumentReference/{id}/_history/1", "d1")
     history = world.get(GRANTED, "/fhir/DocumentReference/_history").get_json()
@@ -108,15 +148,20 @@ def test_history_hides_versions_that_are_now_hidden(world):
 
 def test_conditional_create_does_not_reveal_a_hidden_match(world):
     body = document("x", "Patient/p1", GRANTED, identifier="d2")
-    resp = world.client.post("/fhir/DocumentReference", json=body,
-                             headers={**world.headers(GRANTED), "If-None-Exist": "identifier=urn:carnet:doc|d2"})
+    resp = world.client.post(
+        "/fhir/DocumentReference",
+        json=body,
+        headers={**world.headers(GRANTED), "If-None-Exist": "identifier=urn:carnet:doc|d2"},
+    )
     assert resp.status_code == 201 and resp.get_json()["id"] != "d2"
 
 
 def test_conditional_update_and_delete_never_touch_a_hidden_match(world):
     body = document("x", "Patient/p1", GRANTED, identifier="d2")
     del body["id"]
-    resp = world.client.put("/fhir/DocumentReference?identifier=urn:carnet:doc|d2", json=body, headers=world.headers(GRANTED))
+    resp = world.client.put(
+        "/fhir/DocumentReference?identifier=urn:carnet:doc|d2", json=body, headers=world.headers(GRANTED)
+    )
     assert resp.status_code == 201 and resp.get_json()["id"] != "d2"
     gone = world.client.delete("/fhir/DocumentReference?identifier=urn:carnet:doc|d2", headers=world.headers(GRANTED))
     assert gone.status_code == 204

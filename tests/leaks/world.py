@@ -1,4 +1,5 @@
 """A fixture world for consent probes: every actor and flag of DESIGN §4, written over HTTP."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,22 +18,53 @@ CATEGORY = [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}]
 
 
 def consent(id_: str, patient: str, kind: str, actor: str) -> dict[str, Any]:
-    return {"resourceType": "Consent", "id": id_, "status": "active", "scope": SCOPE, "category": CATEGORY,
-            "patient": {"reference": patient}, "policyRule": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
-            "provision": {"type": kind, "actor": [{"role": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
-                "reference": {"reference": actor}}]}}
+    return {
+        "resourceType": "Consent",
+        "id": id_,
+        "status": "active",
+        "scope": SCOPE,
+        "category": CATEGORY,
+        "patient": {"reference": patient},
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+        "provision": {
+            "type": kind,
+            "actor": [
+                {
+                    "role": {
+                        "coding": [
+                            {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}
+                        ]
+                    },
+                    "reference": {"reference": actor},
+                }
+            ],
+        },
+    }
 
 
-def document(id_: str, patient: str, author: str, flags: tuple[str, ...] = (), identifier: str | None = None) -> dict[str, Any]:
+def document(
+    id_: str, patient: str, author: str, flags: tuple[str, ...] = (), identifier: str | None = None
+) -> dict[str, Any]:
     labels = [{"coding": [{"system": A07, "code": f}]} for f in flags]
     labels.append({"coding": [{"system": CONF, "code": "N"}]})
     body: dict[str, Any] = {
-        "resourceType": "DocumentReference", "id": id_, "status": "current",
+        "resourceType": "DocumentReference",
+        "id": id_,
+        "status": "current",
         "type": {"coding": [{"system": "http://loinc.org", "code": "11502-2"}]},
-        "category": [{"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument", "code": "10"}]}],
-        "subject": {"reference": patient}, "author": [{"reference": author}], "date": "2026-11-20T10:00:00+01:00",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument",
+                        "code": "10",
+                    }
+                ]
+            }
+        ],
+        "subject": {"reference": patient},
+        "author": [{"reference": author}],
+        "date": "2026-11-20T10:00:00+01:00",
         "securityLabel": labels,
         "content": [{"attachment": {"contentType": "text/plain", "data": "UmVzdWx0YXRz"}}],
     }
@@ -43,19 +75,49 @@ def document(id_: str, patient: str, author: str, flags: tuple[str, ...] = (), i
 
 RESOURCES: list[dict[str, Any]] = [
     {"resourceType": "Organization", "id": "org1", "name": "Clinique du Parc"},
-    *({"resourceType": "Practitioner", "id": p, "name": [{"family": p.title()}]}
-      for p in ("gp", "granted", "blocked", "author", "stranger", "orgdoc")),
-    *({"resourceType": "PractitionerRole", "id": f"{p}-role", "practitioner": {"reference": f"Practitioner/{p}"},
-       **({"organization": {"reference": "Organization/org1"}} if p == "orgdoc" else {}),
-       "code": [{"coding": [{"system": TRE_G15, "code": "10"}]}]}
-      for p in ("gp", "granted", "blocked", "author", "stranger", "orgdoc")),
-    {"resourceType": "Patient", "id": "p1", "active": True, "name": [{"family": "Durand", "given": ["Léa"]}],
-     "generalPractitioner": [{"reference": "Practitioner/gp"}]},
-    {"resourceType": "Patient", "id": "p2", "active": False, "name": [{"family": "Closed"}],
-     "generalPractitioner": [{"reference": "Practitioner/gp"}]},
-    {"resourceType": "Patient", "id": "minor", "active": True, "birthDate": "2015-04-01", "name": [{"family": "Petit"}]},
-    {"resourceType": "RelatedPerson", "id": "guard", "patient": {"reference": "Patient/minor"},
-     "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "GUARD"}]}]},
+    *(
+        {"resourceType": "Practitioner", "id": p, "name": [{"family": p.title()}]}
+        for p in ("gp", "granted", "blocked", "author", "stranger", "orgdoc")
+    ),
+    *(
+        {
+            "resourceType": "PractitionerRole",
+            "id": f"{p}-role",
+            "practitioner": {"reference": f"Practitioner/{p}"},
+            **({"organization": {"reference": "Organization/org1"}} if p == "orgdoc" else {}),
+            "code": [{"coding": [{"system": TRE_G15, "code": "10"}]}],
+        }
+        for p in ("gp", "granted", "blocked", "author", "stranger", "orgdoc")
+    ),
+    {
+        "resourceType": "Patient",
+        "id": "p1",
+        "active": True,
+        "name": [{"family": "Durand", "given": ["Léa"]}],
+        "generalPractitioner": [{"reference": "Practitioner/gp"}],
+    },
+    {
+        "resourceType": "Patient",
+        "id": "p2",
+        "active": False,
+        "name": [{"family": "Closed"}],
+        "generalPractitioner": [{"reference": "Practitioner/gp"}],
+    },
+    {
+        "resourceType": "Patient",
+        "id": "minor",
+        "active": True,
+        "birthDate": "2015-04-01",
+        "name": [{"family": "Petit"}],
+    },
+    {
+        "resourceType": "RelatedPerson",
+        "id": "guard",
+        "patient": {"reference": "Patient/minor"},
+        "relationship": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "GUARD"}]}
+        ],
+    },
     consent("grant-p1", "Patient/p1", "permit", "Practitioner/granted"),
     consent("grant-p1-blocked", "Patient/p1", "permit", "Practitioner/blocked"),
     consent("block-p1", "Patient/p1", "deny", "Practitioner/blocked"),
@@ -67,9 +129,13 @@ RESOURCES: list[dict[str, Any]] = [
     document("d3", "Patient/p1", "Practitioner/author", ("INVISIBLE_PATIENT",), identifier="d3"),
     document("d4", "Patient/minor", "Practitioner/author", ("INVISIBLE_REPRESENTANTS_LEGAUX",), identifier="d4"),
     document("d5", "Patient/p2", "Practitioner/author", identifier="d5"),
-    {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"},
-     "recorder": {"reference": "Practitioner/gp"},
-     "code": {"coding": [{"system": "http://snomed.info/sct", "code": "373270004", "display": "Penicillin"}]}},
+    {
+        "resourceType": "AllergyIntolerance",
+        "id": "a1",
+        "patient": {"reference": "Patient/p1"},
+        "recorder": {"reference": "Practitioner/gp"},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "373270004", "display": "Penicillin"}]},
+    },
 ]
 
 
@@ -90,7 +156,9 @@ class World:
 
     def ids(self, who: str | None, url: str) -> list[str]:
         bundle = self.get(who, url).get_json()
-        return sorted(e["resource"]["id"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") != "outcome")
+        return sorted(
+            e["resource"]["id"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") != "outcome"
+        )
 
 
 def build(app: Flask) -> World:

@@ -1,4 +1,5 @@
 """Fixtures of the operation tests: the consent world."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The CapabilityStatement lists the operations of the registry and the bundle interactions."""
+
 from __future__ import annotations
 
 from fhir_server.operations import registry as operations

@@ -1,4 +1,5 @@
 """Patient/$everything: the compartment as the caller may see it, paged exactly across types."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -15,11 +16,20 @@ from tests.support import stored
 
 URL = f"/fhir/{PATIENT}/$everything"
 #: the world's resources in the adult patient's compartment (AuditEvent aside)
-EVERYTHING = {"Patient/ins-adulte", "Consent/autorisation-praticien", "DocumentReference/compte-rendu",
-              "DocumentReference/masque-ps", "DocumentReference/directives-anticipees", "DocumentReference/bilan",
-              "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence",
-              # referenced by those items (generalPractitioner, the grant's actor, an author): outside the compartment
-              "Practitioner/medecin-traitant", "Practitioner/infirmier", "Practitioner/biologiste"}
+EVERYTHING = {
+    "Patient/ins-adulte",
+    "Consent/autorisation-praticien",
+    "DocumentReference/compte-rendu",
+    "DocumentReference/masque-ps",
+    "DocumentReference/directives-anticipees",
+    "DocumentReference/bilan",
+    "AllergyIntolerance/penicilline",
+    "RelatedPerson/contact-urgence",
+    # referenced by those items (generalPractitioner, the grant's actor, an author): outside the compartment
+    "Practitioner/medecin-traitant",
+    "Practitioner/infirmier",
+    "Practitioner/biologiste",
+}
 
 
 def refs(bundle: dict) -> list[str]:
@@ -60,12 +70,23 @@ def test_pages_cross_types_in_a_stable_order_with_exact_totals(client, system, w
     assert seen == refs(client.get(f"{URL}?_count=100", headers=system).get_json())
 
 
-@pytest.mark.parametrize("who,hidden", [
-    (GP, set()),
-    (NURSE, {"DocumentReference/masque-ps", "DocumentReference/compte-rendu", "Consent/autorisation-praticien",
-             "DocumentReference/directives-anticipees", "RelatedPerson/contact-urgence",
-             "Practitioner/infirmier"}),  # named only by the grant, which the nurse may not read
-])
+@pytest.mark.parametrize(
+    "who,hidden",
+    [
+        (GP, set()),
+        (
+            NURSE,
+            {
+                "DocumentReference/masque-ps",
+                "DocumentReference/compte-rendu",
+                "Consent/autorisation-praticien",
+                "DocumentReference/directives-anticipees",
+                "RelatedPerson/contact-urgence",
+                "Practitioner/infirmier",
+            },
+        ),  # named only by the grant, which the nurse may not read
+    ],
+)
 def test_consent_is_inside_the_query(app, client, world, who, hidden):
     caller = headers(app, who)
     seen, totals = walk(client, caller, f"{URL}?_count=2")
@@ -79,7 +100,8 @@ def test_a_hidden_patient_answers_as_an_unknown_one(app, client, world):
     absent = client.get("/fhir/Patient/never-was/$everything", headers=caller)
     assert hidden.status_code == absent.status_code == 404
     assert hidden.get_data(as_text=True).replace("ins-adulte", "ID") == absent.get_data(as_text=True).replace(
-        "never-was", "ID")
+        "never-was", "ID"
+    )
 
 
 def test_type_and_since(app, client, system, world):
@@ -101,8 +123,10 @@ def test_access_traces_only_when_asked(client, system, world):
 
 
 def test_post_with_parameters(client, system, world):
-    body = {"resourceType": "Parameters", "parameter": [{"name": "_type", "valueString": "AllergyIntolerance"},
-                                                        {"name": "_count", "valueInteger": 5}]}
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "_type", "valueString": "AllergyIntolerance"}, {"name": "_count", "valueInteger": 5}],
+    }
     resp = client.post(URL, json=body, headers=system)
     assert resp.status_code == 200 and refs(resp.get_json()) == ["AllergyIntolerance/penicilline"]
 

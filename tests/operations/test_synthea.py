@@ -1,6 +1,7 @@
 """$summary and $everything on a real Synthea patient (tests/fixtures/synthea, loaded as the
 transaction Synthea wrote): the IPS sections it has data for, and the Practitioner and
 Organization its record references."""
+
 from __future__ import annotations
 
 import pytest

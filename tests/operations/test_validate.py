@@ -1,4 +1,5 @@
 """$validate on a type and an instance: an OperationOutcome, 200, "All OK" when clean."""
+
 from __future__ import annotations
 
 from tests.bundles.helpers import patient
@@ -25,7 +26,8 @@ def params(resource=None, **values):
 
 def test_a_clean_resource_is_all_ok(client, system):
     assert validate(client, system, patient("Fine")) == [
-        {"severity": "information", "code": "informational", "diagnostics": "All OK"}]
+        {"severity": "information", "code": "informational", "diagnostics": "All OK"}
+    ]
 
 
 def test_every_issue_is_reported(client, system):
@@ -68,8 +70,9 @@ def test_delete_mode_checks_the_caller_may_delete(app, client, system, world):
     refused = validate(client, headers(app, GP), params(mode="delete"), "/fhir/DocumentReference/bilan/$validate")
     assert refused[0]["code"] == "forbidden"  # only an item's author deletes it (DESIGN §4)
     hidden = client.post(url, json=params(mode="delete"), headers=headers(app, STRANGER))
-    absent = client.post("/fhir/DocumentReference/never-was/$validate", json=params(mode="delete"),
-                         headers=headers(app, STRANGER))
+    absent = client.post(
+        "/fhir/DocumentReference/never-was/$validate", json=params(mode="delete"), headers=headers(app, STRANGER)
+    )
     assert hidden.status_code == absent.status_code == 404
 
 

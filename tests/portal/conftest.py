@@ -20,8 +20,16 @@ from fhir_server.storage import get_store_of
 from tests.portal.world import seed
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -45,8 +53,11 @@ def live(tmp_path: Path) -> Iterator[Live]:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             """No access log: the test output stays readable."""
 
-    config: dict[str, Any] = {"TESTING": True, "DATA_DIR": str(tmp_path),
-                              "DATABASE_FILE": str(tmp_path / "carnet.sqlite")}
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_FILE": str(tmp_path / "carnet.sqlite"),
+    }
     if os.environ.get("MONGODB_URI"):
         config |= {"MONGODB_URI": os.environ["MONGODB_URI"], "MONGODB_DATABASE": f"portal_{tmp_path.name[-12:]}"}
     app = create_app(config)
@@ -68,8 +79,10 @@ def live(tmp_path: Path) -> Iterator[Live]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        message = (f"{CHROMIUM} is absent: the portal's browser tests need Debian's chromium "
-                   "(make test installs it when run as root: apt-get install chromium)")
+        message = (
+            f"{CHROMIUM} is absent: the portal's browser tests need Debian's chromium "
+            "(make test installs it when run as root: apt-get install chromium)"
+        )
         if os.environ.get("CARNET_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)

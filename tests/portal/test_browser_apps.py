@@ -15,12 +15,16 @@ from fhir_server.storage import get_store_of
 
 BASE = "http://127.0.0.1:5000"
 ORIGIN = "https://app.example"
-PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET",
-             "Access-Control-Request-Headers": "authorization"}
+PREFLIGHT = {
+    "Origin": ORIGIN,
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "authorization",
+}
 
 
-@pytest.mark.parametrize("path", ["/fhir/Patient", "/fhir/Patient/x", "/fhir/metadata",
-                                  "/.well-known/smart-configuration", "/auth/token"])
+@pytest.mark.parametrize(
+    "path", ["/fhir/Patient", "/fhir/Patient/x", "/fhir/metadata", "/.well-known/smart-configuration", "/auth/token"]
+)
 def test_preflight_answered_without_token(client: FlaskClient, path: str) -> None:
     response = client.options(path, headers=PREFLIGHT)
     assert response.status_code == 204
@@ -40,8 +44,9 @@ def test_cors_headers_on_answers_and_errors(client: FlaskClient, system: dict[st
     assert "WWW-Authenticate" in unauthorized.headers["Access-Control-Expose-Headers"]
     discovery = client.get("/.well-known/smart-configuration", headers={"Origin": ORIGIN})
     assert discovery.headers["Access-Control-Allow-Origin"] == "*"
-    token = client.post("/auth/token", base_url=BASE, data={"grant_type": "client_credentials"},
-                        headers={"Origin": ORIGIN})
+    token = client.post(
+        "/auth/token", base_url=BASE, data={"grant_type": "client_credentials"}, headers={"Origin": ORIGIN}
+    )
     assert token.status_code == 401 and token.headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -98,23 +103,37 @@ def secret_client(app: Flask, scope: str) -> tuple[str, str]:
 
 def test_scope_granted_subset(app: Flask, client: FlaskClient) -> None:
     client_id, secret = secret_client(app, "system/*.rs")
-    asked = client.post("/auth/token", base_url=BASE, auth=(client_id, secret), data={
-        "grant_type": "client_credentials", "scope": "system/*.read launch/patient system/Patient.cruds",
-    })
+    asked = client.post(
+        "/auth/token",
+        base_url=BASE,
+        auth=(client_id, secret),
+        data={
+            "grant_type": "client_credentials",
+            "scope": "system/*.read launch/patient system/Patient.cruds",
+        },
+    )
     assert asked.status_code == 200, asked.get_json()
     assert asked.get_json()["scope"] == "system/*.read"
     token = asked.get_json()["access_token"]
     read = client.get("/fhir/Patient", base_url=BASE, headers={"Authorization": f"Bearer {token}"})
     assert read.status_code == 200
-    write = client.post("/fhir/Patient", base_url=BASE, json={"resourceType": "Patient"},
-                        headers={"Authorization": f"Bearer {token}"})
+    write = client.post(
+        "/fhir/Patient", base_url=BASE, json={"resourceType": "Patient"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert write.status_code == 403
-    nothing = client.post("/auth/token", base_url=BASE, auth=(client_id, secret), data={
-        "grant_type": "client_credentials", "scope": "launch/patient system/Patient.cruds",
-    })
+    nothing = client.post(
+        "/auth/token",
+        base_url=BASE,
+        auth=(client_id, secret),
+        data={
+            "grant_type": "client_credentials",
+            "scope": "launch/patient system/Patient.cruds",
+        },
+    )
     assert (nothing.status_code, nothing.get_json()["error"]) == (400, "invalid_scope")
-    whole = client.post("/auth/token", base_url=BASE, auth=(client_id, secret),
-                        data={"grant_type": "client_credentials"})
+    whole = client.post(
+        "/auth/token", base_url=BASE, auth=(client_id, secret), data={"grant_type": "client_credentials"}
+    )
     assert whole.status_code == 200 and whole.get_json()["scope"] == "system/*.rs"
 
 
@@ -130,14 +149,19 @@ def test_portal_client_registered_once(app: Flask, make_app: object) -> None:
 
 
 def test_portal_redirect_only_to_own_origin(client: FlaskClient) -> None:
-    params = {"response_type": "code", "client_id": portal_client.CLIENT_ID, "scope": "openid patient/*.rs",
-              "state": "s", "aud": f"{BASE}/fhir", "code_challenge": "x" * 43, "code_challenge_method": "S256"}
-    own = client.get("/auth/authorize", base_url=BASE,
-                     query_string={**params, "redirect_uri": f"{BASE}/portal/"})
+    params = {
+        "response_type": "code",
+        "client_id": portal_client.CLIENT_ID,
+        "scope": "openid patient/*.rs",
+        "state": "s",
+        "aud": f"{BASE}/fhir",
+        "code_challenge": "x" * 43,
+        "code_challenge_method": "S256",
+    }
+    own = client.get("/auth/authorize", base_url=BASE, query_string={**params, "redirect_uri": f"{BASE}/portal/"})
     assert own.status_code == 200 and 'name="username"' in own.get_data(as_text=True)
     for elsewhere in ("https://evil.example/portal/", f"{BASE}/other/", f"{BASE}/portal/?x=1"):
-        refused = client.get("/auth/authorize", base_url=BASE,
-                             query_string={**params, "redirect_uri": elsewhere})
+        refused = client.get("/auth/authorize", base_url=BASE, query_string={**params, "redirect_uri": elsewhere})
         assert refused.status_code == 400 and "Location" not in refused.headers, elsewhere
 
 

@@ -12,10 +12,9 @@ import requests
 from tests.portal.conftest import Live
 from tests.portal.world import EMERGENCY
 from tests.portal.world import GRANTED
-from tests.portal.world import MINOR
-from tests.portal.world import P
 from tests.portal.world import TO_BLOCK
 from tests.portal.world import USERS
+from tests.portal.world import P
 from tests.support import bearer
 
 
@@ -121,8 +120,11 @@ def test_authorise_a_searched_professional(page: Any, live: Live) -> None:
     settled(page)
     card(page, "Dr Luc Bernard").get_by_role("button", name="Retirer l'autorisation").wait_for()
     consents = api(live, "GET", f"Consent?patient={P}").json()["entry"]
-    refs = [e["resource"]["provision"]["actor"][0]["reference"]["reference"] for e in consents
-            if e["resource"]["provision"]["type"] == "permit"]
+    refs = [
+        e["resource"]["provision"]["actor"][0]["reference"]["reference"]
+        for e in consents
+        if e["resource"]["provision"]["type"] == "permit"
+    ]
     assert sorted(refs) == sorted([GRANTED, TO_BLOCK])
 
 
@@ -225,8 +227,15 @@ def test_relatives_and_directives(page: Any, live: Live) -> None:
     assert "Action non autorisée" in alert.inner_text() and "RelatedPerson" in alert.inner_text()
 
 
-SECTIONS = ["Mes documents", "Historique des accès", "Professionnels", "Accès en urgence", "Mes proches",
-            "Directives anticipées", "Mon dossier"]
+SECTIONS = [
+    "Mes documents",
+    "Historique des accès",
+    "Professionnels",
+    "Accès en urgence",
+    "Mes proches",
+    "Directives anticipées",
+    "Mon dossier",
+]
 #: every control without an accessible name (text, aria-label, aria-labelledby or a <label>)
 UNNAMED = """() => [...document.querySelectorAll('button, a[href], input, select, textarea')].filter((el) => {
   const text = (el.getAttribute('aria-label') || el.textContent || '').trim();
@@ -298,9 +307,12 @@ def test_server_errors_in_words_and_signed_out_start(page: Any, live: Live) -> N
     sign_in(page, live, "marie")
     section(page, "Mon dossier")
     # the record is closed elsewhere meanwhile: $close answers 409, shown in the server's words
-    closed = requests.post(f"{live.fhir}/Patient/ins-adulte/$close", timeout=30, json={
-        "resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "ailleurs"}]},
-        headers={**_system(live), "Content-Type": "application/fhir+json"})
+    closed = requests.post(
+        f"{live.fhir}/Patient/ins-adulte/$close",
+        timeout=30,
+        json={"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "ailleurs"}]},
+        headers={**_system(live), "Content-Type": "application/fhir+json"},
+    )
     assert closed.status_code == 200
     page.get_by_role("button", name="Fermer mon dossier").click()
     page.get_by_label("Motif de la fermeture").fill("test")

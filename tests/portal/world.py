@@ -37,21 +37,40 @@ def example(stem: str) -> dict[str, Any]:
 
 def practitioner(id_: str, family: str, given: str, rpps: str, profession: str) -> list[dict[str, Any]]:
     return [
-        {"resourceType": "Practitioner", "id": id_, "identifier": [{"system": RPPS, "value": rpps}],
-         "name": [{"family": family, "given": [given], "prefix": ["Dr"]}]},
-        {"resourceType": "PractitionerRole", "id": f"{id_}-role", "practitioner": {"reference": f"Practitioner/{id_}"},
-         "code": [{"coding": [{"system": TRE_G15, "code": profession}]}]},
+        {
+            "resourceType": "Practitioner",
+            "id": id_,
+            "identifier": [{"system": RPPS, "value": rpps}],
+            "name": [{"family": family, "given": [given], "prefix": ["Dr"]}],
+        },
+        {
+            "resourceType": "PractitionerRole",
+            "id": f"{id_}-role",
+            "practitioner": {"reference": f"Practitioner/{id_}"},
+            "code": [{"coding": [{"system": TRE_G15, "code": profession}]}],
+        },
     ]
 
 
-def document(id_: str, subject: str, description: str, date: str, text: str,
-             flags: tuple[str, ...] = ()) -> dict[str, Any]:
+def document(
+    id_: str, subject: str, description: str, date: str, text: str, flags: tuple[str, ...] = ()
+) -> dict[str, Any]:
     resource = example("DocumentReference-compte-rendu") | {
-        "id": id_, "subject": {"reference": subject}, "description": description, "date": date,
+        "id": id_,
+        "subject": {"reference": subject},
+        "description": description,
+        "date": date,
     }
     resource["securityLabel"] += [{"coding": [{"system": TRE_A07, "code": flag}]} for flag in flags]
-    resource["content"] = [{"attachment": {"contentType": "text/plain", "title": description,
-                                           "data": base64.b64encode(text.encode()).decode()}}]
+    resource["content"] = [
+        {
+            "attachment": {
+                "contentType": "text/plain",
+                "title": description,
+                "data": base64.b64encode(text.encode()).decode(),
+            }
+        }
+    ]
     return resource
 
 
@@ -61,18 +80,32 @@ def resources() -> list[dict[str, Any]]:
     guardian = example("RelatedPerson-representant-legal") | {"name": [{"family": "Durand", "given": ["Sophie"]}]}
     return [  # referenced resources first: references must resolve (issue 12)
         {"resourceType": "Organization", "id": "cabinet-lambert", "name": "Cabinet Lambert"},
-        example("Practitioner-medecin-traitant"), example("Patient-ins-adulte"), example("Patient-ins-mineur"),
+        example("Practitioner-medecin-traitant"),
+        example("Patient-ins-adulte"),
+        example("Patient-ins-mineur"),
         example("PractitionerRole-medecin-traitant"),
         *practitioner("cardiologue", "Martin", "Paul", "810009876543", "10"),
         *practitioner("dentiste", "Bernard", "Luc", "810005555555", "40"),
         *practitioner("urgentiste", "Petit", "Anne", "810007777777", "10"),
-        document("compte-rendu", P, "Compte rendu d'hospitalisation", "2026-11-20T14:00:00+01:00",
-                 "Hospitalisation du 18 au 20 novembre 2026 : évolution favorable."),
+        document(
+            "compte-rendu",
+            P,
+            "Compte rendu d'hospitalisation",
+            "2026-11-20T14:00:00+01:00",
+            "Hospitalisation du 18 au 20 novembre 2026 : évolution favorable.",
+        ),
         document("bilan", P, "Bilan sanguin", "2026-11-25T09:00:00+01:00", "Hémoglobine 13,5 g/dl."),
         document("vaccins", MINOR, "Carnet de vaccination", "2026-10-01T10:00:00+02:00", "Rappel DTP à jour."),
-        document("confidentiel", MINOR, "Consultation confidentielle", "2026-10-05T10:00:00+02:00",
-                 "Secret du mineur.", flags=("INVISIBLE_REPRESENTANTS_LEGAUX",)),
-        grant, guardian,
+        document(
+            "confidentiel",
+            MINOR,
+            "Consultation confidentielle",
+            "2026-10-05T10:00:00+02:00",
+            "Secret du mineur.",
+            flags=("INVISIBLE_REPRESENTANTS_LEGAUX",),
+        ),
+        grant,
+        guardian,
     ]
 
 

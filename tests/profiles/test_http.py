@@ -1,6 +1,7 @@
 """Profiles through HTTP: claimed profiles enforced on writes, mandatory profiles by configuration,
 advertised in the CapabilityStatement, published as StructureDefinitions.
 Unit twins: tests/profiles/test_fr_core.py, test_dmp.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,14 @@ import pytest
 from tests.support import bearer
 
 INS = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"
-PATIENT = {"resourceType": "Patient", "meta": {"profile": [INS]}, "gender": "female", "birthDate": "1980-02-01",
-           "name": [{"use": "official", "family": "Martin", "given": ["Anne"]}],
-           "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "123", "use": "official"}]}
+PATIENT = {
+    "resourceType": "Patient",
+    "meta": {"profile": [INS]},
+    "gender": "female",
+    "birthDate": "1980-02-01",
+    "name": [{"use": "official", "family": "Martin", "given": ["Anne"]}],
+    "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "123", "use": "official"}],
+}
 
 
 def test_profiles_are_advertised(client):
@@ -36,8 +42,9 @@ def test_a_claimed_profile_is_enforced(client, system):
 
 def test_a_required_profile_applies_to_every_instance(make_app):
     app = make_app(REQUIRED_PROFILES={"Patient": [INS]})
-    resp = app.test_client().post("/fhir/Patient", json={"resourceType": "Patient", "gender": "male"},
-                                  headers=bearer(app))
+    resp = app.test_client().post(
+        "/fhir/Patient", json={"resourceType": "Patient", "gender": "male"}, headers=bearer(app)
+    )
     assert resp.status_code == 422
 
 

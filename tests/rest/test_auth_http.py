@@ -1,10 +1,11 @@
 """Every endpoint but metadata needs a valid bearer token; scopes are enforced per type and interaction."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.support import bearer
 from tests.rest.test_crud import PATIENT
+from tests.support import bearer
 
 
 def test_metadata_needs_no_token(client):

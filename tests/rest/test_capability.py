@@ -1,4 +1,5 @@
 """The CapabilityStatement says exactly what the server does."""
+
 from __future__ import annotations
 
 from fhir_server import catalog
@@ -12,7 +13,9 @@ def test_capability_statement(client):
     assert "application/fhir+json" in cs["format"]
     resources = {r["type"]: r for r in cs["rest"][0]["resource"]}
     assert set(resources) == set(catalog.load().types)
-    assert [i["code"] for i in resources["AuditEvent"]["interaction"]] == list(catalog.load().types["AuditEvent"].interactions)
+    assert [i["code"] for i in resources["AuditEvent"]["interaction"]] == list(
+        catalog.load().types["AuditEvent"].interactions
+    )
     reg = registry.load()
     for type_, resource in resources.items():
         assert {p["name"] for p in resource["searchParam"]} == set(reg.params(type_))

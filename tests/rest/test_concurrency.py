@@ -1,4 +1,5 @@
 """Optimistic concurrency: of two updates with the same If-Match, exactly one wins."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Create, read, vread, update, patch, delete through HTTP (R4 http.html)."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,11 @@ PATIENT: dict[str, Any] = {
 
 
 def create(client: Any, headers: dict[str, str], body: dict[str, Any] = PATIENT, **extra: str) -> Any:
-    return client.post(f"/fhir/{body['resourceType']}", json=body,
-                       headers={**headers, "Content-Type": "application/fhir+json", **extra})
+    return client.post(
+        f"/fhir/{body['resourceType']}",
+        json=body,
+        headers={**headers, "Content-Type": "application/fhir+json", **extra},
+    )
 
 
 def test_create_answers_201_with_location_etag_and_last_modified(client, system):
@@ -119,8 +123,10 @@ def test_delete_is_logical(client, system):
 def test_json_patch(client, system):
     created = create(client, system).get_json()
     url = f"/fhir/Patient/{created['id']}"
-    patch = [{"op": "replace", "path": "/gender", "value": "male"},
-             {"op": "add", "path": "/name/0/given/-", "value": "Marie"}]
+    patch = [
+        {"op": "replace", "path": "/gender", "value": "male"},
+        {"op": "add", "path": "/name/0/given/-", "value": "Marie"},
+    ]
     resp = client.patch(url, json=patch, headers={**system, "Content-Type": "application/json-patch+json"})
     assert resp.status_code == 200
     body = resp.get_json()
@@ -128,14 +134,17 @@ def test_json_patch(client, system):
     assert body["meta"]["versionId"] == "2"
 
 
-@pytest.mark.parametrize("patch,status", [
-    ([{"op": "replace", "path": "/active", "value": "yes"}], 422),
-    ([{"op": "test", "path": "/gender", "value": "male"}], 422),
-    ([{"op": "remove", "path": "/nothing"}], 422),
-    ([{"op": "replace", "path": "/id", "value": "other"}], 400),
-    ([{"op": "jump", "path": "/gender"}], 400),
-    ({"op": "add"}, 400),
-])
+@pytest.mark.parametrize(
+    "patch,status",
+    [
+        ([{"op": "replace", "path": "/active", "value": "yes"}], 422),
+        ([{"op": "test", "path": "/gender", "value": "male"}], 422),
+        ([{"op": "remove", "path": "/nothing"}], 422),
+        ([{"op": "replace", "path": "/id", "value": "other"}], 400),
+        ([{"op": "jump", "path": "/gender"}], 400),
+        ({"op": "add"}, 400),
+    ],
+)
 def test_json_patch_failures_change_nothing(client, system, patch, status):
     created = create(client, system).get_json()
     url = f"/fhir/Patient/{created['id']}"
@@ -154,19 +163,26 @@ def test_a_json_array_sent_as_application_json_is_json_patch(client, system):
     assert resp.status_code == 200
     assert resp.get_json()["gender"] == "male" and resp.get_json()["meta"]["versionId"] == "2"
     again = [{"op": "replace", "path": "/gender", "value": "other"}]
-    conditional = client.patch("/fhir/Patient?identifier=urn:test|json-1", data=json.dumps(again),
-                               headers={**system, "Content-Type": "application/json; charset=utf-8"})
+    conditional = client.patch(
+        "/fhir/Patient?identifier=urn:test|json-1",
+        data=json.dumps(again),
+        headers={**system, "Content-Type": "application/json; charset=utf-8"},
+    )
     assert conditional.status_code == 200
     assert client.get(url, headers=system).get_json()["gender"] == "other"
 
 
-@pytest.mark.parametrize("content_type,body", [
-    ("application/json", {"op": "replace", "path": "/gender", "value": "male"}),
-    ("application/json", {"resourceType": "Parameters", "parameter": []}),
-    ("application/fhir+json", [{"op": "replace", "path": "/gender", "value": "male"}]),
-    ("text/plain", [{"op": "replace", "path": "/gender", "value": "male"}]),
-    (None, [{"op": "replace", "path": "/gender", "value": "male"}]),
-], ids=["json-object", "json-parameters", "fhir-json", "text", "none"])
+@pytest.mark.parametrize(
+    "content_type,body",
+    [
+        ("application/json", {"op": "replace", "path": "/gender", "value": "male"}),
+        ("application/json", {"resourceType": "Parameters", "parameter": []}),
+        ("application/fhir+json", [{"op": "replace", "path": "/gender", "value": "male"}]),
+        ("text/plain", [{"op": "replace", "path": "/gender", "value": "male"}]),
+        (None, [{"op": "replace", "path": "/gender", "value": "male"}]),
+    ],
+    ids=["json-object", "json-parameters", "fhir-json", "text", "none"],
+)
 def test_patch_in_any_other_form_is_415(client, system, content_type, body):
     created = create(client, system).get_json()
     url = f"/fhir/Patient/{created['id']}"
@@ -177,9 +193,14 @@ def test_patch_in_any_other_form_is_415(client, system, content_type, body):
     assert client.get(url, headers=system).get_json() == created
 
 
-@pytest.mark.parametrize("prefer,body_kind", [
-    ("return=minimal", None), ("return=representation", "Patient"), ("return=OperationOutcome", "OperationOutcome"),
-])
+@pytest.mark.parametrize(
+    "prefer,body_kind",
+    [
+        ("return=minimal", None),
+        ("return=representation", "Patient"),
+        ("return=OperationOutcome", "OperationOutcome"),
+    ],
+)
 def test_prefer_return(client, system, prefer, body_kind):
     resp = create(client, system, Prefer=prefer)
     assert resp.status_code == 201 and resp.headers["Location"]
@@ -189,8 +210,10 @@ def test_prefer_return(client, system, prefer, body_kind):
         assert resp.get_json()["resourceType"] == body_kind
 
 
-@pytest.mark.parametrize("method,path", [("get", "/fhir/NotAType/1"), ("get", "/fhir/NotAType"),
-                                         ("post", "/fhir/NotAType"), ("get", "/fhir/patient/1")])
+@pytest.mark.parametrize(
+    "method,path",
+    [("get", "/fhir/NotAType/1"), ("get", "/fhir/NotAType"), ("post", "/fhir/NotAType"), ("get", "/fhir/patient/1")],
+)
 def test_unsupported_type_is_404(client, system, method, path):
     resp = getattr(client, method)(path, json={"resourceType": "NotAType"}, headers=system)
     assert resp.status_code == 404
@@ -200,4 +223,7 @@ def test_unsupported_type_is_404(client, system, method, path):
 def test_audit_event_is_written_by_the_server_only(client, system):
     resp = client.post("/fhir/AuditEvent", json={"resourceType": "AuditEvent"}, headers=system)
     assert resp.status_code == 405
-    assert client.put("/fhir/AuditEvent/x", json={"resourceType": "AuditEvent", "id": "x"}, headers=system).status_code == 405
+    assert (
+        client.put("/fhir/AuditEvent/x", json={"resourceType": "AuditEvent", "id": "x"}, headers=system).status_code
+        == 405
+    )

@@ -1,4 +1,5 @@
 """Every official R4 example of the served types is accepted and reads back equal (meta aside)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,11 @@ from fhir_server import catalog
 from tests.support import examples
 
 #: AuditEvents are written by the server only
-WRITABLE = [p for p in examples()
-            if (t := json.loads(p.read_text())["resourceType"]) in catalog.load().types and t != "AuditEvent"]
+WRITABLE = [
+    p
+    for p in examples()
+    if (t := json.loads(p.read_text())["resourceType"]) in catalog.load().types and t != "AuditEvent"
+]
 
 
 def _without_meta(resource):

@@ -1,4 +1,5 @@
 """Instance and type history: Bundle type history, newest first, paged (R4 http.html#history)."""
+
 from __future__ import annotations
 
 from tests.rest.test_crud import create

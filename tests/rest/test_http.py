@@ -1,4 +1,5 @@
 """Media types, _format, _pretty, trailing slashes, body limits, malformed input (R4 http.html)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,13 +8,16 @@ from tests.rest.test_crud import PATIENT
 from tests.rest.test_crud import create
 
 
-@pytest.mark.parametrize("accept,served", [
-    ("application/fhir+json", "application/fhir+json"),
-    ("application/json", "application/json"),
-    ("*/*", "application/fhir+json"),
-    ("application/fhir+json; fhirVersion=4.0", "application/fhir+json"),
-    ("text/html, application/json;q=0.9", "application/json"),
-])
+@pytest.mark.parametrize(
+    "accept,served",
+    [
+        ("application/fhir+json", "application/fhir+json"),
+        ("application/json", "application/json"),
+        ("*/*", "application/fhir+json"),
+        ("application/fhir+json; fhirVersion=4.0", "application/fhir+json"),
+        ("text/html, application/json;q=0.9", "application/json"),
+    ],
+)
 def test_accept(client, system, accept, served):
     resp = client.get("/fhir/metadata", headers={"Accept": accept})
     assert resp.status_code == 200
@@ -46,8 +50,11 @@ def test_trailing_slash_is_tolerated(client, system):
 
 
 def test_malformed_json_is_400(client, system):
-    resp = client.post("/fhir/Patient", data=b'{"resourceType": "Patient",',
-                       headers={**system, "Content-Type": "application/fhir+json"})
+    resp = client.post(
+        "/fhir/Patient",
+        data=b'{"resourceType": "Patient",',
+        headers={**system, "Content-Type": "application/fhir+json"},
+    )
     assert resp.status_code == 400
     assert "not valid JSON" in resp.get_json()["issue"][0]["diagnostics"]
 
@@ -87,14 +94,17 @@ def test_method_not_allowed_is_operation_outcome(client, system):
     assert resp.status_code == 405 and resp.get_json()["resourceType"] == "OperationOutcome"
 
 
-@pytest.mark.parametrize("body", [
-    {"resourceType": "Patient", "active": "yes"},
-    {"resourceType": "Patient", "colour": "blue"},
-    {"resourceType": "Patient", "name": {"family": "x"}},
-    {"resourceType": "Patient", "birthDate": "1980-13-45"},
-    {"resourceType": "Patient", "gender": "woman"},
-    {"resourceType": "Patient", "name": []},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"resourceType": "Patient", "active": "yes"},
+        {"resourceType": "Patient", "colour": "blue"},
+        {"resourceType": "Patient", "name": {"family": "x"}},
+        {"resourceType": "Patient", "birthDate": "1980-13-45"},
+        {"resourceType": "Patient", "gender": "woman"},
+        {"resourceType": "Patient", "name": []},
+    ],
+)
 def test_invalid_resources_are_422_with_expression(client, system, body):
     resp = client.post("/fhir/Patient", json=body, headers=system)
     assert resp.status_code == 422

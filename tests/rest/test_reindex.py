@@ -1,4 +1,5 @@
 """`Store.reindex` (behind `carnet reindex`) rebuilds stale search values and access attributes."""
+
 from __future__ import annotations
 
 from fhir_server.storage import get_store_of

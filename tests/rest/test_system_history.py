@@ -1,6 +1,7 @@
 """System history ``GET [base]/_history`` (R4 http.html#history): every type's versions, newest
 first, paged, ``_since``/``_at``, each version under its own type's consent policy in the query
 (on its own and on the current access attributes), on both adapters."""
+
 from __future__ import annotations
 
 import time
@@ -9,23 +10,41 @@ import pytest
 
 from tests.bundles.world import GP
 from tests.bundles.world import NURSE
-from tests.bundles.world import PATIENT
 from tests.bundles.world import STRANGER
 from tests.bundles.world import headers
 from tests.bundles.world import seed
 from tests.support import bearer
 
 #: the world's versions (one each), the access traces aside
-WORLD = {"Patient/ins-adulte", "Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role",
-         "PractitionerRole/infirmier-role", "Consent/autorisation-praticien", "DocumentReference/compte-rendu",
-         "DocumentReference/masque-ps", "DocumentReference/directives-anticipees", "DocumentReference/bilan",
-         "AllergyIntolerance/penicilline", "RelatedPerson/contact-urgence",
-         "Practitioner/infirmier", "Practitioner/biologiste", "Practitioner/praticien-bloque",
-         "Organization/chu-exemple", "Organization/cabinet-lambert"}
-DIRECTORY = {"Practitioner/medecin-traitant", "PractitionerRole/medecin-traitant-role", "PractitionerRole/infirmier-role",
-             # the directory entries the world's references name (written first: references are checked)
-             "Practitioner/infirmier", "Practitioner/biologiste", "Practitioner/praticien-bloque",
-             "Organization/chu-exemple", "Organization/cabinet-lambert"}
+WORLD = {
+    "Patient/ins-adulte",
+    "Practitioner/medecin-traitant",
+    "PractitionerRole/medecin-traitant-role",
+    "PractitionerRole/infirmier-role",
+    "Consent/autorisation-praticien",
+    "DocumentReference/compte-rendu",
+    "DocumentReference/masque-ps",
+    "DocumentReference/directives-anticipees",
+    "DocumentReference/bilan",
+    "AllergyIntolerance/penicilline",
+    "RelatedPerson/contact-urgence",
+    "Practitioner/infirmier",
+    "Practitioner/biologiste",
+    "Practitioner/praticien-bloque",
+    "Organization/chu-exemple",
+    "Organization/cabinet-lambert",
+}
+DIRECTORY = {
+    "Practitioner/medecin-traitant",
+    "PractitionerRole/medecin-traitant-role",
+    "PractitionerRole/infirmier-role",
+    # the directory entries the world's references name (written first: references are checked)
+    "Practitioner/infirmier",
+    "Practitioner/biologiste",
+    "Practitioner/praticien-bloque",
+    "Organization/chu-exemple",
+    "Organization/cabinet-lambert",
+}
 
 
 def local(url: str) -> str:
@@ -45,8 +64,11 @@ def walk(client, caller, url: str) -> tuple[list[str], set[int]]:
 
 def untraced(refs: list[str]) -> set[str]:
     """The world's items (access traces and the profiles the server publishes at start aside)."""
-    return {r for r in refs if not r.startswith(("AuditEvent/", "StructureDefinition/", "OperationDefinition/",
-                                                 "CodeSystem/", "ValueSet/"))}
+    return {
+        r
+        for r in refs
+        if not r.startswith(("AuditEvent/", "StructureDefinition/", "OperationDefinition/", "CodeSystem/", "ValueSet/"))
+    }
 
 
 @pytest.fixture
@@ -69,11 +91,14 @@ def test_a_system_client_sees_every_version(client, system, world):
     assert untraced(seen) == WORLD
 
 
-@pytest.mark.parametrize("who,visible", [
-    (GP, WORLD),
-    (NURSE, {"Patient/ins-adulte", "DocumentReference/bilan", "AllergyIntolerance/penicilline"} | DIRECTORY),
-    (STRANGER, DIRECTORY),
-])
+@pytest.mark.parametrize(
+    "who,visible",
+    [
+        (GP, WORLD),
+        (NURSE, {"Patient/ins-adulte", "DocumentReference/bilan", "AllergyIntolerance/penicilline"} | DIRECTORY),
+        (STRANGER, DIRECTORY),
+    ],
+)
 def test_consent_is_inside_the_query(app, client, world, who, visible):
     caller = headers(app, who)
     bundle = client.get("/fhir/_history?_count=100", headers=caller).get_json()
@@ -99,8 +124,9 @@ def test_a_version_now_hidden_leaves_system_history(app, client, system, world):
 def test_since_and_at(client, system, world):
     first = client.get("/fhir/AllergyIntolerance/penicilline", headers=system).get_json()
     time.sleep(0.01)
-    changed = client.put("/fhir/AllergyIntolerance/penicilline", json={**first, "criticality": "high"},
-                         headers=system).get_json()
+    changed = client.put(
+        "/fhir/AllergyIntolerance/penicilline", json={**first, "criticality": "high"}, headers=system
+    ).get_json()
     since = changed["meta"]["lastUpdated"]
     recent = client.get(f"/fhir/_history?_since={since}", headers=system).get_json()
     assert untraced([e["fullUrl"].split("/fhir/", 1)[1] for e in recent["entry"]]) == {"AllergyIntolerance/penicilline"}

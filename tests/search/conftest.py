@@ -1,11 +1,12 @@
 """Fixtures for the search tests: the registry, and a store on each adapter (SQLite, and MongoDB on
 its in-process stand-in) loaded the way the server stores resources (search values and access
 attributes computed at write time, plus any extra ``acl`` given)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from typing import Callable
 from urllib.parse import parse_qsl
 
 import orjson
@@ -47,24 +48,35 @@ class Store:
         self.registry = reg
         self.repo = repo
 
-    def load(self, *resources: dict[str, Any], acl: dict[str, Any] | None = None,
-             ts: str = "2024-01-01T00:00:00.000000Z", deleted: bool = False) -> None:
+    def load(
+        self,
+        *resources: dict[str, Any],
+        acl: dict[str, Any] | None = None,
+        ts: str = "2024-01-01T00:00:00.000000Z",
+        deleted: bool = False,
+    ) -> None:
         self.repo.restore([Stored(r["resourceType"], r["id"], 1, ts, deleted, r, acl or {}) for r in resources])
 
-    def bundle(self, type_: str | list[str], query: str | list[tuple[str, str]],
-               policy_for: Callable[[str], Predicate] = lambda t: ALLOW, **kwargs: Any) -> dict[str, Any]:
+    def bundle(
+        self,
+        type_: str | list[str],
+        query: str | list[tuple[str, str]],
+        policy_for: Callable[[str], Predicate] = lambda t: ALLOW,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         from fhir_server import searchset
 
         types = [type_] if isinstance(type_, str) else type_
         params = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
         path = types[0] if isinstance(type_, str) else ""
-        bundle, _ = searchset.search(Scoped(self.repo, policy_for), self.registry, types, params, BASE, path=path,
-                                     **kwargs)
+        bundle, _ = searchset.search(
+            Scoped(self.repo, policy_for), self.registry, types, params, BASE, path=path, **kwargs
+        )
         return as_sent(bundle)
 
     def ids(self, type_: str | list[str], query: str, mode: str = "match", **kwargs: Any) -> list[str]:
         b = self.bundle(type_, query, **kwargs)
-        return [e["fullUrl"][len(BASE) + 1:] for e in b["entry"] if e["search"]["mode"] == mode]
+        return [e["fullUrl"][len(BASE) + 1 :] for e in b["entry"] if e["search"]["mode"] == mode]
 
     def close(self) -> None:
         self.repo.close()

@@ -3,6 +3,7 @@ plans and consent predicates in each adapter.
 
 The predicate translations of both adapters are checked against ``consent.predicate.evaluate``
 (the reference semantics) on real stores. Integration twin: tests/search/test_consent_seam.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,14 @@ from .conftest import open_store
 
 VALUES = ["a", "b", "c"]
 ACLS = [
-    {}, {"labels": []}, {"labels": ["a"]}, {"labels": ["a", "b"]}, {"labels": ["c"]},
-    {"patients": ["a"], "labels": ["b"]}, {"patients": [], "labels": ["c", "a"]}, {"patients": ["b"]},
+    {},
+    {"labels": []},
+    {"labels": ["a"]},
+    {"labels": ["a", "b"]},
+    {"labels": ["c"]},
+    {"patients": ["a"], "labels": ["b"]},
+    {"patients": [], "labels": ["c", "a"]},
+    {"patients": ["b"]},
 ]
 
 
@@ -73,8 +80,14 @@ predicates = st.recursive(
 @pytest.fixture(scope="module", params=ADAPTERS)
 def acl_store(request, tmp_path_factory):
     repo = open_store(request.param, tmp_path_factory.mktemp("acl"))
-    repo.restore([Stored("Basic", str(i), 1, "2024-01-01T00:00:00.000000Z", False,
-                         {"resourceType": "Basic", "id": str(i)}, acl) for i, acl in enumerate(ACLS)])
+    repo.restore(
+        [
+            Stored(
+                "Basic", str(i), 1, "2024-01-01T00:00:00.000000Z", False, {"resourceType": "Basic", "id": str(i)}, acl
+            )
+            for i, acl in enumerate(ACLS)
+        ]
+    )
     stored = {s.id: s.acl for s in repo.find("Basic", TRUE, no_policy)}
     yield repo, stored
     repo.close()
@@ -94,15 +107,22 @@ def test_user_input_only_becomes_values(registry):
     hostile = "a'); DROP TABLE resource; --"
     req = parse(registry, ["Patient"], [("family:contains", hostile), ("identifier", "$where|{}")])
     where = compile_criteria(registry, "Patient", req.criteria["Patient"])
-    assert where == and_(Value("family", "string", Cmp("", "contains", "a'); drop table resource; --")),
-                         Value("identifier", "token", Cmp("", "eq", "$where|{}")))
+    assert where == and_(
+        Value("family", "string", Cmp("", "contains", "a'); drop table resource; --")),
+        Value("identifier", "token", Cmp("", "eq", "$where|{}")),
+    )
     sql = SqlTranslator(no_policy)
     text = sql.live("Patient", where, "r")
     assert "DROP" not in text and "$where" not in text
     assert "a'); drop table resource; --" in sql.params and "$where|{}" in sql.params
     flt = MongoTranslator(no_policy, lambda *a: []).live("Patient", where)
-    assert flt == {"$and": [{"deleted": False}, {"idx.family": {"$regex": r"a'\);\ drop\ table\ resource;\ \-\-"}},
-                            {"idx.identifier": "$where|{}"}]}
+    assert flt == {
+        "$and": [
+            {"deleted": False},
+            {"idx.family": {"$regex": r"a'\);\ drop\ table\ resource;\ \-\-"}},
+            {"idx.identifier": "$where|{}"},
+        ]
+    }
 
 
 def test_policies_deny_and_allow_in_both_translations():
@@ -114,4 +134,6 @@ def test_policies_deny_and_allow_in_both_translations():
 def test_sort_keys(registry):
     assert sort_keys(registry, "Patient", ()) == ()
     assert sort_keys(registry, "Patient", (SortKey("birthdate", True), SortKey("_lastUpdated"))) == (
-        SortBy("birthdate", "date", True), SortBy("ts", "column", False))
+        SortBy("birthdate", "date", True),
+        SortBy("ts", "column", False),
+    )

@@ -2,6 +2,7 @@
 chain and _has query, so totals, pages and includes only ever show permitted resources.
 
 Unit twin: test_compile.py (predicate compilation against consent.predicate.evaluate)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,15 @@ from fhir_server.storage import Scoped
 
 from . import dataset
 
-CLINICAL = {"Patient", "DocumentReference", "AllergyIntolerance", "Consent", "RelatedPerson", "AuditEvent", "Observation"}
+CLINICAL = {
+    "Patient",
+    "DocumentReference",
+    "AllergyIntolerance",
+    "Consent",
+    "RelatedPerson",
+    "AuditEvent",
+    "Observation",
+}
 ONLY_P1_UNMASKED = And((AnyOf("patients", ("Patient/p1",)), Not(AnyOf("labels", ("MASQUE_PS",)))))
 
 
@@ -47,14 +56,26 @@ def test_totals_and_pages_only_count_permitted(guarded):
 
 
 def test_includes_are_filtered_by_the_target_policy(guarded):
-    inc = guarded.ids("DocumentReference", "_include=DocumentReference:subject&_include=DocumentReference:author",
-                      mode="include", policy_for=restrictive)
+    inc = guarded.ids(
+        "DocumentReference",
+        "_include=DocumentReference:subject&_include=DocumentReference:author",
+        mode="include",
+        policy_for=restrictive,
+    )
     assert inc == ["Patient/p1"]  # Practitioner/dr1 is denied
-    rev = guarded.ids("Patient", "_revinclude=DocumentReference:subject&_revinclude=AllergyIntolerance:patient",
-                      mode="include", policy_for=restrictive)
+    rev = guarded.ids(
+        "Patient",
+        "_revinclude=DocumentReference:subject&_revinclude=AllergyIntolerance:patient",
+        mode="include",
+        policy_for=restrictive,
+    )
     assert sorted(rev) == ["AllergyIntolerance/a1", "DocumentReference/d1"]  # d2 is masked
-    it = guarded.ids("Patient", "_include=Patient:organization&_include:iterate=Organization:partof",
-                     mode="include", policy_for=restrictive)
+    it = guarded.ids(
+        "Patient",
+        "_include=Patient:organization&_include:iterate=Organization:partof",
+        mode="include",
+        policy_for=restrictive,
+    )
     assert it == ["Organization/org2", "Organization/org1"]
 
 
@@ -64,7 +85,9 @@ def test_chains_only_see_permitted_targets(guarded):
 
     assert guarded.ids("DocumentReference", "subject.name=dupont", policy_for=docs_open) == []
     assert guarded.ids("DocumentReference", "subject.name=helene", policy_for=docs_open) == [
-        "DocumentReference/d1", "DocumentReference/d2"]
+        "DocumentReference/d1",
+        "DocumentReference/d2",
+    ]
     assert guarded.ids("PractitionerRole", "practitioner.identifier=810001", policy_for=restrictive) == []
 
 
@@ -72,16 +95,22 @@ def test_has_only_sees_permitted_sources(guarded):
     def patients_open(t):
         return ALLOW if t == "Patient" else restrictive(t)
 
-    assert guarded.ids("Patient", "_has:DocumentReference:subject:type=34112-3", policy_for=patients_open) == ["Patient/p1"]
-    assert guarded.ids("Patient", "_has:DocumentReference:subject:type=11502-2", policy_for=patients_open) == []  # masked d2
+    assert guarded.ids("Patient", "_has:DocumentReference:subject:type=34112-3", policy_for=patients_open) == [
+        "Patient/p1"
+    ]
+    assert (
+        guarded.ids("Patient", "_has:DocumentReference:subject:type=11502-2", policy_for=patients_open) == []
+    )  # masked d2
     nested = "_has:Patient:organization:_has:DocumentReference:subject:type=11502-2"
     assert guarded.ids("Organization", nested, policy_for=patients_open) == []
 
 
 def test_system_search_and_conditional_matches(guarded):
     b = guarded.bundle(["Patient", "Practitioner", "DocumentReference"], "", policy_for=restrictive)
-    assert b["total"] == 2 and sorted(e["fullUrl"][len(dataset.BASE) + 1:] for e in b["entry"]) == [
-        "DocumentReference/d1", "Patient/p1"]
+    assert b["total"] == 2 and sorted(e["fullUrl"][len(dataset.BASE) + 1 :] for e in b["entry"]) == [
+        "DocumentReference/d1",
+        "Patient/p1",
+    ]
     got = searchset.find_matches(Scoped(guarded.repo, restrictive), guarded.registry, "Patient", "gender=male")
     assert got == []
 

@@ -1,4 +1,5 @@
 """The public surface of search/ and fhir_server.searchset, and search/'s purity."""
+
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,16 @@ from fhir_server import searchset
 
 def test_search_all():
     assert search.__all__ == [
-        "ParamDef", "Registry", "SearchError", "SearchRequest", "compile_criteria", "index_values",
-        "load", "parse", "patient_refs", "sort_keys",
+        "ParamDef",
+        "Registry",
+        "SearchError",
+        "SearchRequest",
+        "compile_criteria",
+        "index_values",
+        "load",
+        "parse",
+        "patient_refs",
+        "sort_keys",
     ]
     for name in search.__all__:
         assert hasattr(search, name)

@@ -1,4 +1,5 @@
 """The FHIRPath subset of R4 SearchParameter expressions (search.fhirpath)."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,9 +16,14 @@ def test_union_and_paths():
     ]
 
 
-@pytest.mark.parametrize("expr", [
-    "(Observation.value as Quantity)", "Observation.value.as(Quantity)", "Observation.value as Quantity",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "(Observation.value as Quantity)",
+        "Observation.value.as(Quantity)",
+        "Observation.value as Quantity",
+    ],
+)
 def test_as_forms(expr):
     assert parse(expr) == [[Step("child", "Observation"), Step("child", "value"), Step("as", "Quantity")]]
 

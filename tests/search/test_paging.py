@@ -1,4 +1,5 @@
 """Page tokens and links (search.paging). Integration twin: test_results.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,9 @@ def test_rejects(bad):
 
 
 def test_links():
-    got = {l["relation"]: l["url"] for l in paging.links("http://x/fhir", "Patient", (("name", "a b"),), 10, 10, 35, True)}
+    got = {
+        l["relation"]: l["url"] for l in paging.links("http://x/fhir", "Patient", (("name", "a b"),), 10, 10, 35, True)
+    }
     assert got["self"].startswith("http://x/fhir/Patient?name=a+b&_count=10&_page=")
     assert got["first"] == "http://x/fhir/Patient?name=a+b&_count=10"
     assert paging.decode(got["next"].rsplit("=", 1)[1]) == 20

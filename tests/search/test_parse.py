@@ -1,6 +1,7 @@
 """Parsing a search into a SearchRequest (search.parse, search.values).
 
 Integration twin: tests/search/test_searching.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,13 +28,16 @@ def test_or_values_and_escapes(registry):
     assert split_escaped(r"a\|b|c", "|") == [r"a\|b", "c"] and unescape(r"a\|b\\") == "a|b\\"
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("male", TokenValue(None, "male", False)),
-    ("http://s|male", TokenValue("http://s", "male", True)),
-    ("|male", TokenValue(None, "male", True)),
-    ("http://s|", TokenValue("http://s", None, True)),
-    (r"urn:x|a\|b", TokenValue("urn:x", "a|b", True)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("male", TokenValue(None, "male", False)),
+        ("http://s|male", TokenValue("http://s", "male", True)),
+        ("|male", TokenValue(None, "male", True)),
+        ("http://s|", TokenValue("http://s", None, True)),
+        (r"urn:x|a\|b", TokenValue("urn:x", "a|b", True)),
+    ],
+)
 def test_token_forms(registry, value, expected):
     assert one(registry, "Patient", "gender", value).values == (expected,)
 
@@ -60,11 +64,20 @@ def test_chain_and_has(registry):
 
 
 def test_result_parameters(registry):
-    req = parse(registry, ["Patient"], [
-        ("_sort", "-birthdate,family"), ("_count", "5"), ("_page", paging.encode(10)),
-        ("_include", "Patient:general-practitioner:Practitioner"), ("_revinclude:iterate", "DocumentReference:subject"),
-        ("_total", "none"), ("_summary", "true"), ("_elements", "name,gender"),
-    ])
+    req = parse(
+        registry,
+        ["Patient"],
+        [
+            ("_sort", "-birthdate,family"),
+            ("_count", "5"),
+            ("_page", paging.encode(10)),
+            ("_include", "Patient:general-practitioner:Practitioner"),
+            ("_revinclude:iterate", "DocumentReference:subject"),
+            ("_total", "none"),
+            ("_summary", "true"),
+            ("_elements", "name,gender"),
+        ],
+    )
     assert req.sort == (SortKey("birthdate", True), SortKey("family", False))
     assert (req.count, req.offset, req.total, req.summary, req.elements) == (5, 10, "none", "true", ("name", "gender"))
     assert req.includes == (Include("Patient", "general-practitioner", "Practitioner", False),)
@@ -73,27 +86,30 @@ def test_result_parameters(registry):
     assert parse(registry, ["Patient"], [("_count", "100000")], max_count=50).count == 50
 
 
-@pytest.mark.parametrize("name, value, fragment", [
-    ("foo", "1", "Unknown search parameter 'foo'"),
-    ("name:nope", "x", "Unsupported modifier ':nope'"),
-    ("birthdate", "19800", "Invalid value '19800' for search parameter 'birthdate'"),
-    ("birthdate", "xx1980", "Invalid value 'xx1980'"),
-    ("gender", "a|b|c", "Invalid value 'a|b|c'"),
-    ("name:missing", "maybe", "Invalid value 'maybe'"),
-    ("_count", "-1", "Invalid value '-1' for search parameter '_count'"),
-    ("_sort", "nope", "Invalid value 'nope' for search parameter '_sort'"),
-    ("_include", "Patient:name", "Invalid value 'Patient:name'"),
-    ("_summary", "maybe", "Invalid value 'maybe'"),
-    ("_page", "garbage", "Invalid value 'garbage' for search parameter '_page'"),
-    ("gender.name", "x", "not a reference parameter"),
-    ("subject:Patient.foo", "x", "Unknown chained search parameter"),
-    ("_has:Observation:nope:code", "x", "not a reference parameter of Observation"),
-    ("a.b.c.d.e", "x", "Unknown search parameter"),
-    ("general-practitioner.organization.partof.partof.name", "x", "limited to 3 levels"),
-    ("_text", "x", "Unsupported search parameter '_text'"),
-    ("identifier:of-type", "a|b", "Invalid value 'a|b'"),
-    ("gender:of-type", "a|b|c", "applies to identifiers only"),
-])
+@pytest.mark.parametrize(
+    "name, value, fragment",
+    [
+        ("foo", "1", "Unknown search parameter 'foo'"),
+        ("name:nope", "x", "Unsupported modifier ':nope'"),
+        ("birthdate", "19800", "Invalid value '19800' for search parameter 'birthdate'"),
+        ("birthdate", "xx1980", "Invalid value 'xx1980'"),
+        ("gender", "a|b|c", "Invalid value 'a|b|c'"),
+        ("name:missing", "maybe", "Invalid value 'maybe'"),
+        ("_count", "-1", "Invalid value '-1' for search parameter '_count'"),
+        ("_sort", "nope", "Invalid value 'nope' for search parameter '_sort'"),
+        ("_include", "Patient:name", "Invalid value 'Patient:name'"),
+        ("_summary", "maybe", "Invalid value 'maybe'"),
+        ("_page", "garbage", "Invalid value 'garbage' for search parameter '_page'"),
+        ("gender.name", "x", "not a reference parameter"),
+        ("subject:Patient.foo", "x", "Unknown chained search parameter"),
+        ("_has:Observation:nope:code", "x", "not a reference parameter of Observation"),
+        ("a.b.c.d.e", "x", "Unknown search parameter"),
+        ("general-practitioner.organization.partof.partof.name", "x", "limited to 3 levels"),
+        ("_text", "x", "Unsupported search parameter '_text'"),
+        ("identifier:of-type", "a|b", "Invalid value 'a|b'"),
+        ("gender:of-type", "a|b|c", "applies to identifiers only"),
+    ],
+)
 def test_errors_name_parameter_and_value(registry, name, value, fragment):
     type_ = "DocumentReference" if name.startswith("subject") else "Patient"
     with pytest.raises(SearchError) as err:

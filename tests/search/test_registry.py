@@ -2,6 +2,7 @@
 
 The registry is generated from the official R4 definitions by tools/generate_registry.py (their
 copy for this test: tests/fixtures/fhir-r4); the server only reads search/data/registry.json."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,17 @@ from search import registry as registry_module
 from tests.support import R4
 from tests.support import unpacked
 
-SERVED = ["Patient", "DocumentReference", "AllergyIntolerance", "Consent", "RelatedPerson",
-          "Practitioner", "PractitionerRole", "Organization", "AuditEvent"]
+SERVED = [
+    "Patient",
+    "DocumentReference",
+    "AllergyIntolerance",
+    "Consent",
+    "RelatedPerson",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "AuditEvent",
+]
 RESOURCE_LEVEL = ["_id", "_lastUpdated", "_tag", "_security", "_profile", "_source"]
 
 

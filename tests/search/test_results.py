@@ -1,6 +1,7 @@
 """Result parameters end to end: _sort, _count and paging links, _total, _include /
 _revinclude (:iterate, *), _summary, _elements, errors and lenient handling, find_matches,
 and the one-query rule. Unit twins: test_parse.py, test_paging.py."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
@@ -10,12 +11,12 @@ import pytest
 
 from consent.predicate import ALLOW
 from fhir_server import searchset
+from fhir_server.errors import BadRequest
 from fhir_server.storage import Scoped
+from search import paging
 from search.plan import Cmp
 from search.plan import Refers
 from search.plan import Value
-from fhir_server.errors import BadRequest
-from search import paging
 
 from .conftest import as_sent
 from .dataset import BASE
@@ -32,13 +33,33 @@ def follow(store, type_, url):
 
 
 def test_sort_several_keys_and_direction(loaded):
-    assert loaded.ids("Patient", "_sort=birthdate") == ["Patient/p1", "Patient/p5", "Patient/p2", "Patient/p3", "Patient/p4"]
-    assert loaded.ids("Patient", "_sort=-birthdate") == ["Patient/p4", "Patient/p3", "Patient/p2", "Patient/p5", "Patient/p1"]
+    assert loaded.ids("Patient", "_sort=birthdate") == [
+        "Patient/p1",
+        "Patient/p5",
+        "Patient/p2",
+        "Patient/p3",
+        "Patient/p4",
+    ]
+    assert loaded.ids("Patient", "_sort=-birthdate") == [
+        "Patient/p4",
+        "Patient/p3",
+        "Patient/p2",
+        "Patient/p5",
+        "Patient/p1",
+    ]
     assert loaded.ids("Patient", "_sort=gender,-birthdate") == [
-        "Patient/p5", "Patient/p3", "Patient/p1", "Patient/p2", "Patient/p4"]  # missing first, then female…
+        "Patient/p5",
+        "Patient/p3",
+        "Patient/p1",
+        "Patient/p2",
+        "Patient/p4",
+    ]  # missing first, then female…
     assert loaded.ids("Patient", "_sort=-_lastUpdated,_id")[:3] == ["Patient/p3", "Patient/p2", "Patient/p1"]
     assert loaded.ids("DocumentReference", "_sort=type") == [
-        "DocumentReference/d2", "DocumentReference/d1", "DocumentReference/d3"]  # ties by _id
+        "DocumentReference/d2",
+        "DocumentReference/d1",
+        "DocumentReference/d3",
+    ]  # ties by _id
 
 
 def test_paging_walks_everything_once_with_exact_totals(loaded):
@@ -87,25 +108,39 @@ def test_total_modes(loaded):
 
 
 def test_include_and_revinclude(loaded):
-    b = loaded.bundle("DocumentReference", "_id=d1&_include=DocumentReference:subject&_include=DocumentReference:author")
-    modes = {e["fullUrl"][len(BASE) + 1:]: e["search"]["mode"] for e in b["entry"]}
+    b = loaded.bundle(
+        "DocumentReference", "_id=d1&_include=DocumentReference:subject&_include=DocumentReference:author"
+    )
+    modes = {e["fullUrl"][len(BASE) + 1 :]: e["search"]["mode"] for e in b["entry"]}
     assert modes == {"DocumentReference/d1": "match", "Patient/p1": "include", "Practitioner/dr1": "include"}
     assert b["total"] == 1
     typed = loaded.ids("DocumentReference", "_id=d2&_include=DocumentReference:author:Practitioner", mode="include")
     assert typed == []  # d2's author is a Patient
     star = loaded.ids("DocumentReference", "_id=d1&_include=*", mode="include")
     assert sorted(star) == ["Patient/p1", "Practitioner/dr1"]
-    rev = loaded.ids("Patient", "_id=p1&_revinclude=DocumentReference:subject&_revinclude=AllergyIntolerance:patient", mode="include")
+    rev = loaded.ids(
+        "Patient", "_id=p1&_revinclude=DocumentReference:subject&_revinclude=AllergyIntolerance:patient", mode="include"
+    )
     assert sorted(rev) == ["AllergyIntolerance/a1", "DocumentReference/d1", "DocumentReference/d2"]
 
 
 def test_include_iterate(loaded):
-    plain = loaded.ids("DocumentReference", "_id=d1&_include=DocumentReference:subject&_include=Patient:organization", mode="include")
+    plain = loaded.ids(
+        "DocumentReference", "_id=d1&_include=DocumentReference:subject&_include=Patient:organization", mode="include"
+    )
     assert plain == ["Patient/p1"]  # Patient:organization only applies to matches without :iterate
-    it = loaded.ids("DocumentReference", "_id=d1&_include=DocumentReference:subject"
-                    "&_include:iterate=Patient:organization&_include:iterate=Organization:partof", mode="include")
+    it = loaded.ids(
+        "DocumentReference",
+        "_id=d1&_include=DocumentReference:subject"
+        "&_include:iterate=Patient:organization&_include:iterate=Organization:partof",
+        mode="include",
+    )
     assert it == ["Patient/p1", "Organization/org2", "Organization/org1"]
-    rev = loaded.ids("Organization", "_id=org2&_revinclude=Patient:organization&_revinclude:iterate=DocumentReference:subject", mode="include")
+    rev = loaded.ids(
+        "Organization",
+        "_id=org2&_revinclude=Patient:organization&_revinclude:iterate=DocumentReference:subject",
+        mode="include",
+    )
     assert sorted(rev) == ["DocumentReference/d1", "DocumentReference/d2", "Patient/p1"]
 
 
@@ -113,7 +148,9 @@ def test_summary_and_elements(loaded):
     full = loaded.bundle("Patient", "_id=p1")["entry"][0]["resource"]
     true = loaded.bundle("Patient", "_id=p1&_summary=true")["entry"][0]["resource"]
     assert "name" in true and "telecom" in true and "contact" not in true
-    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"} in true["meta"]["tag"]
+    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"} in true["meta"][
+        "tag"
+    ]
     assert {"system": "http://t", "code": "vip"} in true["meta"]["tag"]
     assert "SUBSETTED" not in str(full)  # the stored resource is untouched
     doc = {**full, "text": {"status": "generated", "div": "<div>x</div>"}}
@@ -183,8 +220,14 @@ def test_one_query_per_search(loaded):
     """A page is one statement; its total another with the very same plan, only when the page does not tell."""
     rec = Recorder(loaded.repo)
     allow = Scoped(rec, lambda t: ALLOW)
-    b, _ = searchset.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_sort", "family"), ("_count", "1")],
-                            BASE, path="Patient")
+    b, _ = searchset.search(
+        allow,
+        loaded.registry,
+        ["Patient"],
+        [("name", "dup"), ("_sort", "family"), ("_count", "1")],
+        BASE,
+        path="Patient",
+    )
     assert [(c, m) for c, m, _ in rec.calls] == [("Patient", "find"), ("Patient", "count")]
     assert rec.calls[0][2] == rec.calls[1][2]  # the count uses the very same plan
     assert b["total"] == 3
@@ -192,17 +235,27 @@ def test_one_query_per_search(loaded):
     b, _ = searchset.search(allow, loaded.registry, ["Patient"], [("name", "dup")], BASE, path="Patient")
     assert [(c, m) for c, m, _ in rec.calls] == [("Patient", "find")] and b["total"] == 3
     rec.calls.clear()  # past the end: count
-    far, _ = searchset.search(allow, loaded.registry, ["Patient"], [("name", "dup"), ("_page", paging.encode(10))],
-                              BASE, path="Patient")
+    far, _ = searchset.search(
+        allow, loaded.registry, ["Patient"], [("name", "dup"), ("_page", paging.encode(10))], BASE, path="Patient"
+    )
     assert far["total"] == 3 and far["entry"] == [] and [m for _, m, _ in rec.calls] == ["find", "count"]
 
 
 def test_chains_and_has_run_inside_the_one_query(loaded):
     """A chain is a nested plan the adapter runs in the same query, under each type's policy."""
     rec = Recorder(loaded.repo)
-    b, _ = searchset.search(Scoped(rec, lambda t: ALLOW), loaded.registry, ["DocumentReference"],
-                            [("subject:Patient.organization.name", "service")], BASE, path="DocumentReference")
+    b, _ = searchset.search(
+        Scoped(rec, lambda t: ALLOW),
+        loaded.registry,
+        ["DocumentReference"],
+        [("subject:Patient.organization.name", "service")],
+        BASE,
+        path="DocumentReference",
+    )
     assert [(c, m) for c, m, _ in rec.calls] == [("DocumentReference", "find")]
-    assert rec.calls[0][2] == Refers("subject", "Patient", Refers("organization", "Organization",
-                                                                  Value("name", "string", Cmp("", "prefix", "service"))))
+    assert rec.calls[0][2] == Refers(
+        "subject",
+        "Patient",
+        Refers("organization", "Organization", Value("name", "string", Cmp("", "prefix", "service"))),
+    )
     assert {e["resource"]["subject"]["reference"] for e in as_sent(b)["entry"]} == {"Patient/p1"} and b["total"] >= 1

@@ -2,6 +2,7 @@
 type, modifier and prefix on the edge cases of tests/search/dataset.py.
 
 Unit twins: test_parse.py, test_compile.py, test_extract.py."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """`carnet backup` while a real server takes writes, then `carnet restore` into another data
 directory: the restored store serves the same resources, versions, consents and audit trail, and
 the snapshot holds whole transactions only."""
+
 from __future__ import annotations
 
 import os
@@ -18,24 +19,37 @@ from fhir_server.storage.sqlite.repository import SqliteRepository
 from tests.servers import carnet_server
 from tests.storage.test_crash import token
 
-pytestmark = [pytest.mark.gunicorn,
-              pytest.mark.skipif(bool(os.environ.get("MONGODB_URI")), reason="embedded SQLite only: "
-                                 "MongoDB is backed up with mongodump (docs/operations.md)")]
+pytestmark = [
+    pytest.mark.gunicorn,
+    pytest.mark.skipif(
+        bool(os.environ.get("MONGODB_URI")),
+        reason="embedded SQLite only: MongoDB is backed up with mongodump (docs/operations.md)",
+    ),
+]
 BATCH = 40
 MARK = "urn:carnet:backup"
 
 
 def carnet(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-    return subprocess.run([sys.executable, "-m", "fhir_server.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "fhir_server.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def batch(n: int) -> dict:
-    return {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "request": {"method": "POST", "url": "Patient"},
-         "resource": {"resourceType": "Patient", "identifier": [{"system": MARK, "value": f"{n}-{i}"}]}}
-        for i in range(BATCH)]}
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                "request": {"method": "POST", "url": "Patient"},
+                "resource": {"resourceType": "Patient", "identifier": [{"system": MARK, "value": f"{n}-{i}"}]},
+            }
+            for i in range(BATCH)
+        ],
+    }
 
 
 def everything(path: Path) -> dict:
@@ -53,22 +67,41 @@ def test_backup_while_writing_then_restore_serves_the_same_store(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     with carnet_server(data, env=env) as base:
         headers = {"Authorization": f"Bearer {token(data)}", "Content-Type": "application/fhir+json"}
-        patient = requests.post(f"{base}/Patient", json={"resourceType": "Patient", "active": True},
-                                headers=headers, timeout=30).json()
-        requests.put(f"{base}/Patient/{patient['id']}", json={**patient, "gender": "female"},
-                     headers=headers, timeout=30).raise_for_status()
-        requests.put(f"{base}/Practitioner/blocked", json={"resourceType": "Practitioner", "id": "blocked"},
-                     headers=headers, timeout=30).raise_for_status()  # references are checked
-        consent = {"resourceType": "Consent", "status": "active",
-                   "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                                              "code": "OPTIN"}]},
-                   "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                                         "code": "patient-privacy"}]},
-                   "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-                   "patient": {"reference": f"Patient/{patient['id']}"},
-                   "provision": {"type": "deny", "actor": [{"role": {"coding": [{
-                       "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "PRCP"}]},
-                       "reference": {"reference": "Practitioner/blocked"}}]}}
+        patient = requests.post(
+            f"{base}/Patient", json={"resourceType": "Patient", "active": True}, headers=headers, timeout=30
+        ).json()
+        requests.put(
+            f"{base}/Patient/{patient['id']}", json={**patient, "gender": "female"}, headers=headers, timeout=30
+        ).raise_for_status()
+        requests.put(
+            f"{base}/Practitioner/blocked",
+            json={"resourceType": "Practitioner", "id": "blocked"},
+            headers=headers,
+            timeout=30,
+        ).raise_for_status()  # references are checked
+        consent = {
+            "resourceType": "Consent",
+            "status": "active",
+            "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+            "scope": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+            },
+            "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+            "patient": {"reference": f"Patient/{patient['id']}"},
+            "provision": {
+                "type": "deny",
+                "actor": [
+                    {
+                        "role": {
+                            "coding": [
+                                {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "PRCP"}
+                            ]
+                        },
+                        "reference": {"reference": "Practitioner/blocked"},
+                    }
+                ],
+            },
+        }
         assert requests.post(f"{base}/Consent", json=consent, headers=headers, timeout=30).status_code == 201
         stop = threading.Event()
         written = []
@@ -109,6 +142,11 @@ def test_backup_while_writing_then_restore_serves_the_same_store(tmp_path):
 
 def test_backup_and_restore_refuse_on_mongodb(tmp_path):
     env = {**os.environ, "MONGODB_URI": "mongodb://127.0.0.1:1"}
-    out = subprocess.run([sys.executable, "-m", "fhir_server.cli", "backup", "--data-dir", str(tmp_path),
-                          "--out", str(tmp_path / "x")], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "fhir_server.cli", "backup", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 2 and "mongodump" in out.stderr

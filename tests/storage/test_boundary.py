@@ -1,5 +1,6 @@
 """Only the storage package talks to a database: no database driver, and no raw query through a
 driver object, anywhere else in the product."""
+
 from __future__ import annotations
 
 import ast
@@ -21,8 +22,11 @@ def test_no_driver_import_outside_storage():
     offenders = []
     for path in product_files():
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            )
             offenders += [(str(path.relative_to(ROOT)), n) for n in names if n.split(".")[0] in DRIVERS]
     assert offenders == []
 

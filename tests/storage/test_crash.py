@@ -1,5 +1,6 @@
 """A FHIR transaction survives ``kill -9`` all or nothing on the embedded store: real `carnet serve`
 processes, killed at random points of a big transaction, then restarted on the same data."""
+
 from __future__ import annotations
 
 import os
@@ -23,17 +24,32 @@ MARK = "urn:carnet:crash"
 
 
 def token(data_dir: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir),
-                          "--scope", "system/*.cruds"], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir), "--scope", "system/*.cruds"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 
 def transaction(run: str) -> dict:
-    return {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "request": {"method": "POST", "url": "Patient"},
-         "resource": {"resourceType": "Patient", "identifier": [{"system": MARK, "value": f"{run}-{i}"}],
-                      "name": [{"family": f"Crash{i}"}]}}
-        for i in range(ENTRIES)]}
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                "request": {"method": "POST", "url": "Patient"},
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": MARK, "value": f"{run}-{i}"}],
+                    "name": [{"family": f"Crash{i}"}],
+                },
+            }
+            for i in range(ENTRIES)
+        ],
+    }
 
 
 def gunicorn_pids(port: int) -> list[int]:
@@ -55,7 +71,9 @@ def test_kill_9_in_the_middle_of_a_transaction_leaves_all_or_nothing(tmp_path, s
 
         def post() -> None:
             try:
-                answer["status"] = requests.post(base, json=transaction(f"r{seed}"), headers=headers, timeout=120).status_code
+                answer["status"] = requests.post(
+                    base, json=transaction(f"r{seed}"), headers=headers, timeout=120
+                ).status_code
             except requests.RequestException as exc:
                 answer["error"] = exc
 

@@ -2,12 +2,12 @@
 visibility flags and authors, allergies, grant and block Consents) and generated searches by
 generated callers, SQLite and the MongoDB adapter (on its stand-in) return the same ids and totals,
 and both agree with ``consent.engine.decide`` on every stored resource."""
+
 from __future__ import annotations
 
 import tempfile
 from datetime import UTC
 from datetime import datetime
-from pathlib import Path
 
 import orjson
 import pytest
@@ -38,56 +38,94 @@ TYPES = ["11502-2", "34112-3"]
 
 
 def consent(id_: str, patient: str, kind: str, actor: str) -> dict:
-    return {"resourceType": "Consent", "id": id_, "status": "active",
-            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-            "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-            "patient": {"reference": f"Patient/{patient}"},
-            "provision": {"type": kind, "actor": [{"reference": {"reference": actor}}]}}
+    return {
+        "resourceType": "Consent",
+        "id": id_,
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+        },
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": f"Patient/{patient}"},
+        "provision": {"type": kind, "actor": [{"reference": {"reference": actor}}]},
+    }
 
 
 @st.composite
 def worlds(draw) -> list[dict]:
-    out: list[dict] = [{"resourceType": "Practitioner", "id": d.split("/")[1], "name": [{"family": f"Doc{d[-1]}"}]}
-                       for d in DOCTORS]
+    out: list[dict] = [
+        {"resourceType": "Practitioner", "id": d.split("/")[1], "name": [{"family": f"Doc{d[-1]}"}]} for d in DOCTORS
+    ]
     for p in PATIENTS:
         gp = draw(st.sampled_from([None, *DOCTORS]))
-        out.append({"resourceType": "Patient", "id": p, "active": draw(st.booleans()) or p != "p3",
-                    "gender": draw(st.sampled_from(["male", "female"])), "name": [{"family": f"Fam{p}"}],
-                    **({"generalPractitioner": [{"reference": gp}]} if gp else {})})
+        out.append(
+            {
+                "resourceType": "Patient",
+                "id": p,
+                "active": draw(st.booleans()) or p != "p3",
+                "gender": draw(st.sampled_from(["male", "female"])),
+                "name": [{"family": f"Fam{p}"}],
+                **({"generalPractitioner": [{"reference": gp}]} if gp else {}),
+            }
+        )
         for n in range(draw(st.integers(0, 3))):
             labels = draw(st.lists(st.sampled_from(["MASQUE_PS", "INVISIBLE_PATIENT"]), max_size=2, unique=True))
             author = draw(st.sampled_from(DOCTORS))
-            out.append({"resourceType": "DocumentReference", "id": f"{p}-d{n}", "status": "current",
-                        "subject": {"reference": f"Patient/{p}"}, "author": [{"reference": author}],
-                        "type": {"coding": [{"system": "http://loinc.org", "code": draw(st.sampled_from(TYPES))}]},
-                        "date": "2025-05-01T10:00:00Z",
-                        "securityLabel": [{"coding": [{"system": A07, "code": c}]} for c in labels],
-                        "content": [{"attachment": {"contentType": "text/plain", "data": "eA=="}}]})
+            out.append(
+                {
+                    "resourceType": "DocumentReference",
+                    "id": f"{p}-d{n}",
+                    "status": "current",
+                    "subject": {"reference": f"Patient/{p}"},
+                    "author": [{"reference": author}],
+                    "type": {"coding": [{"system": "http://loinc.org", "code": draw(st.sampled_from(TYPES))}]},
+                    "date": "2025-05-01T10:00:00Z",
+                    "securityLabel": [{"coding": [{"system": A07, "code": c}]} for c in labels],
+                    "content": [{"attachment": {"contentType": "text/plain", "data": "eA=="}}],
+                }
+            )
         if draw(st.booleans()):
-            out.append({"resourceType": "AllergyIntolerance", "id": f"{p}-a", "patient": {"reference": f"Patient/{p}"},
-                        "code": {"text": "pollen"}})
-        for n, (kind, actor) in enumerate(draw(st.lists(st.tuples(st.sampled_from(["permit", "deny"]),
-                                                                  st.sampled_from(DOCTORS)), max_size=2))):
+            out.append(
+                {
+                    "resourceType": "AllergyIntolerance",
+                    "id": f"{p}-a",
+                    "patient": {"reference": f"Patient/{p}"},
+                    "code": {"text": "pollen"},
+                }
+            )
+        for n, (kind, actor) in enumerate(
+            draw(st.lists(st.tuples(st.sampled_from(["permit", "deny"]), st.sampled_from(DOCTORS)), max_size=2))
+        ):
             out.append(consent(f"{p}-c{n}", p, kind, actor))
     return out
 
 
 SEARCHES = [
-    ("DocumentReference", []), ("DocumentReference", [("type", "http://loinc.org|11502-2")]),
-    ("DocumentReference", [("subject", "Patient/p1")]), ("DocumentReference", [("subject:Patient.gender", "female")]),
-    ("Patient", []), ("Patient", [("_has:DocumentReference:subject:type", "34112-3")]),
-    ("AllergyIntolerance", [("patient.name", "famp2")]), ("Consent", []), ("Practitioner", [("name", "doc")]),
+    ("DocumentReference", []),
+    ("DocumentReference", [("type", "http://loinc.org|11502-2")]),
+    ("DocumentReference", [("subject", "Patient/p1")]),
+    ("DocumentReference", [("subject:Patient.gender", "female")]),
+    ("Patient", []),
+    ("Patient", [("_has:DocumentReference:subject:type", "34112-3")]),
+    ("AllergyIntolerance", [("patient.name", "famp2")]),
+    ("Consent", []),
+    ("Practitioner", [("name", "doc")]),
     ("DocumentReference", [("_sort", "-date"), ("_count", "2")]),
 ]
-CALLERS = [Requester("system", "sys"), *[Requester("practitioner", d, d) for d in DOCTORS],
-           *[Requester("patient", f"Patient/{p}", f"Patient/{p}") for p in PATIENTS]]
+CALLERS = [
+    Requester("system", "sys"),
+    *[Requester("practitioner", d, d) for d in DOCTORS],
+    *[Requester("patient", f"Patient/{p}", f"Patient/{p}") for p in PATIENTS],
+]
 
 
 @pytest.fixture(scope="module")
 def stores():
     with tempfile.TemporaryDirectory() as tmp:
-        repos = [open_repository({"DATA_DIR": tmp}, index_resource),
-                 open_repository({"MONGODB_URI": "mongoeco://"}, index_resource)]
+        repos = [
+            open_repository({"DATA_DIR": tmp}, index_resource),
+            open_repository({"MONGODB_URI": "mongoeco://"}, index_resource),
+        ]
         yield repos
         for repo in repos:
             repo.close()
@@ -99,8 +137,9 @@ def caller_access(repo, caller: Requester):
     return requester, states, (lambda t: policy(requester, states, t, now=NOW))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(world=worlds())
 def test_adapters_agree_with_each_other_and_with_decide(stores, world):
     registry = search_registry.load()
@@ -113,8 +152,9 @@ def test_adapters_agree_with_each_other_and_with_decide(stores, world):
             requester, states, policy_for = caller_access(repo, caller)
             got = []
             for type_, params in SEARCHES:
-                bundle, _ = searchset.search(Scoped(repo, policy_for), registry, [type_], params, "http://x/fhir",
-                                             path=type_, now=NOW)
+                bundle, _ = searchset.search(
+                    Scoped(repo, policy_for), registry, [type_], params, "http://x/fhir", path=type_, now=NOW
+                )
                 bundle = orjson.loads(orjson.dumps(bundle))
                 got.append((bundle.get("total"), [e["fullUrl"] for e in bundle["entry"]]))
             # every visible resource is one decide allows, and every allowed one is visible

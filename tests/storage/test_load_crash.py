@@ -3,6 +3,7 @@ loads the rest, every resource is stored, none twice beyond the batch in flight 
 the history has no gap. Straight into a data directory (the loader process killed), and through
 a server (the server killed, then restarted). Embedded SQLite; the MongoDB adapter's crash test
 is test_mongo_transactions.py."""
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,21 @@ from tests.servers import carnet_server
 from tests.storage.test_crash import gunicorn_pids
 from tests.storage.test_crash import token
 
-pytestmark = [pytest.mark.gunicorn,
-              pytest.mark.skipif(bool(os.environ.get("MONGODB_URI")), reason="embedded SQLite leg")]
+pytestmark = [
+    pytest.mark.gunicorn,
+    pytest.mark.skipif(bool(os.environ.get("MONGODB_URI")), reason="embedded SQLite leg"),
+]
 PATIENTS = 3000
 CHUNK = 100
 
 
 def ndjson(path: Path) -> Path:
-    path.write_text("".join(json.dumps({"resourceType": "Patient", "id": f"load-{i}",
-                                        "name": [{"family": f"Load{i}"}]}) + "\n" for i in range(PATIENTS)))
+    path.write_text(
+        "".join(
+            json.dumps({"resourceType": "Patient", "id": f"load-{i}", "name": [{"family": f"Load{i}"}]}) + "\n"
+            for i in range(PATIENTS)
+        )
+    )
     return path
 
 
@@ -39,8 +46,13 @@ def env() -> dict[str, str]:
 
 
 def load(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "load", *args], env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "fhir_server.cli", "load", *args],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def check(db: Path) -> None:
@@ -53,7 +65,9 @@ def check(db: Path) -> None:
         for vids in versions.values():
             assert vids == list(range(1, len(vids) + 1))  # no gap
         again = [id_ for id_, vids in versions.items() if len(vids) > 1]
-        assert len(again) <= CHUNK, f"{len(again)} resources loaded twice: {sorted(again, key=lambda s: int(s[5:]))[:3]}..."  # only the batch in flight
+        assert len(again) <= CHUNK, (
+            f"{len(again)} resources loaded twice: {sorted(again, key=lambda s: int(s[5:]))[:3]}..."
+        )  # only the batch in flight
     finally:
         repo.close()
 

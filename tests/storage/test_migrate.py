@@ -1,6 +1,7 @@
 """`carnet migrate`: a store written by the former embedded engine (mongoeco files, read through the
 MongoDB adapter) moves into the SQLite store with every version, time and server record; the
 server then serves it as before."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,12 +17,37 @@ from tests.support import bearer
 def old_store(data_dir: Path) -> None:
     config = {"MONGODB_URI": f"mongoeco://{data_dir / 'carnet.sqlite'}", "MONGODB_DATABASE": "carnet"}
     with opened_store(config, index_resource) as old:
-        old.write("Patient", "p1", {"resourceType": "Patient", "name": [{"family": "Ancien"}],
-                                    "generalPractitioner": [{"reference": "Practitioner/gp"}]}, method="PUT")
-        old.write("Patient", "p1", {"resourceType": "Patient", "name": [{"family": "Ancienne"}],
-                                    "generalPractitioner": [{"reference": "Practitioner/gp"}]}, method="PUT")
-        old.write("Observation", "o1", {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
-                                        "subject": {"reference": "Patient/p1"}}, method="POST")
+        old.write(
+            "Patient",
+            "p1",
+            {
+                "resourceType": "Patient",
+                "name": [{"family": "Ancien"}],
+                "generalPractitioner": [{"reference": "Practitioner/gp"}],
+            },
+            method="PUT",
+        )
+        old.write(
+            "Patient",
+            "p1",
+            {
+                "resourceType": "Patient",
+                "name": [{"family": "Ancienne"}],
+                "generalPractitioner": [{"reference": "Practitioner/gp"}],
+            },
+            method="PUT",
+        )
+        old.write(
+            "Observation",
+            "o1",
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"text": "x"},
+                "subject": {"reference": "Patient/p1"},
+            },
+            method="POST",
+        )
         old.write("Observation", "o1", None, method="DELETE")
         old.documents("auth_users").insert_many([{"_id": "lea", "fhir_user": "Patient/p1"}])
 
@@ -41,7 +67,11 @@ def test_migrate_an_old_data_dir_into_sqlite(tmp_path, capsys, make_app):
     app = make_app(DATA_DIR=str(tmp_path), DATABASE_FILE=None)
     client = app.test_client()
     read = client.get("/fhir/Patient/p1", headers=bearer(app))
-    assert read.status_code == 200 and read.headers["ETag"] == 'W/"2"' and read.get_json()["name"][0]["family"] == "Ancienne"
+    assert (
+        read.status_code == 200
+        and read.headers["ETag"] == 'W/"2"'
+        and read.get_json()["name"][0]["family"] == "Ancienne"
+    )
     as_gp = bearer(app, fhir_user="Practitioner/gp", scope="user/*.rs")
     assert client.get("/fhir/Patient?family=ancienne", headers=as_gp).get_json()["total"] == 1
     assert client.get("/fhir/Observation/o1", headers=bearer(app)).status_code == 410

@@ -1,6 +1,7 @@
 """Every query the MongoDB adapter compiles starts with a predicate a declared index covers
 (storage/mongo/indexes.py): after ``deleted: false``, some top-level term of the filter is on an
 indexed field (or, for a plain listing, the ``_id`` sort walks its index)."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
@@ -19,18 +20,29 @@ from search import registry as search_registry
 from search.compile import compile_criteria
 from search.parse import parse
 
-PRACTITIONER = Or((And((Empty("patients"), Empty("patient"))),
-                   And((AnyOf("patient", ("Patient/a", "Patient/b")), Not(AnyOf("labels", ("MASQUE_PS",)))))))
+PRACTITIONER = Or(
+    (
+        And((Empty("patients"), Empty("patient"))),
+        And((AnyOf("patient", ("Patient/a", "Patient/b")), Not(AnyOf("labels", ("MASQUE_PS",))))),
+    )
+)
 QUERIES = [
-    ("Patient", "identifier=urn:oid:1.2.250.1.213.1.4.8|123"), ("Patient", "family=dup&given=anne"),
-    ("Patient", "birthdate=ge1980-01-01&birthdate=lt1981-01-01"), ("Patient", "gender=female"),
-    ("Patient", "name:contains=ar"), ("Patient", "_id=p1"), ("Patient", "_lastUpdated=gt2026-01-01"),
+    ("Patient", "identifier=urn:oid:1.2.250.1.213.1.4.8|123"),
+    ("Patient", "family=dup&given=anne"),
+    ("Patient", "birthdate=ge1980-01-01&birthdate=lt1981-01-01"),
+    ("Patient", "gender=female"),
+    ("Patient", "name:contains=ar"),
+    ("Patient", "_id=p1"),
+    ("Patient", "_lastUpdated=gt2026-01-01"),
     ("DocumentReference", "subject=Patient/p1&type=http://loinc.org|11502-2"),
     ("DocumentReference", "subject:Patient.identifier=urn:oid:1.2.250.1.213.1.4.8|123"),
-    ("DocumentReference", "date=ge2020-01-01&_sort=-date"), ("Observation", "value-quantity=gt5|http://unitsofmeasure.org|mg"),
+    ("DocumentReference", "date=ge2020-01-01&_sort=-date"),
+    ("Observation", "value-quantity=gt5|http://unitsofmeasure.org|mg"),
     ("Observation", "code-value-quantity=http://loinc.org|8480-6$gt100"),
-    ("Patient", "_has:DocumentReference:subject:type=11502-2"), ("AllergyIntolerance", "code:missing=false"),
-    ("Consent", "patient=Patient/p1&status=active"), ("Practitioner", "name=martin"),
+    ("Patient", "_has:DocumentReference:subject:type=11502-2"),
+    ("AllergyIntolerance", "code:missing=false"),
+    ("Consent", "patient=Patient/p1&status=active"),
+    ("Practitioner", "name=martin"),
 ]
 
 
@@ -59,7 +71,9 @@ def test_every_compiled_query_starts_with_an_indexed_predicate(type_, query, pol
 
 
 def test_a_plain_listing_walks_the_id_index():
-    flt = Translator(lambda t: ALLOW, lambda *a: []).live("Patient", compile_criteria(search_registry.load(), "Patient", ()))
+    flt = Translator(lambda t: ALLOW, lambda *a: []).live(
+        "Patient", compile_criteria(search_registry.load(), "Patient", ())
+    )
     assert flt == {"deleted": False}  # sorted by _id (always last in the sort): the _id index serves the page
 
 

@@ -5,6 +5,7 @@ on a deployment without transactions. Integration twin of the SQLite crash test:
 Not testable here: a real replica set's failover (TransientTransactionError retries) and a real
 standalone mongod's refusal of transactions (no mongod on these machines: the detection is tested
 by forcing it)."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,6 @@ import random
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -29,7 +29,6 @@ from tests.storage.test_crash import gunicorn_pids
 from tests.storage.test_crash import token
 from tests.storage.test_crash import transaction
 from tests.support import app_config
-from tests.support import bearer
 
 mongo = pytest.mark.skipif(not os.environ.get("MONGODB_URI"), reason="MongoDB adapter leg only (MONGODB_URI)")
 
@@ -39,12 +38,11 @@ def test_the_stand_in_runs_transactions_and_the_adapter_uses_them(app):
     store = get_store_of(app)
     assert store.transactions is True
     seen: list[object] = []
-    with app.app_context(), pytest.raises(RuntimeError):
-        with store.atomic():
-            store.write("Patient", "tx1", {"resourceType": "Patient"}, method="PUT")
-            seen.append(sessions.current_session.get())
-            assert store.current("Patient", "tx1") is not None  # reads inside see the block's writes
-            raise RuntimeError("abort")
+    with app.app_context(), pytest.raises(RuntimeError), store.atomic():
+        store.write("Patient", "tx1", {"resourceType": "Patient"}, method="PUT")
+        seen.append(sessions.current_session.get())
+        assert store.current("Patient", "tx1") is not None  # reads inside see the block's writes
+        raise RuntimeError("abort")
     assert seen[0] is not None  # the write ran in the block's session
     assert store.current("Patient", "tx1") is None
     assert store.version("Patient", "tx1", 1) is None  # no history without its resource
@@ -52,12 +50,22 @@ def test_the_stand_in_runs_transactions_and_the_adapter_uses_them(app):
 
 @mongo
 def test_a_transaction_bundle_failing_late_leaves_nothing(app, client, system):
-    entries = [{"request": {"method": "PUT", "url": f"Patient/late{i}"},
-                "resource": {"resourceType": "Patient", "id": f"late{i}"}} for i in range(5)]
-    entries.append({"request": {"method": "PUT", "url": "Patient/late0", "ifMatch": 'W/"7"'},
-                    "resource": {"resourceType": "Patient", "id": "late0"}})
-    answer = client.post("/fhir", json={"resourceType": "Bundle", "type": "transaction", "entry": entries},
-                         headers=system)
+    entries = [
+        {
+            "request": {"method": "PUT", "url": f"Patient/late{i}"},
+            "resource": {"resourceType": "Patient", "id": f"late{i}"},
+        }
+        for i in range(5)
+    ]
+    entries.append(
+        {
+            "request": {"method": "PUT", "url": "Patient/late0", "ifMatch": 'W/"7"'},
+            "resource": {"resourceType": "Patient", "id": "late0"},
+        }
+    )
+    answer = client.post(
+        "/fhir", json={"resourceType": "Bundle", "type": "transaction", "entry": entries}, headers=system
+    )
     assert answer.status_code >= 400
     assert client.get("/fhir/Patient/late1", headers=system).status_code == 404
 
@@ -124,13 +132,15 @@ def test_kill_9_mid_transaction_on_the_wire_stand_in_leaves_all_or_nothing(tmp_p
         env = {**os.environ, "MONGODB_URI": uri, "CARNET_MONGODB_DATABASE": f"crash{seed}"}
         with carnet_server(tmp_path, env=env) as base:
             headers = {"Authorization": f"Bearer {token(tmp_path)}", "Content-Type": "application/fhir+json"}
-            total = requests.get(f"{base}/Patient", params={"_summary": "count"}, headers=headers,
-                                 timeout=60).json()["total"]
+            total = requests.get(f"{base}/Patient", params={"_summary": "count"}, headers=headers, timeout=60).json()[
+                "total"
+            ]
             assert total in (0, ENTRIES), f"killed mid-transaction: {total} of {ENTRIES} Patients stored"
             if answer.get("status") == 200:
                 assert total == ENTRIES
-            history = requests.get(f"{base}/Patient/_history", params={"_count": "0"}, headers=headers,
-                                   timeout=60).json()["total"]
+            history = requests.get(
+                f"{base}/Patient/_history", params={"_count": "0"}, headers=headers, timeout=60
+            ).json()["total"]
             assert history == total
             again = requests.post(f"{base}/Patient", json={"resourceType": "Patient"}, headers=headers, timeout=60)
             assert again.status_code == 201

@@ -4,6 +4,7 @@ directory), the MongoDB stand-in's wire server stopped under a running `carnet s
 Unit twin (simulated failures): tests/test_health.py.
 
 Not tested: an unreadable SQLite file — these tests run as root, whom file permissions do not stop."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,9 @@ def count(client, headers) -> int:
 @sqlite_only
 def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path):
     db = tmp_path / "carnet.db"
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_FILE": str(db),
-                      "SQLITE_BUSY_TIMEOUT_MS": 300})
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_FILE": str(db), "SQLITE_BUSY_TIMEOUT_MS": 300}
+    )
     try:
         client, headers = app.test_client(), bearer(app)
         assert client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=headers).status_code == 201
@@ -64,8 +66,9 @@ def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path):
 @contextmanager
 def tmpfs(path: Path, size: str):
     path.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): {made.stderr.strip()}")
     try:
@@ -95,8 +98,13 @@ def test_a_full_disk_answers_503_without_a_half_write_then_recovers(tmp_path):
             assert client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=headers).status_code == 201
             before = count(client, headers)
             filler = fill(data)
-            big = {"resourceType": "Patient", "text": {"status": "generated",
-                   "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">" + "x" * 400_000 + "</div>"}}
+            big = {
+                "resourceType": "Patient",
+                "text": {
+                    "status": "generated",
+                    "div": '<div xmlns="http://www.w3.org/1999/xhtml">' + "x" * 400_000 + "</div>",
+                },
+            }
             is_503(client.post("/fhir/Patient", json=big, headers=headers))
             filler.unlink()
             assert count(client, headers) == before
@@ -109,8 +117,11 @@ def test_a_full_disk_answers_503_without_a_half_write_then_recovers(tmp_path):
 
 @contextmanager
 def wire_store_on(data_dir: Path, port: int):
-    proc = subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", str(data_dir),
-                             "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fhir_server.cli", "store", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("mongodb://")
@@ -132,9 +143,11 @@ def test_the_mongodb_store_stopped_under_a_running_server_answers_503_then_recov
     try:
         # the stand-in is stopped now, under the running server
         headers = {"Authorization": f"Bearer {token(tmp_path)}", "Content-Type": "application/fhir+json"}
-        for resp in (requests.get(f"{base}/Patient", headers=headers, timeout=30),
-                     requests.post(f"{base}/Patient", json={"resourceType": "Patient"}, headers=headers, timeout=30),
-                     requests.get(base.removesuffix("/fhir") + "/readyz", timeout=30)):
+        for resp in (
+            requests.get(f"{base}/Patient", headers=headers, timeout=30),
+            requests.post(f"{base}/Patient", json={"resourceType": "Patient"}, headers=headers, timeout=30),
+            requests.get(base.removesuffix("/fhir") + "/readyz", timeout=30),
+        ):
             assert resp.status_code == 503, resp.text[:300]
             assert int(resp.headers["Retry-After"]) > 0 and resp.json()["resourceType"] == "OperationOutcome"
         assert requests.get(base.removesuffix("/fhir") + "/healthz", timeout=10).status_code == 200
@@ -145,6 +158,8 @@ def test_the_mongodb_store_stopped_under_a_running_server_answers_503_then_recov
                 time.sleep(0.3)
             created = requests.post(f"{base}/Patient", json={"resourceType": "Patient"}, headers=headers, timeout=30)
             assert created.status_code == 201
-            assert requests.get(f"{base}/Patient/{created.json()['id']}", headers=headers, timeout=30).status_code == 200
+            assert (
+                requests.get(f"{base}/Patient/{created.json()['id']}", headers=headers, timeout=30).status_code == 200
+            )
     finally:
         server.__exit__(None, None, None)

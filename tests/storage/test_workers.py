@@ -2,6 +2,7 @@
 two If-Match writers of one version never both win, and transactions on the same resources never
 interleave — isolation comes from the store (SQLite BEGIN IMMEDIATE; MongoDB transactions), not
 from a lock in one process. On the MongoDB leg the server runs on the stand-in's wire server."""
+
 from __future__ import annotations
 
 import os
@@ -56,10 +57,21 @@ def test_transactions_on_the_same_resources_do_not_interleave(server):
     ids = [f"pair-{uuid.uuid4().hex[:8]}-{side}" for side in ("a", "b")]
 
     def bundle(mark: int) -> dict:
-        return {"resourceType": "Bundle", "type": "transaction", "entry": [
-            {"request": {"method": "PUT", "url": f"Patient/{id_}"},
-             "resource": {"resourceType": "Patient", "id": id_, "identifier": [{"system": "urn:t", "value": str(mark)}]}}
-            for id_ in ids]}
+        return {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "request": {"method": "PUT", "url": f"Patient/{id_}"},
+                    "resource": {
+                        "resourceType": "Patient",
+                        "id": id_,
+                        "identifier": [{"system": "urn:t", "value": str(mark)}],
+                    },
+                }
+                for id_ in ids
+            ],
+        }
 
     def post(mark: int) -> int:
         return requests.post(base, json=bundle(mark), headers=headers, timeout=120).status_code
@@ -71,8 +83,9 @@ def test_transactions_on_the_same_resources_do_not_interleave(server):
     assert won >= 1
     marks = []
     for id_ in ids:
-        history = requests.get(f"{base}/Patient/{id_}/_history", params={"_count": "100"}, headers=headers,
-                               timeout=30).json()
+        history = requests.get(
+            f"{base}/Patient/{id_}/_history", params={"_count": "100"}, headers=headers, timeout=30
+        ).json()
         versions = sorted(history["entry"], key=lambda e: int(e["resource"]["meta"]["versionId"]))
         assert [int(e["resource"]["meta"]["versionId"]) for e in versions] == list(range(1, won + 1))  # no gap
         marks.append([e["resource"]["identifier"][0]["value"] for e in versions])

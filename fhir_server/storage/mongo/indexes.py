@@ -6,6 +6,7 @@ Each type collection: ``ts`` (``_lastUpdated``, type history), the consent attri
 (``idx.$**``: each ``idx.<code>`` equality, range or prefix is an index lookup, whatever the
 parameter). ``_id`` is MongoDB's own.
 """
+
 from __future__ import annotations
 
 Keys = list[tuple[str, int]]

@@ -5,11 +5,12 @@ Chains and ``_has`` first run their nested query (live, matching, under the nest
 policy) for the ids or reference values it yields; the outer filter then holds them. Values only
 ever become filter values, never keys, operators or unescaped regular expressions.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
-from typing import Callable
 
 from consent.predicate import After
 from consent.predicate import And as PAnd
@@ -201,7 +202,7 @@ class Translator:
             if sub == NEVER or type_ is None:
                 return NEVER
             prefix = f"{type_}/"
-            ids = {r[len(prefix):] for r in self.lookup(node.source, sub, node.key) if r.startswith(prefix)}
+            ids = {r[len(prefix) :] for r in self.lookup(node.source, sub, node.key) if r.startswith(prefix)}
             return _in("_id", sorted(ids))
         raise TypeError(f"not a plan node: {node!r}")
 

@@ -13,24 +13,24 @@ refuses to start unless the operator accepts non-atomic bundles (``ACCEPT_NON_AT
 ``atomic()`` then journals the writes of a block and undoes them on an exception, which a crash
 of the process defeats.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
 from datetime import datetime
 from typing import Any
-from typing import Callable
 
 import pymongo
 import pymongo.errors
 
 from consent.predicate import ALLOW
 from consent.predicate import DENY
-
 from search.plan import SortBy
 from search.plan import Where
 
@@ -81,8 +81,15 @@ def from_current(type_: str, doc: dict[str, Any]) -> Stored:
 
 def from_history(doc: dict[str, Any]) -> Stored:
     return Stored(
-        doc["type"], doc["id"], doc["vid"], doc["ts"], doc["deleted"], doc["resource"],
-        doc.get("acl", {}), doc.get("method", "PUT"), doc.get("cacl"),
+        doc["type"],
+        doc["id"],
+        doc["vid"],
+        doc["ts"],
+        doc["deleted"],
+        doc["resource"],
+        doc.get("acl", {}),
+        doc.get("method", "PUT"),
+        doc.get("cacl"),
     )
 
 
@@ -187,8 +194,15 @@ class MongoRepository(ContentIndexing):
         return from_history(doc) if doc else None
 
     def history(
-        self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
-        *, at: tuple[str, str] | None = None,
+        self,
+        type_: str | None,
+        id_: str | None,
+        since: str | None,
+        policy_for: PolicyFor,
+        offset: int,
+        limit: int,
+        *,
+        at: tuple[str, str] | None = None,
     ) -> tuple[int, list[Stored]]:
         terms: list[Filter] = []
         if type_ is not None:
@@ -218,8 +232,11 @@ class MongoRepository(ContentIndexing):
         if len(whole) == len(types):
             return {}
         parts: list[Filter] = [{"type": {"$in": whole}}] if whole else []
-        parts += [and_({"type": t}, policy_filter(p, "acl"), policy_filter(p, "cacl"))
-                  for t, p in policies.items() if p not in (ALLOW, DENY)]
+        parts += [
+            and_({"type": t}, policy_filter(p, "acl"), policy_filter(p, "cacl"))
+            for t, p in policies.items()
+            if p not in (ALLOW, DENY)
+        ]
         return or_(*parts) if parts else NEVER
 
     def _current_during(self, type_: str | None, id_: str | None, at: tuple[str, str]) -> Filter:
@@ -231,8 +248,10 @@ class MongoRepository(ContentIndexing):
             scope["type"] = type_
         if id_ is not None:
             scope["id"] = id_
-        replaced = [f"{d['type']}/{d['id']}/{d['vid'] - 1}"
-                    for d in self.db[HISTORY].find(scope, {"type": 1, "id": 1, "vid": 1})]
+        replaced = [
+            f"{d['type']}/{d['id']}/{d['vid'] - 1}"
+            for d in self.db[HISTORY].find(scope, {"type": 1, "id": 1, "vid": 1})
+        ]
         return and_({"ts": {"$lte": hi}}, {"_id": {"$nin": replaced}} if replaced else {})
 
     def _lookup(self, collection: str, filter: Filter, field: str | None) -> list[str]:
@@ -248,16 +267,23 @@ class MongoRepository(ContentIndexing):
                 values = (d.get("idx") or {}).get(field) or []
                 out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
         if len(out) > MAX_FANOUT:
-            raise TooCostly(f"a chained or _has criterion matches more than {MAX_FANOUT} {collection} resources: "
-                            "narrow it")
+            raise TooCostly(
+                f"a chained or _has criterion matches more than {MAX_FANOUT} {collection} resources: narrow it"
+            )
         return out
 
     def _collections(self, type_: str | None) -> list[str]:
         return [type_] if type_ is not None else self.types()
 
     def find(
-        self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),
-        offset: int = 0, limit: int | None = None,
+        self,
+        type_: str | None,
+        where: Where,
+        policy_for: PolicyFor,
+        *,
+        sort: tuple[SortBy, ...] = (),
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[Stored]:
         out: list[Stored] = []
         for name in self._collections(type_):
@@ -304,8 +330,10 @@ class MongoRepository(ContentIndexing):
         return sorted(n for n in names if not n.startswith(RECORD_PREFIXES) and n[:1].isupper())
 
     def held(self, patient: str) -> dict[str, list[str]]:
-        held = {name: [d["_id"] for d in self.db[name].find({"acl.patient": patient}, {"_id": 1}).sort("_id", 1)]
-                for name in self.types()}
+        held = {
+            name: [d["_id"] for d in self.db[name].find({"acl.patient": patient}, {"_id": 1}).sort("_id", 1)]
+            for name in self.types()
+        }
         return {name: ids for name, ids in held.items() if ids}
 
     def held_ids(self, type_: str) -> list[str]:
@@ -378,15 +406,21 @@ class MongoRepository(ContentIndexing):
             except _Conflict:
                 if expected_vid not in (None, 0):
                     raise PreconditionFailed(f"version conflict: {type_}/{id_} was changed concurrently") from None
-            except Exception as exc:  # noqa: BLE001 - the stand-in raises its own InvalidOperation
+            except Exception as exc:
                 if not is_transient(exc):
                     raise
             time.sleep(0.005 * (attempt + 1))
         raise PreconditionFailed(f"{type_}/{id_} is being changed by other requests; retry")
 
     def _attempt(
-        self, type_: str, id_: str, resource: dict[str, Any] | None, method: str, expected_vid: int | None,
-        must_exist: bool, attempt: int,
+        self,
+        type_: str,
+        id_: str,
+        resource: dict[str, Any] | None,
+        method: str,
+        expected_vid: int | None,
+        must_exist: bool,
+        attempt: int,
     ) -> Stored | None:
         """One try inside a transaction: the new version, or None when another writer got in first."""
         fresh = expected_vid == 0 and attempt == 0
@@ -399,7 +433,12 @@ class MongoRepository(ContentIndexing):
         return self._next_version(type_, id_, vid + 1, resource, cur, method)
 
     def _write(
-        self, type_: str, id_: str, resource: dict[str, Any] | None, method: str, expected_vid: int | None,
+        self,
+        type_: str,
+        id_: str,
+        resource: dict[str, Any] | None,
+        method: str,
+        expected_vid: int | None,
         must_exist: bool,
     ) -> Stored:
         """A write without transactions: the history insert is the gate, retried on a race."""
@@ -410,9 +449,7 @@ class MongoRepository(ContentIndexing):
             cur = None if fresh else self.db[type_].find_one({"_id": id_})
             vid = cur["vid"] if cur else 0
             if expected_vid is not None and vid != expected_vid:
-                raise PreconditionFailed(
-                    f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}"
-                )
+                raise PreconditionFailed(f"version conflict: {type_}/{id_} is at version {vid}, not {expected_vid}")
             if must_exist and cur is None:
                 raise LookupError(f"{type_}/{id_}")
             stored = self._next_version(type_, id_, vid + 1, resource, cur, method)
@@ -445,13 +482,24 @@ class MongoRepository(ContentIndexing):
             meta = dict(body.get("meta") or {})
             meta["versionId"] = str(vid)
             meta["lastUpdated"] = ts
-            body = {"resourceType": body["resourceType"], "id": id_, "meta": meta, **{
-                k: v for k, v in body.items() if k not in ("resourceType", "id", "meta")
-            }}
+            body = {
+                "resourceType": body["resourceType"],
+                "id": id_,
+                "meta": meta,
+                **{k: v for k, v in body.items() if k not in ("resourceType", "id", "meta")},
+            }
             idx, acl = self.index(type_, body)
         hist = {
-            "_id": f"{type_}/{id_}/{vid}", "type": type_, "id": id_, "vid": vid, "ts": ts,
-            "method": method, "deleted": deleted, "resource": body, "acl": acl, "cacl": acl,
+            "_id": f"{type_}/{id_}/{vid}",
+            "type": type_,
+            "id": id_,
+            "vid": vid,
+            "ts": ts,
+            "method": method,
+            "deleted": deleted,
+            "resource": body,
+            "acl": acl,
+            "cacl": acl,
         }
         in_tx = current_session.get() is not None
         try:
@@ -496,13 +544,31 @@ class MongoRepository(ContentIndexing):
             idx, acl = self.index(version.type, version.resource)
             acl = {**acl, **version.acl}
             hid = f"{version.type}/{version.id}/{version.vid}"
-            self.db[HISTORY].replace_one({"_id": hid}, {
-                "_id": hid, "type": version.type, "id": version.id, "vid": version.vid, "ts": version.ts,
-                "method": version.method, "deleted": version.deleted, "resource": version.resource, "acl": acl,
-                "cacl": acl,
-            }, upsert=True)
-            doc = {"_id": version.id, "vid": version.vid, "ts": version.ts, "deleted": version.deleted,
-                   "resource": version.resource, "idx": {} if version.deleted else idx, "acl": acl}
+            self.db[HISTORY].replace_one(
+                {"_id": hid},
+                {
+                    "_id": hid,
+                    "type": version.type,
+                    "id": version.id,
+                    "vid": version.vid,
+                    "ts": version.ts,
+                    "method": version.method,
+                    "deleted": version.deleted,
+                    "resource": version.resource,
+                    "acl": acl,
+                    "cacl": acl,
+                },
+                upsert=True,
+            )
+            doc = {
+                "_id": version.id,
+                "vid": version.vid,
+                "ts": version.ts,
+                "deleted": version.deleted,
+                "resource": version.resource,
+                "idx": {} if version.deleted else idx,
+                "acl": acl,
+            }
             self.db[version.type].replace_one({"_id": version.id}, doc, upsert=True)
             self._propagate_acl(version.type, version.id, version.vid, acl)
             if not version.deleted:
@@ -539,15 +605,15 @@ class MongoRepository(ContentIndexing):
         doc = self.db[type_].find_one({"_id": id_}, {"acl": 1})
         return doc.get("acl") if doc else None
 
-
     def _follow(self, ref: str, acl: dict[str, Any] | None) -> None:
         """The Binaries whose securityContext is ``ref`` take its acl (None: the document is gone),
         their every version too (``acl`` and ``cacl``)."""
         for doc in self.db["Binary"].find({"acl.context": ref}, {"resource": 1}):
             _, followed = self.indexer("Binary", doc["resource"], context=lambda _: acl)
             self.db["Binary"].update_one({"_id": doc["_id"]}, {"$set": {"acl": followed}})
-            self.db[HISTORY].update_many({"type": "Binary", "id": doc["_id"]},
-                                         {"$set": {"acl": followed, "cacl": followed}})
+            self.db[HISTORY].update_many(
+                {"type": "Binary", "id": doc["_id"]}, {"$set": {"acl": followed, "cacl": followed}}
+            )
             self.link(followed)
 
     def refresh(self, type_: str, id_: str) -> None:
@@ -560,11 +626,22 @@ class MongoRepository(ContentIndexing):
 
     def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
         self.delete_blob(key)
-        size, digest = write_chunks(chunks, lambda n, data: self.db[CHUNKS].insert_one(
-            {"_id": f"{key}#{n}", "files_id": key, "n": n, "data": data}))
+        size, digest = write_chunks(
+            chunks,
+            lambda n, data: self.db[CHUNKS].insert_one({"_id": f"{key}#{n}", "files_id": key, "n": n, "data": data}),
+        )
         # the file document last (as GridFS): a crash mid-way leaves chunks no file names
-        self.db[FILES].insert_one({"_id": key, "filename": key, "holder": key.rsplit("/", 1)[0], "length": size,
-                                   "chunkSize": CHUNK_SIZE, "uploadDate": datetime.now(UTC), "sha1": digest.hex()})
+        self.db[FILES].insert_one(
+            {
+                "_id": key,
+                "filename": key,
+                "holder": key.rsplit("/", 1)[0],
+                "length": size,
+                "chunkSize": CHUNK_SIZE,
+                "uploadDate": datetime.now(UTC),
+                "sha1": digest.hex(),
+            }
+        )
         journal = _journal.get()
         if journal is not None:
             journal.append((FILES, key, 0, None))

@@ -6,12 +6,13 @@ MongoDB runs transactions on replica-set members and ``mongos`` only (``hello`` 
 test stand-in) answers ``hello`` like a standalone yet runs transactions — one at a time per
 engine, and an operation outside that session fails while one is open — so an actual probe decides.
 """
+
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-import time
 from typing import Any
 
 import pymongo.errors
@@ -22,11 +23,26 @@ from ..port import StoreUnavailable
 current_session: ContextVar[Any] = ContextVar("carnet_mongo_session", default=None)
 
 #: collection methods that take ``session=``
-_SESSION_METHODS = frozenset({
-    "find", "find_one", "insert_one", "insert_many", "replace_one", "update_one", "update_many",
-    "delete_one", "delete_many", "count_documents", "find_one_and_update", "find_one_and_replace",
-    "find_one_and_delete", "aggregate", "distinct", "bulk_write",
-})
+_SESSION_METHODS = frozenset(
+    {
+        "find",
+        "find_one",
+        "insert_one",
+        "insert_many",
+        "replace_one",
+        "update_one",
+        "update_many",
+        "delete_one",
+        "delete_many",
+        "count_documents",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "aggregate",
+        "distinct",
+        "bulk_write",
+    }
+)
 
 
 def supports_transactions(client: Any, db: Any) -> bool:
@@ -103,7 +119,7 @@ def _call(fn: Any, in_session: bool) -> Any:
             return fn()
         except pymongo.errors.ConnectionFailure as exc:
             raise unavailable(exc) from exc
-        except Exception as exc:  # noqa: BLE001 - mongoeco raises its own InvalidOperation
+        except Exception as exc:
             if _locked(exc):  # inside a transaction it is lost: the request fails as a busy store (503)
                 raise StoreUnavailable("the MongoDB stand-in is locked") from exc
             if not _busy(exc) or time.monotonic() > deadline:
@@ -178,10 +194,12 @@ class SessionDatabase:
 
     def __getattr__(self, name: str) -> Any:
         if name == "list_collection_names":
+
             def names(*args: Any, **kwargs: Any) -> Any:
                 session = current_session.get()
                 if session is not None:
                     kwargs.setdefault("session", session)
                 return _call(lambda: self._db.list_collection_names(*args, **kwargs), session is not None)
+
             return names
         return getattr(self._db, name)

@@ -1,6 +1,7 @@
 """A MongoDB stand-in: mongoeco's engine served over the MongoDB wire protocol, so the MongoDB
 adapter runs through the real pymongo driver where no MongoDB server exists (tests, benchmarks).
 mongoeco is a test dependency: this module is for development only."""
+
 from __future__ import annotations
 
 import asyncio

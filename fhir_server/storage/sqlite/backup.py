@@ -2,6 +2,7 @@
 (https://sqlite.org/backup.html): the copy is one consistent snapshot of the database — every
 committed transaction up to a point, none after, never half of one — taken while the server runs
 (writers wait for each step only; a step copies ``PAGES_PER_STEP`` pages)."""
+
 from __future__ import annotations
 
 import os

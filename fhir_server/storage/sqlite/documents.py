@@ -1,6 +1,7 @@
 """Server records (auth codes and tokens, emergency windows, jobs) on the embedded store: JSON
 documents keyed by (collection, ``_id``), queried with the small filter language of
 ``port.Documents`` translated to ``json_extract`` conditions."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -108,12 +109,16 @@ class SqliteDocuments:
         self.repo = repo
         self.name = name
 
-    def _select(self, filter: Mapping[str, Any], conn: sqlite3.Connection | None = None, limit: int = -1) -> list[dict[str, Any]]:
+    def _select(
+        self, filter: Mapping[str, Any], conn: sqlite3.Connection | None = None, limit: int = -1
+    ) -> list[dict[str, Any]]:
         params: list[Any] = [self.name]
         where = _where(filter, params)
-        rows = (conn or self.repo.conn).execute(
-            f"SELECT id, body FROM document WHERE {where} ORDER BY id LIMIT {int(limit)}", params
-        ).fetchall()
+        rows = (
+            (conn or self.repo.conn)
+            .execute(f"SELECT id, body FROM document WHERE {where} ORDER BY id LIMIT {int(limit)}", params)
+            .fetchall()
+        )
         return [{"_id": id_, **orjson.loads(body)} for id_, body in rows]
 
     def find_one(self, filter: Mapping[str, Any], projection: Any = None) -> dict[str, Any] | None:

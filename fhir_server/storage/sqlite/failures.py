@@ -1,6 +1,7 @@
 """Which SQLite failures mean "the store cannot answer now" (``StoreUnavailable``: 503, retry
 later) rather than a bug: busy or locked past the busy timeout, I/O errors, a full disk, a
 read-only or unopenable file. The adapter's public methods raise those as ``StoreUnavailable``."""
+
 from __future__ import annotations
 
 import functools
@@ -14,8 +15,15 @@ from ..port import StoreUnavailable
 
 #: primary result codes (https://sqlite.org/rescode.html) -> what the operator is told
 TRANSIENT = {
-    3: "permission denied", 5: "busy", 6: "locked", 7: "out of memory", 8: "read-only",
-    10: "disk I/O error", 13: "disk full", 14: "cannot open the database file", 15: "lock protocol",
+    3: "permission denied",
+    5: "busy",
+    6: "locked",
+    7: "out of memory",
+    8: "read-only",
+    10: "disk I/O error",
+    13: "disk full",
+    14: "cannot open the database file",
+    15: "lock protocol",
 }
 _WORDS = ("locked", "busy", "disk i/o", "disk is full", "readonly", "read-only", "unable to open")
 
@@ -44,12 +52,14 @@ def _reraise(exc: sqlite3.Error) -> NoReturn:
 
 def _wrap(fn: Any) -> Any:
     if inspect.isgeneratorfunction(fn):
+
         @functools.wraps(fn)
         def gen(*args: Any, **kwargs: Any) -> Any:
             try:
                 yield from fn(*args, **kwargs)
             except sqlite3.Error as exc:
                 _reraise(exc)
+
         return gen
 
     @functools.wraps(fn)
@@ -58,6 +68,7 @@ def _wrap(fn: Any) -> Any:
             return fn(*args, **kwargs)
         except sqlite3.Error as exc:
             _reraise(exc)
+
     return call
 
 

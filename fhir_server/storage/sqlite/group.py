@@ -6,6 +6,7 @@ commits once; the others wait for their write's result. A caller returns only af
 transaction holding its write committed, so a trace or a write answered is a write stored; alone,
 a writer pays exactly one transaction as before.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -4,6 +4,7 @@ Every query on a type goes through ``Translator.live``: ``deleted = 0``, the cri
 type's consent predicate, so the policy of every type touched (main query, chain targets,
 ``_has`` sources) sits inside the one SQL statement. Values only ever enter as ``?`` parameters.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,6 +39,7 @@ _OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 def encode_cond(cond: Cond) -> str:
     """A condition as JSON, for the ``carnet_match`` SQL function (composite values)."""
+
     def tree(c: Cond) -> Any:
         if isinstance(c, Cmp):
             return ["cmp", c.part, c.op, list(c.value) if isinstance(c.value, tuple) else c.value]
@@ -190,7 +192,9 @@ class Translator:
             type_sql = f"type = {self.param(type_)} AND " if type_ is not None else ""
             key = self.param(node.key)
             rid = f"{alias}.rid" if self._drive else f"+{alias}.rid"
-            return f"{rid} IN (SELECT rid FROM {table} WHERE {type_sql}code = {key} AND {self.cond(node.kind, node.cond)})"
+            return (
+                f"{rid} IN (SELECT rid FROM {table} WHERE {type_sql}code = {key} AND {self.cond(node.kind, node.cond)})"
+            )
         if isinstance(node, plan.Exists):
             table, _ = TABLES[node.kind]
             type_sql = f"type = {self.param(type_)} AND " if type_ is not None else ""
@@ -203,8 +207,10 @@ class Translator:
             if type_ is None:
                 raise ValueError("a chain needs a resource type")
             t = self._alias()
-            head = f"{alias}.rid IN (SELECT s.rid FROM sp_text s WHERE s.type = {self.param(type_)} " \
-                   f"AND s.code = {self.param(node.key)} AND s.value IN ("
+            head = (
+                f"{alias}.rid IN (SELECT s.rid FROM sp_text s WHERE s.type = {self.param(type_)} "
+                f"AND s.code = {self.param(node.key)} AND s.value IN ("
+            )
             prefix = self.param(node.target + "/")
             inner = self.live(node.target, node.where, t)
             return f"{head}SELECT {prefix} || {t}.id FROM resource {t} WHERE {inner}))"
@@ -215,8 +221,10 @@ class Translator:
             start = self.param(len(type_) + 2)
             source, key = self.param(node.source), self.param(node.key)
             lo, hi = self.param(type_ + "/"), self.param(type_ + "0")
-            head = f"{alias}.id IN (SELECT substr(s.value, {start}) FROM sp_text s JOIN resource {t} ON {t}.rid = s.rid " \
-                   f"WHERE s.type = {source} AND s.code = {key} AND s.value >= {lo} AND s.value < {hi} AND "
+            head = (
+                f"{alias}.id IN (SELECT substr(s.value, {start}) FROM sp_text s JOIN resource {t} ON {t}.rid = s.rid "
+                f"WHERE s.type = {source} AND s.code = {key} AND s.value >= {lo} AND s.value < {hi} AND "
+            )
             return head + self.live(node.source, node.where, t) + ")"
         raise TypeError(f"not a plan node: {node!r}")
 
@@ -255,8 +263,10 @@ class Translator:
         if op == "contains":
             return f"instr({column}, {self.param(value)}) > 0"
         if op == "word":
-            return (f"(({column} >= {self.param(value)} AND {column} < {self.param(value + MAX_CHAR)}) "
-                    f"OR instr({column}, {self.param(' ' + value)}) > 0)")
+            return (
+                f"(({column} >= {self.param(value)} AND {column} < {self.param(value + MAX_CHAR)}) "
+                f"OR instr({column}, {self.param(' ' + value)}) > 0)"
+            )
         raise ValueError(f"unknown operator {op!r}")
 
     # consent ----------------------------------------------------------------------------------

@@ -6,11 +6,12 @@ a write and everything it implies (history, search values, access attributes, li
 one SQL transaction, and ``atomic()`` widens that transaction to a whole Bundle: a crash at any
 point leaves all or nothing.
 """
+
 from __future__ import annotations
 
 import sqlite3
-import threading
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,9 +35,9 @@ from ..port import PolicyFor
 from ..port import Stored
 from ..port import StoreUnavailable
 from .documents import SqliteDocuments
-from .group import GroupCommit
 from .failures import guarded
 from .failures import unavailable
+from .group import GroupCommit
 from .plans import Translator
 from .plans import carnet_match
 from .schema import ACL_COLUMNS
@@ -92,8 +93,17 @@ def _scalars(acl: dict[str, Any]) -> tuple[str | None, ...]:
 
 def _stored(row: sqlite3.Row | tuple[Any, ...], method: str = "PUT", cacl: str | None = None) -> Stored:
     type_, id_, vid, ts, deleted, body, acl = row[:7]
-    return Stored(type_, id_, vid, ts, bool(deleted), bytes(body), orjson.loads(acl), method,
-                  orjson.loads(cacl) if cacl is not None else None)
+    return Stored(
+        type_,
+        id_,
+        vid,
+        ts,
+        bool(deleted),
+        bytes(body),
+        orjson.loads(acl),
+        method,
+        orjson.loads(cacl) if cacl is not None else None,
+    )
 
 
 @guarded
@@ -123,8 +133,9 @@ class SqliteRepository(ContentIndexing):
     # connections and transactions -------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=self.busy_timeout_ms / 1000)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_ms / 1000
+            )
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -213,7 +224,9 @@ class SqliteRepository(ContentIndexing):
 
     def drop(self) -> None:
         with self._transaction() as conn:
-            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'").fetchall():
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'"
+            ).fetchall():
                 conn.execute(f'DELETE FROM "{name}"')
 
     # reads ------------------------------------------------------------------------------------
@@ -232,8 +245,15 @@ class SqliteRepository(ContentIndexing):
         return _stored(row, row[7], row[8]) if row else None
 
     def history(
-        self, type_: str | None, id_: str | None, since: str | None, policy_for: PolicyFor, offset: int, limit: int,
-        *, at: tuple[str, str] | None = None,
+        self,
+        type_: str | None,
+        id_: str | None,
+        since: str | None,
+        policy_for: PolicyFor,
+        offset: int,
+        limit: int,
+        *,
+        at: tuple[str, str] | None = None,
     ) -> tuple[int, list[Stored]]:
         sql = Translator(policy_for)
         terms = []
@@ -274,13 +294,21 @@ class SqliteRepository(ContentIndexing):
         for type_ in types:
             policy = policies[type_]
             if policy not in (ALLOW, DENY):
-                parts.append(f"(h.type = {sql.param(type_)} AND {sql.predicate(policy, 'h', 'json')} "
-                             f"AND {sql.predicate(policy, 'c', 'rows')})")
+                parts.append(
+                    f"(h.type = {sql.param(type_)} AND {sql.predicate(policy, 'h', 'json')} "
+                    f"AND {sql.predicate(policy, 'c', 'rows')})"
+                )
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
     def find(
-        self, type_: str | None, where: Where, policy_for: PolicyFor, *, sort: tuple[SortBy, ...] = (),
-        offset: int = 0, limit: int | None = None,
+        self,
+        type_: str | None,
+        where: Where,
+        policy_for: PolicyFor,
+        *,
+        sort: tuple[SortBy, ...] = (),
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[Stored]:
         sql = Translator(policy_for)
         clause = sql.live(type_, where, "r")
@@ -323,7 +351,8 @@ class SqliteRepository(ContentIndexing):
 
     def versions(self, type_: str) -> Iterator[Stored]:
         cursor = self.conn.execute(
-            "SELECT type, id, vid, ts, deleted, body, acl, method FROM history WHERE type = ? ORDER BY id, vid", (type_,)
+            "SELECT type, id, vid, ts, deleted, body, acl, method FROM history WHERE type = ? ORDER BY id, vid",
+            (type_,),
         )
         for row in cursor:
             yield _stored(row, row[7])
@@ -333,8 +362,14 @@ class SqliteRepository(ContentIndexing):
 
     # writes -----------------------------------------------------------------------------------
     def write(
-        self, type_: str, id_: str, resource: dict[str, Any] | None, *, method: str,
-        expected_vid: int | None = None, must_exist: bool = False,
+        self,
+        type_: str,
+        id_: str,
+        resource: dict[str, Any] | None,
+        *,
+        method: str,
+        expected_vid: int | None = None,
+        must_exist: bool = False,
     ) -> Stored:
         def work(conn: sqlite3.Connection) -> Stored:
             return self._write(conn, type_, id_, resource, method, expected_vid, must_exist)
@@ -344,8 +379,14 @@ class SqliteRepository(ContentIndexing):
         return self._group.run(work)
 
     def _write(
-        self, conn: sqlite3.Connection, type_: str, id_: str, resource: dict[str, Any] | None, method: str,
-        expected_vid: int | None, must_exist: bool,
+        self,
+        conn: sqlite3.Connection,
+        type_: str,
+        id_: str,
+        resource: dict[str, Any] | None,
+        method: str,
+        expected_vid: int | None,
+        must_exist: bool,
     ) -> Stored:
         cur = conn.execute(
             "SELECT rid, vid, body, acl FROM resource WHERE type = ? AND id = ?", (type_, id_)
@@ -364,14 +405,16 @@ class SqliteRepository(ContentIndexing):
             idx: dict[str, Any] = {}
         else:
             meta = {**(resource.get("meta") or {}), "versionId": str(vid), "lastUpdated": ts}
-            body = {"resourceType": resource["resourceType"], "id": id_, "meta": meta, **{
-                k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")
-            }}
+            body = {
+                "resourceType": resource["resourceType"],
+                "id": id_,
+                "meta": meta,
+                **{k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")},
+            }
             idx, acl = self.index(type_, body)
             raw, acl_text = orjson.dumps(body), orjson.dumps(acl).decode()
         deleted = resource is None
-        self._put(conn, cur[0] if cur else None, Stored(type_, id_, vid, ts, deleted, raw, acl, method), idx,
-                  acl_text)
+        self._put(conn, cur[0] if cur else None, Stored(type_, id_, vid, ts, deleted, raw, acl, method), idx, acl_text)
         if type_ == "DocumentReference" and (cur is None or orjson.loads(cur[3]) != acl):
             self._follow(conn, f"{type_}/{id_}", acl)
         return Stored(type_, id_, vid, ts, deleted, raw, acl, method)
@@ -382,27 +425,33 @@ class SqliteRepository(ContentIndexing):
         row = self.conn.execute("SELECT acl FROM resource WHERE type = ? AND id = ?", (type_, id_)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-
     def _follow(self, conn: sqlite3.Connection, ref: str, acl: dict[str, Any]) -> None:
         """The Binaries whose securityContext is ``ref`` take its new acl, every version (same transaction)."""
         rows = conn.execute(
             "SELECT r.rid, r.id, r.body FROM resource r JOIN acl a ON a.rid = r.rid "
-            "WHERE r.type = 'Binary' AND a.path = 'context' AND a.value = ?", (ref,)
+            "WHERE r.type = 'Binary' AND a.path = 'context' AND a.value = ?",
+            (ref,),
         ).fetchall()
         for rid, id_, body in rows:
             _, followed = self.indexer("Binary", orjson.loads(body), context=lambda _: acl)
             text = orjson.dumps(followed).decode()
-            conn.execute("UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
-                         (text, *_scalars(followed), rid))
-            conn.execute("UPDATE history SET acl = ?, patient = ?, confidentiality = ?, deposited = ? "
-                         "WHERE type = 'Binary' AND id = ?", (text, *_scalars(followed), id_))
+            conn.execute(
+                "UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
+                (text, *_scalars(followed), rid),
+            )
+            conn.execute(
+                "UPDATE history SET acl = ?, patient = ?, confidentiality = ?, deposited = ? "
+                "WHERE type = 'Binary' AND id = ?",
+                (text, *_scalars(followed), id_),
+            )
             conn.execute("DELETE FROM acl WHERE rid = ?", (rid,))
             self._insert_rows(conn, rid, "Binary", {}, followed)
 
     def refresh(self, type_: str, id_: str) -> None:
         with self._transaction() as conn:
-            row = conn.execute("SELECT rid, body, acl, deleted FROM resource WHERE type = ? AND id = ?",
-                               (type_, id_)).fetchone()
+            row = conn.execute(
+                "SELECT rid, body, acl, deleted FROM resource WHERE type = ? AND id = ?", (type_, id_)
+            ).fetchone()
             if row is None or row[3]:
                 return
             idx, _ = self.index(type_, orjson.loads(row[1]))
@@ -416,8 +465,10 @@ class SqliteRepository(ContentIndexing):
     def put_blob(self, key: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
         with self._transaction() as conn:
             conn.execute("DELETE FROM blob_chunk WHERE key = ?", (key,))
-            return write_chunks(chunks, lambda n, data: conn.execute(
-                "INSERT INTO blob_chunk (key, n, data) VALUES (?, ?, ?)", (key, n, data)))
+            return write_chunks(
+                chunks,
+                lambda n, data: conn.execute("INSERT INTO blob_chunk (key, n, data) VALUES (?, ?, ?)", (key, n, data)),
+            )
 
     def open_blob(self, key: str) -> Blob | None:
         count, size = self.conn.execute(
@@ -439,7 +490,9 @@ class SqliteRepository(ContentIndexing):
         with self._transaction() as conn:
             conn.execute("DELETE FROM blob_chunk WHERE key = ?", (key,))
 
-    def _put(self, conn: sqlite3.Connection, rid: int | None, version: Stored, idx: dict[str, Any], acl_text: str) -> int:
+    def _put(
+        self, conn: sqlite3.Connection, rid: int | None, version: Stored, idx: dict[str, Any], acl_text: str
+    ) -> int:
         """Insert ``version`` in the history and make it current (its search rows with it)."""
         scalars = _scalars(version.acl)
         body = version.json()  # once: the history row and the current row hold the same bytes
@@ -472,9 +525,19 @@ class SqliteRepository(ContentIndexing):
             for version in versions:
                 idx, acl = self.index(version.type, version.resource)
                 acl = {**acl, **version.acl}
-                cur = conn.execute("SELECT rid FROM resource WHERE type = ? AND id = ?", (version.type, version.id)).fetchone()
-                stored = Stored(version.type, version.id, version.vid, version.ts, version.deleted, version.body, acl,
-                                version.method)
+                cur = conn.execute(
+                    "SELECT rid FROM resource WHERE type = ? AND id = ?", (version.type, version.id)
+                ).fetchone()
+                stored = Stored(
+                    version.type,
+                    version.id,
+                    version.vid,
+                    version.ts,
+                    version.deleted,
+                    version.body,
+                    acl,
+                    version.method,
+                )
                 self._put(conn, cur[0] if cur else None, stored, idx, orjson.dumps(acl).decode())
 
     @staticmethod
@@ -494,8 +557,9 @@ class SqliteRepository(ContentIndexing):
             conn.executemany("INSERT INTO acl VALUES (?, ?, ?)", [(rid, p, v) for p, v in rows_acl])
         patient = acl.get("patient")
         if patient:
-            conn.executemany("INSERT OR IGNORE INTO links VALUES (?, ?)",
-                             [(actor, patient) for actor in acl.get("actors") or ()])
+            conn.executemany(
+                "INSERT OR IGNORE INTO links VALUES (?, ?)", [(actor, patient) for actor in acl.get("actors") or ()]
+            )
 
     def reindex(self, type_: str) -> int:
         changed = 0
@@ -528,11 +592,13 @@ class SqliteRepository(ContentIndexing):
     def count_versions(self, type_: str, ids: list[str]) -> int:
         total = 0
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            total += int(self.conn.execute(
-                f"SELECT count(*) FROM history WHERE type = ? AND id IN ({marks})", [type_, *chunk]
-            ).fetchone()[0])
+            total += int(
+                self.conn.execute(
+                    f"SELECT count(*) FROM history WHERE type = ? AND id IN ({marks})", [type_, *chunk]
+                ).fetchone()[0]
+            )
         return total
 
     def purge(self, type_: str, ids: list[str]) -> None:

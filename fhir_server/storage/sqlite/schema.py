@@ -11,6 +11,7 @@ kind of search value (the layout HAPI's ``HFJ_SPIDX_*`` and Medplum's lookup tab
 - ``blob_chunk``: Binary content, ``(key, n, data)`` chunks of 256 KiB (``storage.blobs``).
 - ``document``: server records (auth, emergency windows, jobs) as JSON keyed by (collection, id).
 """
+
 from __future__ import annotations
 
 VERSION = 1
