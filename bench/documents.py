@@ -117,7 +117,8 @@ def main() -> None:
                 path = files[label]
                 size = path.stat().st_size
 
-                def upload() -> None:
+                # each function reads this round's path and size (bound now, as defaults)
+                def upload(path: Path = path) -> None:
                     with path.open("rb") as body:
                         resp = session.put(
                             f"{base}/Binary/bench",
@@ -126,7 +127,7 @@ def main() -> None:
                         )
                     assert resp.status_code in (200, 201), resp.text[:500]
 
-                def download() -> None:
+                def download(size: int = size) -> None:
                     with session.get(
                         f"{base}/Binary/bench", headers={**auth, "Accept": "application/pdf"}, stream=True
                     ) as resp:
@@ -134,7 +135,7 @@ def main() -> None:
                         got = sum(len(c) for c in resp.iter_content(256 * 1024))
                     assert got == size, (got, size)
 
-                def copy() -> None:
+                def copy(path: Path = path) -> None:
                     target = data_dir / "copy.pdf"
                     shutil.copyfile(path, target)
                     with target.open("rb") as f:

@@ -97,7 +97,7 @@ def spool_request() -> Content:
     # read on once it reaches its limit (a body of exactly the limit is accepted, one byte more is not)
     request.max_content_length = limit + 1
     digest, size = hashlib.sha1(), 0
-    spool = tempfile.TemporaryFile(prefix="carnet-binary-")
+    spool = tempfile.TemporaryFile(prefix="carnet-binary-")  # noqa: SIM115 -- handed on in Content (closed here on failure)
     try:
         while piece := request.stream.read(CHUNK_SIZE):
             size += len(piece)
@@ -186,10 +186,7 @@ def wants_json() -> bool:
     fmt = request.args.get("_format")
     if fmt is not None:
         return fmt.split(";")[0].strip().replace(" ", "+") in http.FORMAT_ALIASES
-    for media, q in http._accept_items(request.headers.get("Accept", "")):
-        if q > 0 and media in JSON_FORMS:
-            return True
-    return False
+    return any(q > 0 and media in JSON_FORMS for media, q in http._accept_items(request.headers.get("Accept", "")))
 
 
 def raw_response(stored: Stored, base_url: str) -> Response:

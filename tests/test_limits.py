@@ -135,7 +135,7 @@ def test_count_is_capped(make_app):
 
 def test_includes_are_bounded(client, system, monkeypatch):
     monkeypatch.setattr(searchset, "MAX_INCLUDED", 2)
-    for i in range(3):
+    for _i in range(3):
         pid = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=system).get_json()["id"]
         client.post(
             "/fhir/Observation",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = [*CONFIDENTIAL, "none"]
+    CLIENT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import InvalidScopeError
@@ -48,7 +49,7 @@ def own_path(uri: str) -> str | None:
 class Client(ClientMixin):  # type: ignore[misc]
     """A registered client (``auth_clients``): ``_id`` is its client_id, ``scope`` its grant."""
 
-    _remote: dict[str, RemoteKeySet] = {}
+    _remote: ClassVar[dict[str, RemoteKeySet]] = {}  # one cache of remote key sets for every client
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc

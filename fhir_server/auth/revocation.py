@@ -34,7 +34,7 @@ def find(server: AuthorizationServer, token_string: str, hint: str | None) -> To
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = [*CONFIDENTIAL, "none"]
+    CLIENT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:

@@ -1,5 +1,6 @@
 """fhir_server.consent_loader on the configured store (SQLite, or MongoDB with MONGODB_URI):
-identities and consent states read from stored resources, with the French examples. Pure rules: test_state.py, test_engine.py.
+identities and consent states read from stored resources, with the French examples. Pure rules: test_state.py,
+test_engine.py.
 """
 
 from __future__ import annotations
@@ -227,8 +228,8 @@ def test_the_loaded_policy_selects_what_decide_allows(db, requester):
         selected = policy(requester, states, name)
         assert {d.id for d in docs if evaluate(selected, d.acl)} == allowed
         assert {d.id for d in db.find(name, Attr(selected), no_policy)} == allowed
-        assert {d.id for d in db.find(name, TRUE, lambda type_: selected)} == allowed
-        assert db.count(name, TRUE, lambda type_: selected) == len(allowed)
+        assert {d.id for d in db.find(name, TRUE, lambda type_, selected=selected: selected)} == allowed
+        assert db.count(name, TRUE, lambda type_, selected=selected: selected) == len(allowed)
 
 
 def test_what_each_caller_sees_of_the_adult_documents(db):

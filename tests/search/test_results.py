@@ -23,7 +23,7 @@ from .dataset import BASE
 
 
 def links(bundle):
-    return {l["relation"]: l["url"] for l in bundle["link"]}
+    return {link["relation"]: link["url"] for link in bundle["link"]}
 
 
 def follow(store, type_, url):

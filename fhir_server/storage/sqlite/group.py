@@ -64,7 +64,7 @@ class GroupCommit:
                     conn.execute(f"SAVEPOINT w{n}")
                     try:
                         slot.result = slot.work(conn)
-                    except Exception as exc:  # this write fails alone
+                    except Exception as exc:  # noqa: BLE001 -- this write fails alone: raised in its writer's thread
                         conn.execute(f"ROLLBACK TO w{n}")
                         slot.error = exc
                     conn.execute(f"RELEASE w{n}")
