@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def server_pid(port: int) -> int:
     return min(int(p) for p in out)
 
 
-def timed(call, repeat: int) -> float:
+def timed(call: Callable[[], None], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -126,8 +126,8 @@ def _provision_problems(provision: Mapping[str, Any], where: str, inherited: lis
         if provision.get("action") and "access" not in actions:
             out.append((f"{where}.action", f"a grant is for reading: use action {CONSENT_ACTION}|access, or none"))
     elif not actors:
-        purposes = {(c.get("system"), c.get("code")) for c in codings(provision.get("purpose") or [])}
-        if not any(key in purposes for key in _OBJECTED_MODE):
+        modes = {(c.get("system"), c.get("code")) for c in codings(provision.get("purpose") or [])}
+        if not any(key in modes for key in _OBJECTED_MODE):
             out.append(
                 (
                     f"{where}",

@@ -211,7 +211,7 @@ def upload(id_: str | None) -> fhir.Outcome:
         if request.content_length is not None and request.content_length > max_bytes() * 4 // 3 + 65536:
             raise too_large(request.content_length)
         request.max_content_length = max_bytes() * 4 // 3 + 65536
-        body = http.body_json()
+        body: dict[str, Any] = http.body_json()
         return (
             fhir.create("Binary", body, request.headers.get("If-None-Exist"))
             if id_ is None
@@ -219,7 +219,7 @@ def upload(id_: str | None) -> fhir.Outcome:
         )
     fhir.allow("Binary", "create" if id_ is None else "update")  # before reading the body
     context = request.headers.get(SECURITY_CONTEXT, "").strip()
-    body: dict[str, Any] = {"resourceType": "Binary", "contentType": request.content_type or "application/octet-stream"}
+    body = {"resourceType": "Binary", "contentType": request.content_type or "application/octet-stream"}
     if id_ is not None:
         body["id"] = id_
     if context:

@@ -394,7 +394,7 @@ def _from_model(error: Any, resource: dict[str, Any], resource_type: str) -> Iss
         if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):
-            node = node[part]
+            node = node[part]  # type: ignore[index]  # a str part for a dict, an int for a list (checked just above)
         elif missing and index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
             if f"_{part}" in node:
                 return None  # json.html: an extended primitive may have no value

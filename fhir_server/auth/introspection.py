@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from fhir_server.auth.server import AuthorizationServer
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 

@@ -33,7 +33,7 @@ def find(server: AuthorizationServer, token_string: str, hint: str | None) -> To
     return token_store.find_refresh(server.collections, token_string)
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
+class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 
