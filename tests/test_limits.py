@@ -31,7 +31,7 @@ def is_outcome(resp, status: int) -> dict:
 
 def shared_store(make_app, tmp_path):
     """Two apps on one store: two worker processes."""
-    settings = {"THROTTLE_FAILURES": 3, "THROTTLE_WINDOW_S": 60}
+    settings: dict[str, object] = {"THROTTLE_FAILURES": 3, "THROTTLE_WINDOW_S": 60}
     if os.environ.get("MONGODB_URI"):
         settings["MONGODB_DATABASE"] = f"throttle_{uuid.uuid4().hex[:8]}"
         if os.environ["MONGODB_URI"] == "mongoeco://":  # in memory: one engine per app; a file is shared

@@ -104,7 +104,8 @@ def test_migration_copies_content_and_consent(repo, tmp_path):
     try:
         moved = migrate(repo, target, out=io.StringIO())
         assert moved["Binary content"] == 1
-        assert target.open_blob("Binary/b/1").read() == b"hello"
-        assert target.current("Binary", "b").acl["patient"] == "Patient/p"
+        blob, stored = target.open_blob("Binary/b/1"), target.current("Binary", "b")
+        assert blob is not None and blob.read() == b"hello"
+        assert stored is not None and stored.acl["patient"] == "Patient/p"
     finally:
         target.close()

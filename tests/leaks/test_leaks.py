@@ -5,6 +5,8 @@ Unit twin: tests/consent (the engine's table and the policy/decide agreement).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.leaks.world import World
@@ -87,7 +89,7 @@ def test_read_of_hidden_is_absent(world, who, hidden):
 
 @pytest.mark.parametrize("method", ["delete", "patch", "put"])
 def test_writes_to_hidden_are_absent_and_change_nothing(world, method):
-    kw = {}
+    kw: dict[str, Any] = {}
     if method == "patch":
         kw = {
             "json": [{"op": "replace", "path": "/status", "value": "superseded"}],
