@@ -7,7 +7,7 @@ PORT ?= 8080
 DATA_DIR ?= ./var
 WORKERS ?= 0
 
-.PHONY: serve test bench clean browser
+.PHONY: serve test lint bench clean browser
 
 $(PY):
 	@PYTHON=$$(bash .ci/find-python) && echo "using $$PYTHON" && $$PYTHON -m venv $(VENV)
@@ -26,7 +26,13 @@ MONGO_LEG ?= tests/rest tests/bundles tests/documents tests/leaks tests/operatio
 	tests/export \
 	tests/consent/test_consent_state.py tests/test_loader.py
 
-test: $(STAMP) browser
+# lint, import order, format, then strict typing (settings: pyproject.toml for ruff, setup.cfg for mypy)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: $(STAMP) browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(if $(strip $(MONGO_LEG)),MONGODB_URI=mongoeco:// $(PY) -m pytest $(MONGO_LEG))
 

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from flask.testing import FlaskClient
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -33,8 +35,9 @@ QUERIES = [
 ]
 
 
-def timed(client, url: str, headers: dict[str, str], repeat: int) -> tuple[float, int]:
-    times, total = [], 0
+def timed(client: FlaskClient, url: str, headers: dict[str, str], repeat: int) -> tuple[float, int]:
+    times: list[float] = []
+    total = 0
     for _ in range(repeat):
         start = time.process_time()
         resp = client.get(url + "&_total=accurate", headers=headers)

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def server_pid(port: int) -> int:
     return min(int(p) for p in out)
 
 
-def timed(call, repeat: int) -> float:
+def timed(call: Callable[[], None], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -117,7 +118,8 @@ def main() -> None:
                 path = files[label]
                 size = path.stat().st_size
 
-                def upload() -> None:
+                # each function reads this round's path and size (bound now, as defaults)
+                def upload(path: Path = path) -> None:
                     with path.open("rb") as body:
                         resp = session.put(
                             f"{base}/Binary/bench",
@@ -126,7 +128,7 @@ def main() -> None:
                         )
                     assert resp.status_code in (200, 201), resp.text[:500]
 
-                def download() -> None:
+                def download(size: int = size) -> None:
                     with session.get(
                         f"{base}/Binary/bench", headers={**auth, "Accept": "application/pdf"}, stream=True
                     ) as resp:
@@ -134,7 +136,7 @@ def main() -> None:
                         got = sum(len(c) for c in resp.iter_content(256 * 1024))
                     assert got == size, (got, size)
 
-                def copy() -> None:
+                def copy(path: Path = path) -> None:
                     target = data_dir / "copy.pdf"
                     shutil.copyfile(path, target)
                     with target.open("rb") as f:

@@ -46,8 +46,10 @@ def problems(consent: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 "Consent.category",
-                f"add the category {LOINC}|{PATIENT_CONSENT} (patient consent): without it "
-                "the consent has no effect on access",
+                (
+                    f"add the category {LOINC}|{PATIENT_CONSENT} (patient consent): without it "
+                    "the consent has no effect on access"
+                ),
             )
         )
     if not isinstance(consent.get("patient"), Mapping) or not isinstance(consent["patient"].get("reference"), str):
@@ -57,9 +59,11 @@ def problems(consent: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 "Consent.policyRule",
-                f"use a policyRule from {V3_ACT_CODE}: "
-                f"{', '.join(sorted(POLICY_RULES))} (OPTIN for a grant, OPTOUT for a "
-                "block or an objection)",
+                (
+                    f"use a policyRule from {V3_ACT_CODE}: "
+                    f"{', '.join(sorted(POLICY_RULES))} (OPTIN for a grant, OPTOUT for a "
+                    "block or an objection)"
+                ),
             )
         )
     elif consent.get("policyRule") is None and not consent.get("policy"):
@@ -69,9 +73,11 @@ def problems(consent: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 "Consent.provision",
-                "add a provision: permit + actor (a grant), deny + actor (a block), or "
-                f"deny + purpose {ACT_REASON} BTG or ETREAT (an objection to emergency "
-                "access)",
+                (
+                    "add a provision: permit + actor (a grant), deny + actor (a block), or "
+                    f"deny + purpose {ACT_REASON} BTG or ETREAT (an objection to emergency "
+                    "access)"
+                ),
             )
         )
     else:
@@ -96,8 +102,10 @@ def _provision_problems(provision: Mapping[str, Any], where: str, inherited: lis
             out.append(
                 (
                     f"{where}.actor",
-                    "a permit grants access to its actors: add an actor (a Practitioner, "
-                    "PractitionerRole or Organization)",
+                    (
+                        "a permit grants access to its actors: add an actor (a Practitioner, "
+                        "PractitionerRole or Organization)"
+                    ),
                 )
             )
         narrowed = [e for e in _NARROWING if provision.get(e)]
@@ -105,8 +113,10 @@ def _provision_problems(provision: Mapping[str, Any], where: str, inherited: lis
             out.append(
                 (
                     f"{where}.{narrowed[0]}",
-                    f"a grant covers the whole record: remove {', '.join(narrowed)} "
-                    "(hide single documents with securityLabel MASQUE_PS instead)",
+                    (
+                        f"a grant covers the whole record: remove {', '.join(narrowed)} "
+                        "(hide single documents with securityLabel MASQUE_PS instead)"
+                    ),
                 )
             )
         purposes = codes(provision.get("purpose") or [], frozenset({ACT_REASON}))
@@ -116,13 +126,15 @@ def _provision_problems(provision: Mapping[str, Any], where: str, inherited: lis
         if provision.get("action") and "access" not in actions:
             out.append((f"{where}.action", f"a grant is for reading: use action {CONSENT_ACTION}|access, or none"))
     elif not actors:
-        purposes = {(c.get("system"), c.get("code")) for c in codings(provision.get("purpose") or [])}
-        if not any(key in purposes for key in _OBJECTED_MODE):
+        modes = {(c.get("system"), c.get("code")) for c in codings(provision.get("purpose") or [])}
+        if not any(key in modes for key in _OBJECTED_MODE):
             out.append(
                 (
                     f"{where}",
-                    "a deny blocks its actors, or objects to emergency access: add an actor, or "
-                    f"purpose {ACT_REASON} BTG (break-glass) or ETREAT (centre 15)",
+                    (
+                        "a deny blocks its actors, or objects to emergency access: add an actor, or "
+                        f"purpose {ACT_REASON} BTG (break-glass) or ETREAT (centre 15)"
+                    ),
                 )
             )
     return out

@@ -305,7 +305,8 @@ def may_write(
         a for a in (acl, before) if a is not None and _held(a, "type") & PRIVATE_TYPES and _empty(a.get("patient"))
     ]
     if private and len(private) == len([a for a in (acl, before) if a is not None]):
-        uploader = _first(identities(requester) & set.intersection(*(_held(a, "authors") for a in private)))
+        authors = [_held(a, "authors") for a in private]
+        uploader = _first(identities(requester) & authors[0].intersection(*authors[1:]))
         return (
             Decision(True, f"uploader {uploader}")
             if uploader

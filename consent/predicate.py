@@ -11,7 +11,6 @@ string comparison); ``And``/``Or``/``Not`` -> ``$and``/``$or``/``$nor`` (``And((
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Not:
     term: Predicate
 
 
-Predicate = Union[AnyOf, Empty, After, And, Or, Not]
+Predicate = AnyOf | Empty | After | And | Or | Not
 
 ALLOW: Predicate = And(())
 DENY: Predicate = Or(())

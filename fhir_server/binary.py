@@ -97,7 +97,7 @@ def spool_request() -> Content:
     # read on once it reaches its limit (a body of exactly the limit is accepted, one byte more is not)
     request.max_content_length = limit + 1
     digest, size = hashlib.sha1(), 0
-    spool = tempfile.TemporaryFile(prefix="carnet-binary-")
+    spool = tempfile.TemporaryFile(prefix="carnet-binary-")  # noqa: SIM115 -- handed on in Content (closed here on failure)
     try:
         while piece := request.stream.read(CHUNK_SIZE):
             size += len(piece)
@@ -186,10 +186,7 @@ def wants_json() -> bool:
     fmt = request.args.get("_format")
     if fmt is not None:
         return fmt.split(";")[0].strip().replace(" ", "+") in http.FORMAT_ALIASES
-    for media, q in http._accept_items(request.headers.get("Accept", "")):
-        if q > 0 and media in JSON_FORMS:
-            return True
-    return False
+    return any(q > 0 and media in JSON_FORMS for media, q in http._accept_items(request.headers.get("Accept", "")))
 
 
 def raw_response(stored: Stored, base_url: str) -> Response:
@@ -214,7 +211,7 @@ def upload(id_: str | None) -> fhir.Outcome:
         if request.content_length is not None and request.content_length > max_bytes() * 4 // 3 + 65536:
             raise too_large(request.content_length)
         request.max_content_length = max_bytes() * 4 // 3 + 65536
-        body = http.body_json()
+        body: dict[str, Any] = http.body_json()
         return (
             fhir.create("Binary", body, request.headers.get("If-None-Exist"))
             if id_ is None
@@ -222,7 +219,7 @@ def upload(id_: str | None) -> fhir.Outcome:
         )
     fhir.allow("Binary", "create" if id_ is None else "update")  # before reading the body
     context = request.headers.get(SECURITY_CONTEXT, "").strip()
-    body: dict[str, Any] = {"resourceType": "Binary", "contentType": request.content_type or "application/octet-stream"}
+    body = {"resourceType": "Binary", "contentType": request.content_type or "application/octet-stream"}
     if id_ is not None:
         body["id"] = id_
     if context:

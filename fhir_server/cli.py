@@ -22,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["CARNET_DATA_DIR"] = str(Path(args.data_dir).resolve())
     workers = args.workers or os.cpu_count() or 1  # the embedded store takes several processes
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", workers)

@@ -63,8 +63,8 @@ def enrich(repo: Repository, requester: Requester, *, now: datetime | None = Non
         if type_ == "Practitioner":
             roles = [s.resource for s in _found(repo, "PractitionerRole", _referring("practitioner", [requester.ref]))]
         else:
-            role = repo.current("PractitionerRole", id_)
-            roles = [role.resource] if role is not None and not role.deleted else []
+            stored = repo.current("PractitionerRole", id_)
+            roles = [stored.resource] if stored is not None and not stored.deleted else []
         found.update(ref for role in roles if (ref := reference(role.get("practitioner"))))
         current = [role for role in roles if _active(role, now or clock.now())]
         for role in current:

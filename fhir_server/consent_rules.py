@@ -2,7 +2,8 @@
 
 A Consent of scope patient-privacy that the engine would ignore — no category 59284-0, an unknown
 policyRule, a provision it cannot interpret, an actor it cannot resolve to a Practitioner,
-PractitionerRole or Organization reference (and, with REFERENCE_CHECK, of this server) — is a 422 saying what to add (``consent.checks``).
+PractitionerRole or Organization reference (and, with REFERENCE_CHECK, of this server) — is a 422
+saying what to add (``consent.checks``).
 A Consent of another scope (research, treatment, adr) is stored as data, and the write answers an
 ``information`` issue saying so.
 """
@@ -49,8 +50,10 @@ def _unresolved_actors(body: dict[str, Any]) -> list[tuple[str, str]]:
             out.append(
                 (
                     where,
-                    "name the actor by a reference to a Practitioner, PractitionerRole or Organization "
-                    "of this server ('Practitioner/id')",
+                    (
+                        "name the actor by a reference to a Practitioner, PractitionerRole or Organization "
+                        "of this server ('Practitioner/id')"
+                    ),
                 )
             )
     return out

@@ -111,7 +111,7 @@ def _apply_step(slots: list[Slot], m: re.Match[str], path: str) -> list[Slot]:
         for slot in slots:
             value = slot.value
             if isinstance(value, dict) and name in value:
-                repeats, child_type = _element(slot.type, name)
+                _repeats, child_type = _element(slot.type, name)
                 held = value[name]
                 if isinstance(held, list):
                     out += [Slot(value, name, i, child_type) for i in range(len(held))]

@@ -42,7 +42,7 @@ def text_of(content_type: str | None, data: bytes) -> str:
             return _decode(data)
         if mime == "application/pdf":
             return _pdf_text(data)
-    except Exception as exc:  # a broken file is no search text, never a failed write
+    except Exception as exc:  # noqa: BLE001 -- a broken file (any parser's error) is no search text, never a failed write
         log.info("no text extracted from %s content: %s", mime, exc)
     return ""
 

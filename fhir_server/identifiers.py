@@ -47,9 +47,8 @@ def problem(system: str, value: Any) -> str | None:
     elif system == IDNATPS:
         if not isinstance(value, str) or not _IDNATPS.match(value):
             return "an idNatPs is 8 + an 11-digit RPPS number or 0 + a 9-character ADELI number"
-    elif system == RPPS:
-        if not isinstance(value, str) or not _RPPS.match(value):
-            return "an RPPS number is 11 digits"
+    elif system == RPPS and (not isinstance(value, str) or not _RPPS.match(value)):
+        return "an RPPS number is 11 digits"
     return None
 
 

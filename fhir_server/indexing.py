@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -101,10 +102,8 @@ def full_text(
             continue
         mime = attachment.get("contentType")
         if isinstance(attachment.get("data"), str):
-            try:
+            with contextlib.suppress(ValueError):
                 texts.append(text_of(mime, base64.b64decode(attachment["data"])))
-            except ValueError:
-                pass
             continue
         ref = attachment_binary(attachment.get("url"))
         found = content(ref) if ref and content else None

@@ -121,8 +121,10 @@ VALUE_SETS: tuple[tuple[str, str, str, tuple[tuple[str, tuple[tuple[str, str], .
     (
         "consent-purposes",
         "Consent purposes (Consent.provision.purpose)",
-        "A grant is for TREAT (or names no purpose); a deny naming no actor with BTG or ETREAT objects to break-glass "
-        "or centre-15 access",
+        (
+            "A grant is for TREAT (or names no purpose); a deny naming no actor with BTG or ETREAT objects to "
+            "break-glass or centre-15 access"
+        ),
         (
             (ACT_REASON, (("TREAT", "treatment"), ("BTG", "break the glass"), ("ETREAT", "emergency treatment"))),
             (TRE_R248, (("bris_de_glace", "Bris de glace"), ("centre_15", "Centre 15"))),
@@ -273,7 +275,10 @@ def publish(store: Repository) -> None:
     """Write each resource where it is missing or stale (idempotent at every start)."""
     for resource in [*operation_definitions(), *export_definitions(), *code_systems(), *value_sets()]:
         current = store.current(resource["resourceType"], resource["id"])
-        if current is not None and not current.deleted:
-            if {k: v for k, v in current.resource.items() if k != "meta"} == resource:
-                continue
+        if (
+            current is not None
+            and not current.deleted
+            and {k: v for k, v in current.resource.items() if k != "meta"} == resource
+        ):
+            continue
         store.write(resource["resourceType"], resource["id"], resource, method="PUT")

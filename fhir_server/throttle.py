@@ -147,9 +147,12 @@ def _failed(response: Response) -> str | None:
     if request.endpoint in CLIENT_ENDPOINTS:
         if response.status_code == 401:
             return "client authentication failed"
-        if response.status_code == 400 and response.is_json:
-            if (response.get_json(silent=True) or {}).get("error") == "invalid_client":
-                return "client authentication failed"
+        if (
+            response.status_code == 400
+            and response.is_json
+            and (response.get_json(silent=True) or {}).get("error") == "invalid_client"
+        ):
+            return "client authentication failed"
         return None
     if request.endpoint == SIGN_IN and request.method == "POST" and response.status_code == 401:
         return "sign-in failed"

@@ -257,11 +257,11 @@ def _from_schema(error: ValidationError, prefix: Path) -> Iterator[Issue]:
         known = schema.get("properties", {})
         for key in value:
             if key not in known:
-                yield _error("structure", f"unknown element '{key}'", where + (key,))
+                yield _error("structure", f"unknown element '{key}'", (*where, key))
     elif kind == "required":
         for key in rule:
             if key not in value:
-                yield _error("required", "required element missing", where + (key,))
+                yield _error("required", "required element missing", (*where, key))
     elif kind in ("type", "enum") and isinstance(value, list) and rule != "array":
         yield _error("structure", "must be a single value, not an array (this element does not repeat)", where)
     elif kind == "type":
@@ -293,7 +293,7 @@ def _walk(node: Any, path: Path, nested: list[tuple[Path, dict[str, Any]]]) -> I
     if not node:
         yield _error("structure", "an object must not be empty", path)
     for key, value in node.items():
-        where = path + (key,)
+        where = (*path, key)
         if value is None:
             yield _error("structure", "null is not a value (leave the element out)", where)
         elif value == "":
@@ -325,7 +325,7 @@ def _walk_array(
     if isinstance(twin, list) and len(twin) != len(items) and not key.startswith("_"):
         yield _error("structure", f"'{key}' and '{twin_key}' must have the same length", where)
     for index, item in enumerate(items):
-        at = where + (index,)
+        at = (*where, index)
         if item is None:
             if not (isinstance(twin, list) and index < len(twin) and twin[index] is not None):
                 yield _error("structure", f"null is only allowed to align '{key}' with '{twin_key}'", at)
@@ -340,7 +340,7 @@ def _walk_array(
 def _extension(extension: dict[str, Any], where: Path) -> Iterator[Issue]:
     """Extension.url 1..1 and ext-1 (https://hl7.org/fhir/R4/extensibility.html)."""
     if "url" not in extension:
-        yield _error("required", "an extension needs a url", where + ("url",))
+        yield _error("required", "an extension needs a url", (*where, "url"))
     values = list(dict.fromkeys(key.lstrip("_") for key in extension if key.lstrip("_").startswith("value")))
     if len(values) > 1:
         yield _error("invariant", f"only one of value[x] may be present, not {', '.join(values)}", where)
@@ -361,11 +361,11 @@ def _narrative(div: str, where: Path) -> Iterator[Issue]:
 def _contained_rules(resource: dict[str, Any], where: Path) -> Iterator[Issue]:
     """dom-2 and dom-4 (https://hl7.org/fhir/R4/domainresource.html#invs)."""
     if "contained" in resource:
-        yield _error("invariant", "a contained resource must not contain resources (dom-2)", where + ("contained",))
+        yield _error("invariant", "a contained resource must not contain resources (dom-2)", (*where, "contained"))
     meta = resource.get("meta")
     for key in ("versionId", "lastUpdated"):
         if isinstance(meta, dict) and key in meta:
-            yield _error("invariant", f"a contained resource has no meta.{key} (dom-4)", where + ("meta", key))
+            yield _error("invariant", f"a contained resource has no meta.{key} (dom-4)", (*where, "meta", key))
 
 
 def _model_issues(resource: dict[str, Any], resource_type: str) -> list[Issue]:
@@ -391,8 +391,10 @@ def _from_model(error: Any, resource: dict[str, Any], resource_type: str) -> Iss
     loc, kind = error["loc"], error["type"]
     missing = "missing" in kind
     for index, part in enumerate(loc):
-        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
-            node = node[part]
+        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]  # type: ignore[index]  # a str part for a dict, an int for a list (checked just above)
         elif missing and index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
             if f"_{part}" in node:
                 return None  # json.html: an extended primitive may have no value
@@ -410,7 +412,7 @@ def _from_model(error: Any, resource: dict[str, Any], resource_type: str) -> Iss
     if message.startswith("Any of one field value is expected from this list"):
         choices = re.findall(r"'(\w+)'", message.split("]", 1)[0])
         present = [name for name in choices if isinstance(node, dict) and name in node]
-        base = os.path.commonprefix(choices)
+        base = os.path.commonprefix(choices)  # noqa: RUF071 -- element names, not paths: a prefix of characters
         return _error("invariant", f"only one of {base}[x] may be present, not {', '.join(present)}", where)
     if isinstance(node, (dict, list)):
         return _error("value", message, where)

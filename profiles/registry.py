@@ -66,7 +66,7 @@ def _violations(error: ValidationError, root: dict[str, Any]) -> Iterator[Violat
     if error.validator == "required":
         for key in required:
             if isinstance(error.instance, dict) and key not in error.instance:
-                yield Violation(path + (key,), message or f"'{key}' is required by the profile", code)
+                yield Violation((*path, key), message or f"'{key}' is required by the profile", code)
     else:
         yield Violation(path, message or error.message, code)
 

@@ -32,7 +32,27 @@ from .registry import RouteStep
 __all__ = ["index_values", "reference_values", "walk"]
 
 PRIMITIVES = frozenset(
-    ["boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary", "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt", "positiveInt", "uuid"]
+    [
+        "boolean",
+        "integer",
+        "string",
+        "decimal",
+        "uri",
+        "url",
+        "canonical",
+        "base64Binary",
+        "instant",
+        "date",
+        "dateTime",
+        "time",
+        "code",
+        "oid",
+        "id",
+        "markdown",
+        "unsignedInt",
+        "positiveInt",
+        "uuid",
+    ]
 )
 _NAME_PARTS = ("family", "given", "text", "prefix", "suffix")
 _ADDRESS_PARTS = ("line", "city", "district", "state", "postalCode", "country", "text")

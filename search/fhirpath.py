@@ -80,7 +80,7 @@ class _Parser:
         if self.peek() == "as":
             self.take()
             type_ = self.take()
-            alts = [a + [Step("as", type_)] for a in alts]
+            alts = [[*a, Step("as", type_)] for a in alts]
         return alts
 
     def chain(self) -> list[list[Step]]:
@@ -97,16 +97,16 @@ class _Parser:
             if self.take() == "[":
                 n = self.take()
                 self.take("]")
-                alts = [a + [Step("index", n)] for a in alts]
+                alts = [[*a, Step("index", n)] for a in alts]
                 continue
             name = self.take()
             if not _IDENT.match(name):
                 raise SearchError(f"FHIRPath: expected a name after '.', got {name!r}")
             if self.peek() == "(":
                 step = self.function(name)
-                alts = [a + [step] for a in alts]
+                alts = [[*a, step] for a in alts]
             else:
-                alts = [a + [Step("child", name.strip("`"))] for a in alts]
+                alts = [[*a, Step("child", name.strip("`"))] for a in alts]
         return alts
 
     def function(self, name: str) -> Step:

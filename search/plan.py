@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from typing import Union
 
 from consent.predicate import Predicate
 
@@ -73,7 +72,7 @@ class OneOf:
     terms: tuple[Cond, ...]
 
 
-Cond = Union[Cmp, AllOf, OneOf]
+Cond = Cmp | AllOf | OneOf
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ class Not:
     term: Where
 
 
-Where = Union[Value, Column, Exists, Refers, ReferredBy, Attr, And, Or, Not]
+Where = Value | Column | Exists | Refers | ReferredBy | Attr | And | Or | Not
 
 TRUE: Where = And(())
 FALSE: Where = Or(())

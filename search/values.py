@@ -7,7 +7,6 @@ https://hl7.org/fhir/R4/search.html#escaping (``\\,`` ``\\$`` ``\\|``), #prefix,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from . import normalize
 
@@ -100,7 +99,7 @@ class QuantityValue:
     code: str | None
 
 
-Value = Union[str, TokenValue, OfTypeValue, DateValue, NumberValue, QuantityValue, tuple[object, ...]]
+Value = str | TokenValue | OfTypeValue | DateValue | NumberValue | QuantityValue | tuple[object, ...]
 
 
 def _prefix(text: str) -> tuple[str, str]:

@@ -46,7 +46,8 @@ def carnet_server(
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"carnet serve exited: {proc.stderr.read().decode()[-2000:]}")
+                stderr = proc.stderr.read() if proc.stderr is not None else b""
+                raise RuntimeError(f"carnet serve exited: {stderr.decode()[-2000:]}")
             try:
                 if requests.get(f"{base}/metadata", timeout=10).status_code == 200:
                     break

@@ -31,7 +31,7 @@ def is_outcome(resp, status: int) -> dict:
 
 def shared_store(make_app, tmp_path):
     """Two apps on one store: two worker processes."""
-    settings = {"THROTTLE_FAILURES": 3, "THROTTLE_WINDOW_S": 60}
+    settings: dict[str, object] = {"THROTTLE_FAILURES": 3, "THROTTLE_WINDOW_S": 60}
     if os.environ.get("MONGODB_URI"):
         settings["MONGODB_DATABASE"] = f"throttle_{uuid.uuid4().hex[:8]}"
         if os.environ["MONGODB_URI"] == "mongoeco://":  # in memory: one engine per app; a file is shared
@@ -135,7 +135,7 @@ def test_count_is_capped(make_app):
 
 def test_includes_are_bounded(client, system, monkeypatch):
     monkeypatch.setattr(searchset, "MAX_INCLUDED", 2)
-    for i in range(3):
+    for _i in range(3):
         pid = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=system).get_json()["id"]
         client.post(
             "/fhir/Observation",

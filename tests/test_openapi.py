@@ -60,38 +60,37 @@ def test_schemathesis_finds_no_server_error_and_only_operation_outcomes(tmp_path
         deadline = time.monotonic() + BUDGET_S
         problems: list[str] = []
         calls = 0
-        with requests.Session() as http:
-            for result in schema.get_all_operations():
-                operation = result.ok()
+        for result in schema.get_all_operations():
+            operation = result.ok()
 
-                @given(case=operation.as_strategy())
-                @settings(
-                    max_examples=EXAMPLES,
-                    deadline=None,
-                    database=None,
-                    phases=[Phase.generate],
-                    suppress_health_check=list(HealthCheck),
-                )
-                def run(case) -> None:
-                    nonlocal calls
-                    if time.monotonic() > deadline:
-                        return
-                    response = case.call(
-                        base_url=base, headers=headers, timeout=30
-                    )  # a fresh connection: no stale keep-alive
-                    calls += 1
-                    where = f"{case.method} {case.formatted_path} -> {response.status_code}"
-                    if response.status_code >= 500:
-                        problems.append(f"{where}: {response.text[:200]}")
-                    elif response.status_code >= 400:
-                        try:
-                            kind = response.json().get("resourceType")
-                        except ValueError:
-                            kind = None
-                        if kind != "OperationOutcome":
-                            problems.append(f"{where}: not an OperationOutcome: {response.text[:200]}")
+            @given(case=operation.as_strategy())
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case) -> None:
+                nonlocal calls
+                if time.monotonic() > deadline:
+                    return
+                response = case.call(
+                    base_url=base, headers=headers, timeout=30
+                )  # a fresh connection: no stale keep-alive
+                calls += 1
+                where = f"{case.method} {case.formatted_path} -> {response.status_code}"
+                if response.status_code >= 500:
+                    problems.append(f"{where}: {response.text[:200]}")
+                elif response.status_code >= 400:
+                    try:
+                        kind = response.json().get("resourceType")
+                    except ValueError:
+                        kind = None
+                    if kind != "OperationOutcome":
+                        problems.append(f"{where}: not an OperationOutcome: {response.text[:200]}")
 
-                run()
+            run()
         print(f"schemathesis: {calls} calls")
         assert calls > 50, f"only {calls} calls made within the budget"
         assert not problems, "\n".join(problems[:20])

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -99,7 +100,7 @@ def test_served_workers_on_the_stand_in(uri, tmp_path):
             ).json()
             assert bundle["total"] == 2
         assert requests.get(f"{base}/metadata").status_code == 200
-    client = pymongo.MongoClient(uri)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri)
     try:
         assert sorted(d["_id"] for d in client["served"]["Patient"].find({}, {"_id": 1})) == sorted(ids)
     finally:

@@ -100,7 +100,7 @@ def _route_steps(schema: Schema, start: str, steps: list[Step]) -> list[dict[str
                 if c["t"] == "*":
                     last = c["s"][-1]
                     key = "value" + want[:1].upper() + want[1:]
-                    nxt.append({**c, "s": c["s"][:-1] + [key], "t": want})
+                    nxt.append({**c, "s": [*c["s"][:-1], key], "t": want})
                 elif c["t"] == want or (c["t"] in ("Age", "Duration", "Count", "Distance") and want == "Quantity"):
                     nxt.append(c)
             elif step.kind == "ext":
@@ -128,7 +128,7 @@ def _route_steps(schema: Schema, start: str, steps: list[Step]) -> list[dict[str
                 else:
                     last["i"] = int(step.arg)
                     c = {**c, "m": False}
-                nxt.append({**c, "s": c["s"][:-1] + [last]})
+                nxt.append({**c, "s": [*c["s"][:-1], last]})
             else:
                 raise ValueError(f"unsupported step {step}")
         cands = nxt

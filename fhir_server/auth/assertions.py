@@ -27,8 +27,8 @@ MAX_LIFETIME = 300
 LEEWAY = 60
 
 
-class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
-    CLIENT_AUTH_METHOD = "private_key_jwt"
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"  # type: ignore[misc]  # overriding it is authlib's way (its stub says Final)
 
     def __init__(self, db: Db, token_endpoint: Callable[[], str]) -> None:
         super().__init__(validate_jti=True, leeway=LEEWAY)

@@ -68,7 +68,7 @@ def _invalid(description: str) -> InvalidTokenError:
     return InvalidTokenError(description.replace('"', "'").replace("\\", "/"), realm=REALM)
 
 
-class JWTBearerValidator(BearerTokenValidator):  # type: ignore[misc]
+class JWTBearerValidator(BearerTokenValidator):
     """Signature by a trusted issuer, then ``typ``, ``iss``, ``aud``, ``exp`` (required),
     ``nbf`` and ``iat``."""
 

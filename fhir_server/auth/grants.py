@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
+from authlib.oidc.core import UserInfo
 from joserfc.jwk import RSAKey
 
 from fhir_server.auth import scopes as smart
@@ -32,25 +34,26 @@ if TYPE_CHECKING:
 CONFIDENTIAL = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
-class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """System access for a backend service or confidential service (no refresh token)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Apps, confidential or public; the user and launch context come from the approval page."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = [*CONFIDENTIAL, "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         """Keep the code with the scopes the user's kind can use (authlib checked the client's)."""
-        data = request.payload.data
-        approval: Approval = request.user
+        payload, approval = request.payload, request.user
+        assert payload is not None and request.client is not None and isinstance(approval, Approval)  # set by authlib
+        data = payload.data
         fields = {
-            "client_id": request.client.client_id,
-            "redirect_uri": request.payload.redirect_uri,
+            "client_id": request.client.get_client_id(),
+            "redirect_uri": payload.redirect_uri,
             "scope": " ".join(smart.for_kind(request.scope.split(), approval.user.kind)),
             "nonce": data.get("nonce"),
             "code_challenge": data.get("code_challenge"),
@@ -58,8 +61,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         }
         token_store.save_code(self.server.collections, code, fields, approval)
 
-    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        return token_store.find_code(self.server.collections, code, client.client_id)
+    def query_authorization_code(self, code: str, client: ClientMixin) -> AuthorizationCode | None:
+        return token_store.find_code(self.server.collections, code, client.get_client_id())
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         token_store.delete_code(self.server.collections, authorization_code)
@@ -68,40 +71,42 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return Approval.from_doc(authorization_code.doc)
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class RefreshTokenGrant(grants.RefreshTokenGrant):
     """A refresh token buys a new access token and a new refresh token; the old one is retired."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = [*CONFIDENTIAL, "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     INCLUDE_NEW_REFRESH_TOKEN = True
     server: AuthorizationServer
 
-    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:  # type: ignore[override]  # None: refused
         return token_store.find_refresh(self.server.collections, refresh_token)
 
     def authenticate_user(self, refresh_token: Token) -> Approval | None:
         return refresh_token.approval()
 
-    def revoke_old_credential(self, refresh_token: Token) -> None:
+    def revoke_old_credential(self, refresh_token: Token) -> None:  # type: ignore[override]  # the Token returned above
         token_store.retire_refresh(self.server.collections, refresh_token)
 
 
-class PKCE(CodeChallenge):  # type: ignore[misc]
+class PKCE(CodeChallenge):
     """RFC 7636 with S256 only, and a challenge required on every authorization request."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 -- authlib reads it as a list (its stub says list[str])
 
     def validate_code_challenge(self, grant: grants.BaseGrant, redirect_uri: str) -> None:
-        data = grant.request.payload.data
+        payload = grant.request.payload
+        assert payload is not None  # authlib parsed the authorization request
+        data = payload.data
         if data.get("code_challenge_method") != "S256" or not data.get("code_challenge"):
             raise InvalidRequestError(
                 "PKCE is required: send code_challenge with code_challenge_method=S256",
                 redirect_uri=redirect_uri,
-                state=grant.request.payload.state,
+                state=payload.state,
             )
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class OpenIDToken(OpenIDCode):  # type: ignore[misc]
+class OpenIDToken(OpenIDCode):
     """``id_token`` signed with the server's key: ``sub`` the username, ``fhirUser`` the
     absolute URL of the user's resource when the ``fhirUser`` scope was granted."""
 
@@ -120,10 +125,11 @@ class OpenIDToken(OpenIDCode):  # type: ignore[misc]
         return {"iss": self.server.issuer(), "aud": [client.client_id]}
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        assert request.payload is not None  # authlib parsed the authorization request
         return token_store.nonce_used(self.server.collections, request.payload.client_id, nonce)
 
-    def generate_user_info(self, user: Approval, scope: str) -> dict[str, Any]:
-        info: dict[str, Any] = {"sub": user.user.username}
+    def generate_user_info(self, user: Approval, scope: str) -> UserInfo:
+        info = UserInfo(sub=user.user.username)
         if "fhirUser" in scope.split():
             info["fhirUser"] = f"{user.audience.rstrip('/')}/{user.user.fhir_user}"
         return info

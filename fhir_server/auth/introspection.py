@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from fhir_server.auth.server import AuthorizationServer
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = [*CONFIDENTIAL, "none"]
+class Introspection(IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import InvalidScopeError
@@ -45,10 +46,10 @@ def own_path(uri: str) -> str | None:
     return uri.removeprefix(origin)
 
 
-class Client(ClientMixin):  # type: ignore[misc]
+class Client(ClientMixin):
     """A registered client (``auth_clients``): ``_id`` is its client_id, ``scope`` its grant."""
 
-    _remote: dict[str, RemoteKeySet] = {}
+    _remote: ClassVar[dict[str, RemoteKeySet]] = {}  # one cache of remote key sets for every client
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
@@ -61,11 +62,11 @@ class Client(ClientMixin):  # type: ignore[misc]
     def get_client_id(self) -> str:
         return self.client_id
 
-    def get_default_redirect_uri(self) -> str | None:
+    def get_default_redirect_uri(self) -> str | None:  # type: ignore[override]  # authlib refuses None (stub: str)
         uris = self.doc.get("redirect_uris") or []
         return uris[0] if len(uris) == 1 and not uris[0].startswith("/") else None
 
-    def get_allowed_scope(self, scope: str | None) -> str:
+    def get_allowed_scope(self, scope: str | None) -> str:  # type: ignore[override]  # authlib passes a str or None
         """The requested scopes this client holds (RFC 6749 §3.3: the granted subset, which the
         token response names), or the whole grant when none is asked; never more, and
         invalid_scope when none of the requested ones is granted."""
@@ -151,7 +152,7 @@ class Approval:
         return cls(user, doc["aud"], doc.get("patient"), doc.get("purpose"), doc.get("reason"))
 
 
-class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
+class AuthorizationCode(AuthorizationCodeMixin):
     """An authorization code (``auth_codes``), with its PKCE challenge and OpenID nonce."""
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
@@ -160,7 +161,7 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
         self.code_challenge: str | None = doc.get("code_challenge")
         self.code_challenge_method: str | None = doc.get("code_challenge_method")
 
-    def get_redirect_uri(self) -> str | None:
+    def get_redirect_uri(self) -> str | None:  # type: ignore[override]  # None: no redirect_uri was sent (stub: str)
         return self.doc.get("redirect_uri")
 
     def get_scope(self) -> str:
@@ -172,17 +173,17 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
     def get_auth_time(self) -> int:
         return int(self.doc["auth_time"])
 
-    def get_acr(self) -> None:
+    def get_acr(self) -> None:  # type: ignore[override]  # as authlib's own default (its stub says str)
         return None
 
-    def get_amr(self) -> None:
+    def get_amr(self) -> None:  # type: ignore[override]  # as authlib's own default (its stub says list)
         return None
 
     def is_expired(self) -> bool:
         return bool(self.doc["expires"] <= time.time())
 
 
-class Token(TokenMixin):  # type: ignore[misc]
+class Token(TokenMixin):
     """One issued access token and its refresh token (``auth_tokens``, ``_id`` = the jti), as
     presented: ``access_token`` or ``refresh_token`` (each has its own expiry)."""
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 KEY_METHODS = ("none", "private_key_jwt")
 
 
-class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
+class Registration(ClientRegistrationEndpoint):
     server: AuthorizationServer
 
     def authenticate_token(self, request: Any) -> bearer.VerifiedToken:

@@ -33,8 +33,8 @@ def find(server: AuthorizationServer, token_string: str, hint: str | None) -> To
     return token_store.find_refresh(server.collections, token_string)
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = [*CONFIDENTIAL, "none"]
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = (*CONFIDENTIAL, "none")
     server: AuthorizationServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:

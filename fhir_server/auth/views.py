@@ -79,12 +79,12 @@ def authorize() -> Response:
                 state=grant.request.payload.state,
             )
     except OAuth2Error as error:
-        return auth.handle_error_response(None, error)  # type: ignore[no-any-return]
+        return auth.handle_error_response(None, error)  # type: ignore[arg-type,return-value]  # Flask: a Response, no request needed
     requested = grant.client.get_allowed_scope(grant.request.payload.scope).split()
     if request.method == "GET":
         return _page(grant.client.doc["name"], requested)
     if request.form.get("action") != "approve":
-        return auth.create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
+        return auth.create_authorization_response(grant=grant, grant_user=None)  # type: ignore[return-value]  # Flask: a Response
     user = accounts.login(auth.collections, request.form.get("username", ""), request.form.get("password", ""))
     if user is None:
         return _page(grant.client.doc["name"], requested, "Wrong username or password.", 401)
@@ -92,7 +92,7 @@ def authorize() -> Response:
         approval = _approval(user, audience, smart.for_kind(requested, user.kind))
     except ValueError as error:
         return _page(grant.client.doc["name"], requested, str(error), 400)
-    return auth.create_authorization_response(grant=grant, grant_user=approval)  # type: ignore[no-any-return]
+    return auth.create_authorization_response(grant=grant, grant_user=approval)  # type: ignore[return-value]  # Flask: a Response
 
 
 def _approval(user: User, audience: str, scopes: list[str]) -> Approval:

@@ -116,7 +116,9 @@ def named_patients(store: Repository, asked: Asked) -> set[str]:
         for value in (v.strip() for v in raw.split(",") if v.strip()):
             if on_patient and not modifier and not chain and param == "_id":
                 named.add(f"Patient/{value}")
-            elif (on_patient and not modifier and not chain and param == "identifier") or ((param, modifier) in _PATIENT_PARAMS and chain == "identifier"):
+            elif (on_patient and not modifier and not chain and param == "identifier") or (
+                (param, modifier) in _PATIENT_PARAMS and chain == "identifier"
+            ):
                 named |= _by_identifier(store, value)
             elif (param, modifier) in _PATIENT_PARAMS and not chain:
                 named |= _patient_ref(value, bare=_PATIENT_PARAMS[param, modifier])

@@ -272,14 +272,14 @@ def _work(app: Flask) -> None:
     while time.monotonic() - idle_since < IDLE_SECONDS:
         try:
             job = _claim(records)
-        except Exception:  # the store closed under us (tests, shutdown)
+        except Exception:  # noqa: BLE001 -- the store closed under us (tests, shutdown): either adapter's error
             return
         if job is None:
             time.sleep(POLL_SECONDS)
             continue
         try:
             run(app, repo, job)
-        except Exception as exc:  # the job fails, the worker goes on
+        except Exception as exc:  # noqa: BLE001 -- the job fails, recorded with its error; the worker goes on
             try:
                 records.update_one(
                     {"_id": job["_id"]},
@@ -290,7 +290,7 @@ def _work(app: Flask) -> None:
                         }
                     },
                 )
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the store closed under us too: the worker stops
                 return
         idle_since = time.monotonic()
 

@@ -181,8 +181,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix="/fhir")
     try:
         pending = jobs.jobs(get_store_of_app(app)).find_one({"status": {"$in": ["queued", "running"]}}) is not None
-    except Exception:
-        pending = 0
+    except Exception:  # noqa: BLE001 -- no store to look in yet: the next $export starts the worker
+        pending = False
     if pending:  # after a restart: take the unfinished jobs up again
         jobs.ensure_worker(app)
 

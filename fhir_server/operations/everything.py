@@ -5,7 +5,8 @@ One query per compartment type on ``acl.patients`` (the Patient compartment comp
 from the type's compartment parameters, ``search.compartment``), with the type's consent policy
 inside the query: totals and pages are exact. Then the resources those items reference outside
 the compartment (Practitioner, Organization, Location, Medication, Device…), one query per target
-type under that type's policy: a reference never reveals what the caller may not see. Types the token's scopes do not cover are left out;
+type under that type's policy: a reference never reveals what the caller may not see. Types the
+token's scopes do not cover are left out;
 access traces (AuditEvent) only when ``_type`` asks for them, so that paging does not move as this
 very operation is traced.
 """
@@ -46,7 +47,7 @@ ON_REQUEST = {"AuditEvent"}
 def compartment_types() -> list[str]:
     """The Patient compartment's types that this server serves: Patient first, then by name."""
     served = catalog.load().types
-    return ["Patient"] + sorted(t for t in search_registry.load().patient_compartment if t != "Patient" and t in served)
+    return ["Patient", *sorted(t for t in search_registry.load().patient_compartment if t != "Patient" and t in served)]
 
 
 def in_compartment(patient: str, *extra: Where) -> Where:

@@ -3,6 +3,7 @@ whatever origin serves the portal, holding patient-context scopes only."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fhir_server.auth import accounts
@@ -33,10 +34,8 @@ def register(db: Db) -> None:
     doc = document()
     current = db[accounts.CLIENTS].find_one({"_id": CLIENT_ID})
     if current is None:
-        try:
+        with contextlib.suppress(DuplicateKey):  # another worker registered it first
             accounts.insert_client(db, doc)
-        except DuplicateKey:  # another worker registered it first
-            pass
         return
     kept = {key: value for key, value in current.items() if key != "created"}
     if kept != {key: value for key, value in doc.items() if key != "created"}:

@@ -37,7 +37,7 @@ def rechunk(chunks: Iterable[bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-def write_chunks(chunks: Iterable[bytes], put: Callable[[int, bytes], None]) -> tuple[int, bytes]:
+def write_chunks(chunks: Iterable[bytes], put: Callable[[int, bytes], object]) -> tuple[int, bytes]:
     """Pass each ``CHUNK_SIZE`` piece of ``chunks`` to ``put(n, data)``; returns (size, SHA-1 digest).
     Empty content is one empty chunk, so that a stored blob always has chunk 0."""
     digest, size, n = hashlib.sha1(), 0, 0

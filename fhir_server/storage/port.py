@@ -10,6 +10,7 @@ caller's policy. Layout of each adapter: docs/contracts.md.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -99,7 +100,7 @@ class Documents(Protocol):
 
     def find_one(self, filter: Mapping[str, Any], projection: Any = None) -> dict[str, Any] | None: ...
 
-    def find(self, filter: Mapping[str, Any], projection: Any = None) -> Iterator[dict[str, Any]]: ...
+    def find(self, filter: Mapping[str, Any], projection: Any = None) -> Iterable[dict[str, Any]]: ...
 
     def insert_many(self, docs: list[dict[str, Any]]) -> Any: ...
 

@@ -192,7 +192,7 @@ def test_revocation_and_introspection(live: Live) -> None:
     ]
 
     def introspect(by: tuple[str, str]) -> dict[str, Any]:
-        return requests.post(f"{live.url}/auth/introspect", data={"token": access}, auth=by).json()  # type: ignore[no-any-return]
+        return requests.post(f"{live.url}/auth/introspect", data={"token": access}, auth=by).json()
 
     active = introspect((client_id, secret))
     assert active["active"] is True and active["client_id"] == client_id and active["scope"] == "system/Patient.rs"

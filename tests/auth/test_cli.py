@@ -54,7 +54,7 @@ def test_system_token(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert (requester.kind, requester.sub, requester.scopes) == (
         "system",
         "carnet-cli",
-        {"system/Patient.rs"},
+        frozenset({"system/Patient.rs"}),
     )
 
 

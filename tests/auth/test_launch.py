@@ -66,11 +66,12 @@ def smart_app(live: Live, client_id: str, secret: str | None, scope: str = APP_S
 
 def claims_of(jwt_string: str) -> dict[str, Any]:
     payload = jwt_string.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def test_patient_app_with_fhirclient(live: Live, users: dict[str, str]) -> None:
     client_id, secret = app_client(live)
+    assert secret is not None  # a confidential app
     smart = smart_app(live, client_id, secret)
     response = sign_in(smart.authorize_url, username="lea", password=users["lea"])
     smart.handle_callback(response.headers["Location"])

@@ -1,5 +1,6 @@
 """Every R4 resource type is served: validated like the core types, stored, searchable with its
-official parameters, and under consent through the Patient compartment (Binary has none: it follows its securityContext)."""
+official parameters, and under consent through the Patient compartment (Binary has none: it follows its
+securityContext)."""
 
 from __future__ import annotations
 

@@ -249,7 +249,7 @@ def test_a_failing_entry_undoes_everything_and_is_named(app, client, system):
 
 def test_nothing_is_written_while_other_writers_run(app, client, system):
     """Single writes from other threads land; the failing transaction leaves no trace of its own."""
-    before = {t: n for t, n in ((t, len(v)) for t, v in snapshot(app).items())}
+    before = {t: len(v) for t, v in snapshot(app).items()}
     stop = threading.Event()
     written: list[str] = []
     errors: list[object] = []

@@ -228,7 +228,7 @@ def test_traces_hidden_from_representatives():
 
 @pytest.mark.parametrize("actor", TABLE)
 def test_directory_resources_are_visible_to_everyone(actor):
-    item = {"type": "Practitioner", "patients": [], "patient": None, "labels": [], "authors": []}
+    item: dict[str, object] = {"type": "Practitioner", "patients": [], "patient": None, "labels": [], "authors": []}
     assert decide(ACTORS[actor], None, item).allowed
     assert evaluate(policy(ACTORS[actor], {}, "Practitioner"), item)
 
@@ -297,7 +297,13 @@ def test_policies_are_small():
 )
 def test_a_trace_naming_no_record_is_not_directory_data(actor, allowed):
     """An empty search's trace names no patient: only the traced professional reads it (R.1111-43)."""
-    item = {"type": "AuditEvent", "patients": [], "patient": None, "labels": [], "authors": ["Practitioner/au"]}
+    item: dict[str, object] = {
+        "type": "AuditEvent",
+        "patients": [],
+        "patient": None,
+        "labels": [],
+        "authors": ["Practitioner/au"],
+    }
     assert decide(ACTORS[actor], None, item).allowed is allowed
     assert evaluate(policy(ACTORS[actor], {}, "AuditEvent"), item) is allowed
 
@@ -317,7 +323,7 @@ def test_a_trace_naming_no_record_is_not_directory_data(actor, allowed):
 )
 def test_an_orphan_is_for_system_clients_and_its_authors(actor, allowed):
     """A clinical item whose patient cannot be determined is never directory data (default deny)."""
-    item = {
+    item: dict[str, object] = {
         "type": "DocumentReference",
         "patients": [],
         "patient": None,

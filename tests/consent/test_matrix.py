@@ -181,7 +181,7 @@ def test_malformed_files_are_refused(raw, message):
 
 def test_unreadable_files_are_refused(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(MatrixError, match="bad.json"):
+    with pytest.raises(MatrixError, match=r"bad\.json"):
         load(tmp_path / "bad.json")
-    with pytest.raises(MatrixError, match="missing.json"):
+    with pytest.raises(MatrixError, match=r"missing\.json"):
         load(tmp_path / "missing.json")

@@ -5,6 +5,8 @@ clocks) the two always agree. The DESIGN §4 table: test_engine.py; the matrix r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -30,6 +32,7 @@ from consent.predicate import AnyOf
 from consent.predicate import Empty
 from consent.predicate import Not
 from consent.predicate import Or
+from consent.predicate import Predicate
 from consent.predicate import evaluate
 from consent.requester import Requester
 from consent.state import Directive
@@ -49,7 +52,7 @@ EVERYONE = PATIENTS + PROFESSIONALS + RELATED
 TYPES = ["DocumentReference", "AuditEvent", "AllergyIntolerance", "Consent", "Practitioner", "Patient", "RelatedPerson"]
 FLAGS = [MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX, "MASQUE_PT"]
 CONSENTS = ["Consent/1", "Consent/2", "Consent/3"]
-MATRICES = {
+MATRICES: dict[str, Callable[[Requester], Predicate]] = {
     "open": lambda r: And(()),
     "closed": lambda r: DENY,
     "class 10": lambda r: AnyOf("docClass", ("10",)),
@@ -97,8 +100,13 @@ def states(draw):
 @st.composite
 def requesters(draw):
     kind = draw(st.sampled_from(["patient", "related", "practitioner", "practitioner", "system"]))
-    pool = {"patient": PATIENTS, "related": RELATED, "practitioner": PROFESSIONALS[:4], "system": [None]}[kind]
-    ref = draw(st.sampled_from(pool))
+    pools: dict[str, Sequence[str | None]] = {
+        "patient": PATIENTS,
+        "related": RELATED,
+        "practitioner": PROFESSIONALS[:4],
+        "system": [None],
+    }
+    ref = draw(st.sampled_from(pools[kind]))
     return Requester(
         kind,
         "sub",
@@ -162,9 +170,17 @@ def resources(draw):
     authors = [{"reference": ref} for ref in sorted(draw(subsets(EVERYONE)))]
     resource_type = draw(st.sampled_from(["DocumentReference", "AllergyIntolerance"]))
     if resource_type == "DocumentReference":
-        body = {"subject": {"reference": subject}, "author": authors, "securityLabel": [{"coding": labels}]}
+        body: dict[str, object] = {
+            "subject": {"reference": subject},
+            "author": authors,
+            "securityLabel": [{"coding": labels}],
+        }
     else:
-        body = {"patient": {"reference": subject}, "recorder": (authors or [None])[0], "meta": {"security": labels}}
+        body = {
+            "patient": {"reference": subject},
+            "recorder": authors[0] if authors else None,
+            "meta": {"security": labels},
+        }
     extra = draw(st.lists(st.sampled_from(PATIENTS), max_size=2))
     return resource_type, body, [*extra, subject]
 

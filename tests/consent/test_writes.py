@@ -253,8 +253,10 @@ def test_blocking_the_attending_physician_warns(fr):
     assert block_warnings(state, consent) == []
     consent["provision"]["actor"][0]["reference"]["reference"] = "Practitioner/medecin-traitant"
     assert block_warnings(state, consent) == [
-        "This consent blocks Practitioner/medecin-traitant, the patient's attending physician: "
-        "the block wins, they will no longer see the record."
+        (
+            "This consent blocks Practitioner/medecin-traitant, the patient's attending physician: "
+            "the block wins, they will no longer see the record."
+        )
     ]
     consent["provision"]["period"] = {"start": "2099-01-01"}
     assert len(block_warnings(state, consent)) == 1

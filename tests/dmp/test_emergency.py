@@ -35,6 +35,7 @@ def test_an_explicit_request_opens_a_window_through_the_matrix(app, client, purp
     assert status(client, headers, "AuditEvent?patient=ins-adulte") == 200
     with app.app_context():
         session = get_store().documents(SESSIONS).find_one({"_id": f"{URGENTISTE}|{P}"})
+    assert session is not None
     assert (session["mode"], session["reason"]) == (MODES[purpose], "patient inconscient")
 
 

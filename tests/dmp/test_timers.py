@@ -99,7 +99,7 @@ def test_carnet_timers(tmp_path, make_app, monkeypatch, capsys):
     seed(client, system)
     deposit = moment - timedelta(days=15)
     put(client, system, document("pending", flags=(INVISIBLE_PATIENT,), date=deposit.isoformat()))
-    opened = dmp_cli.command_app
+    opened = dmp_cli.command_app  # type: ignore[attr-defined]  # the name the CLI calls, patched below
 
     @contextmanager
     def clocked(data_dir: str) -> Iterator[Flask]:
@@ -150,7 +150,7 @@ def test_after_is_gt_in_the_store(tmp_path, path, value):
     repo = open_repository(app_config(tmp_path), lambda type_, resource: ({}, acl))
     try:
         repo.write("Basic", "x", {"resourceType": "Basic"}, method="PUT")
-        assert repo.current("Basic", "x").acl == acl
+        assert (stored := repo.current("Basic", "x")) is not None and stored.acl == acl
         assert bool(repo.find("Basic", Attr(node), no_policy)) is evaluate(node, acl)
         assert bool(repo.find("Basic", Attr(Not(node)), no_policy)) is evaluate(Not(node), acl)
         assert bool(repo.find("Basic", TRUE, lambda type_: node)) is evaluate(node, acl)

@@ -78,9 +78,13 @@ def test_content_is_stored_as_content_not_inside_the_resource(app, client, syste
     store = get_store_of(app)
     with app.app_context():
         stored = store.current("Binary", "big")
-        assert "data" not in stored.resource
+        assert stored is not None and "data" not in stored.resource
         blob = store.open_blob("Binary/big/1")
-        assert blob.size == len(PDF) and hashlib.sha1(blob.read()).digest() == hashlib.sha1(PDF).digest()
+        assert (
+            blob is not None
+            and blob.size == len(PDF)
+            and hashlib.sha1(blob.read()).digest() == hashlib.sha1(PDF).digest()
+        )
 
 
 def test_too_large_answers_413_before_reading(make_app):

@@ -4,6 +4,7 @@ purged with its resource, copied by a migration with the consent it follows."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 
 import pytest
@@ -101,9 +102,10 @@ def test_migration_copies_content_and_consent(repo, tmp_path):
     repo.write("DocumentReference", "d", doc, method="PUT")
     target = open_repository({"DATA_DIR": str(tmp_path / "target")}, index_resource)
     try:
-        moved = migrate(repo, target, out=open(os.devnull, "w"))
+        moved = migrate(repo, target, out=io.StringIO())
         assert moved["Binary content"] == 1
-        assert target.open_blob("Binary/b/1").read() == b"hello"
-        assert target.current("Binary", "b").acl["patient"] == "Patient/p"
+        blob, stored = target.open_blob("Binary/b/1"), target.current("Binary", "b")
+        assert blob is not None and blob.read() == b"hello"
+        assert stored is not None and stored.acl["patient"] == "Patient/p"
     finally:
         target.close()

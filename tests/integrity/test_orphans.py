@@ -140,6 +140,7 @@ def test_reindex_recomputes_orphans_of_older_stores(unchecked):
     store = get_store_of(unchecked.app)
     with unchecked.app.app_context():
         stale = store.current("DocumentReference", "o-bare")
+        assert stale is not None
         store.restore(
             [
                 type(stale)(

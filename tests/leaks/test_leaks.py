@@ -5,6 +5,8 @@ Unit twin: tests/consent (the engine's table and the policy/decide agreement).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.leaks.world import World
@@ -58,10 +60,10 @@ def test_search_totals_and_entries_are_exact(world, who, visible):
 def test_paging_is_exact_under_consent(world):
     first = world.get(GRANTED, "/fhir/DocumentReference?subject=Patient/p1&_count=1&_total=accurate").get_json()
     assert first["total"] == 2 and len(first["entry"]) == 1
-    nxt = next(l["url"] for l in first["link"] if l["relation"] == "next")
+    nxt = next(link["url"] for link in first["link"] if link["relation"] == "next")
     second = world.get(GRANTED, "/" + nxt.split("://", 1)[1].split("/", 1)[1]).get_json()
     assert len(second["entry"]) == 1
-    assert not any(l["relation"] == "next" for l in second["link"])
+    assert not any(link["relation"] == "next" for link in second["link"])
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,7 @@ def test_read_of_hidden_is_absent(world, who, hidden):
 
 @pytest.mark.parametrize("method", ["delete", "patch", "put"])
 def test_writes_to_hidden_are_absent_and_change_nothing(world, method):
-    kw = {}
+    kw: dict[str, Any] = {}
     if method == "patch":
         kw = {
             "json": [{"op": "replace", "path": "/status", "value": "superseded"}],

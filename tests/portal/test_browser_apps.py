@@ -172,5 +172,5 @@ def test_portal_page(client: FlaskClient) -> None:
     assert '<html lang="fr"' in html and f'data-fhir-base="{BASE}/fhir"' in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     script = client.get("/portal/static/app.js", base_url=BASE)
-    assert script.status_code == 200 and "javascript" in script.mimetype
+    assert script.status_code == 200 and "javascript" in (script.mimetype or "")
     assert client.get("/portal/static/nope.js", base_url=BASE).status_code == 404

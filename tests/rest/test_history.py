@@ -30,11 +30,11 @@ def test_type_history_and_paging(client, system):
     first = client.get("/fhir/Patient/_history?_count=2", headers=system).get_json()
     assert first["total"] == 5 and len(first["entry"]) == 2
     seen = [e["resource"]["id"] for e in first["entry"]]
-    next_url = next(l["url"] for l in first["link"] if l["relation"] == "next")
+    next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
     while next_url:
         page = client.get(local(next_url), headers=system).get_json()
         seen += [e["resource"]["id"] for e in page["entry"]]
-        next_url = next((l["url"] for l in page["link"] if l["relation"] == "next"), None)
+        next_url = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
     assert sorted(seen) == sorted(ids) and seen == list(reversed(ids))
 
 

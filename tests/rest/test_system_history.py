@@ -105,7 +105,7 @@ def test_consent_is_inside_the_query(app, client, world, who, visible):
     refs = [e["fullUrl"].split("/fhir/", 1)[1] for e in bundle.get("entry", [])]
     assert untraced(refs) == visible
     assert bundle["total"] == len(refs)  # the access traces the caller may see are counted as listed
-    seen, totals = walk(client, caller, "/fhir/_history?_count=3")
+    seen, _totals = walk(client, caller, "/fhir/_history?_count=3")
     assert untraced(seen) == visible
 
 
@@ -117,7 +117,7 @@ def test_a_version_now_hidden_leaves_system_history(app, client, system, world):
     assert "DocumentReference/bilan" in untraced(walk(client, nurse, "/fhir/_history?_count=100")[0])
     body["securityLabel"] = masked["securityLabel"]
     assert client.put("/fhir/DocumentReference/bilan", json=body, headers=system).status_code == 200
-    seen, totals = walk(client, nurse, "/fhir/_history?_count=100")
+    seen, _totals = walk(client, nurse, "/fhir/_history?_count=100")
     assert "DocumentReference/bilan" not in seen
 
 

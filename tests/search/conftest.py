@@ -38,7 +38,7 @@ def registry() -> Registry:
 
 def as_sent(bundle: dict[str, Any]) -> dict[str, Any]:
     """The Bundle as a client reads it (stored resources are embedded as their JSON bytes)."""
-    return orjson.loads(orjson.dumps(bundle))  # type: ignore[no-any-return]
+    return orjson.loads(orjson.dumps(bundle))
 
 
 class Store:

@@ -6,6 +6,8 @@ The predicate translations of both adapters are checked against ``consent.predic
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
@@ -42,7 +44,7 @@ from .conftest import ADAPTERS
 from .conftest import open_store
 
 VALUES = ["a", "b", "c"]
-ACLS = [
+ACLS: list[dict[str, Any]] = [
     {},
     {"labels": []},
     {"labels": ["a"]},

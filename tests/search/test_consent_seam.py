@@ -48,7 +48,7 @@ def guarded(store):
 def test_totals_and_pages_only_count_permitted(guarded):
     b = guarded.bundle("DocumentReference", "_count=1", policy_for=restrictive)
     assert b["total"] == 1 and [e["fullUrl"][-2:] for e in b["entry"]] == ["d1"]
-    assert "next" not in {l["relation"] for l in b["link"]}
+    assert "next" not in {link["relation"] for link in b["link"]}
     assert guarded.bundle("Patient", "", policy_for=restrictive)["total"] == 1
     assert guarded.bundle("Patient", "gender=male", policy_for=restrictive)["total"] == 0
     assert guarded.bundle("Practitioner", "", policy_for=restrictive)["total"] == 0

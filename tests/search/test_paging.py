@@ -20,7 +20,8 @@ def test_rejects(bad):
 
 def test_links():
     got = {
-        l["relation"]: l["url"] for l in paging.links("http://x/fhir", "Patient", (("name", "a b"),), 10, 10, 35, True)
+        link["relation"]: link["url"]
+        for link in paging.links("http://x/fhir", "Patient", (("name", "a b"),), 10, 10, 35, True)
     }
     assert got["self"].startswith("http://x/fhir/Patient?name=a+b&_count=10&_page=")
     assert got["first"] == "http://x/fhir/Patient?name=a+b&_count=10"
@@ -28,5 +29,5 @@ def test_links():
     assert got["previous"] == got["first"]
     assert paging.decode(got["last"].rsplit("=", 1)[1]) == 30
     system = paging.links("http://x/fhir", "", (("_type", "Patient"),), 5, 0, 3, False)
-    assert [l["relation"] for l in system] == ["self", "first", "last"]
+    assert [link["relation"] for link in system] == ["self", "first", "last"]
     assert system[0]["url"] == "http://x/fhir?_type=Patient&_count=5"

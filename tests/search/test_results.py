@@ -23,7 +23,7 @@ from .dataset import BASE
 
 
 def links(bundle):
-    return {l["relation"]: l["url"] for l in bundle["link"]}
+    return {link["relation"]: link["url"] for link in bundle["link"]}
 
 
 def follow(store, type_, url):
@@ -219,7 +219,7 @@ class Recorder:
 def test_one_query_per_search(loaded):
     """A page is one statement; its total another with the very same plan, only when the page does not tell."""
     rec = Recorder(loaded.repo)
-    allow = Scoped(rec, lambda t: ALLOW)
+    allow = Scoped(rec, lambda t: ALLOW)  # type: ignore[arg-type]  # a recording proxy of the calls searches make
     b, _ = searchset.search(
         allow,
         loaded.registry,
@@ -245,7 +245,7 @@ def test_chains_and_has_run_inside_the_one_query(loaded):
     """A chain is a nested plan the adapter runs in the same query, under each type's policy."""
     rec = Recorder(loaded.repo)
     b, _ = searchset.search(
-        Scoped(rec, lambda t: ALLOW),
+        Scoped(rec, lambda t: ALLOW),  # type: ignore[arg-type]  # a recording proxy, as above
         loaded.registry,
         ["DocumentReference"],
         [("subject:Patient.organization.name", "service")],

@@ -186,7 +186,7 @@ def test_system_search(loaded):
     while True:
         page = b if url is None else loaded.bundle(["Patient", "Practitioner", "Organization"], _query(url))
         seen += [e["fullUrl"] for e in page["entry"]]
-        nxt = [l["url"] for l in page["link"] if l["relation"] == "next"]
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
         if not nxt:
             break
         url = nxt[0]

@@ -81,7 +81,7 @@ def test_kill_9_of_the_loader_then_resume(tmp_path, seed):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     resumed = load(*args)
-    out, err = resumed.communicate(timeout=180)
+    _out, err = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, err[-2000:]
     check(data / "carnet.db")
 
@@ -97,6 +97,6 @@ def test_kill_9_of_the_server_under_the_loader_then_resume(tmp_path):
         proc.communicate(timeout=120)  # it reports the failures of what could not be posted
     with carnet_server(data, env=env(), port=port) as base:  # the same URL: the same target in the state
         resumed = load(str(source), "--url", base, "--token", token(data), "--state", str(state), "--chunk", str(CHUNK))
-        out, err = resumed.communicate(timeout=180)
+        _out, err = resumed.communicate(timeout=180)
         assert resumed.returncode == 0, err[-2000:]
     check(data / "carnet.db")

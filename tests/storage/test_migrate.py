@@ -60,8 +60,9 @@ def test_migrate_an_old_data_dir_into_sqlite(tmp_path, capsys, make_app):
     assert "4/4" in out.err  # the progress bar ends full
     with opened_store({"DATA_DIR": str(tmp_path)}, index_resource) as new:
         assert [(s.id, s.vid, s.deleted) for s in new.versions("Patient")] == [("p1", 1, False), ("p1", 2, False)]
-        assert new.current("Observation", "o1").deleted
-        assert new.documents("auth_users").find_one({"_id": "lea"})["fhir_user"] == "Patient/p1"
+        observation, user = new.current("Observation", "o1"), new.documents("auth_users").find_one({"_id": "lea"})
+        assert observation is not None and observation.deleted
+        assert user is not None and user["fhir_user"] == "Patient/p1"
         assert new.linked_records(["Practitioner/gp"]) == {"Patient/p1"}  # consent links rebuilt
         assert [s.id for s in new.find("Patient", TRUE, no_policy)] == ["p1"]
     app = make_app(DATA_DIR=str(tmp_path), DATABASE_FILE=None)

@@ -37,11 +37,11 @@ def server(tmp_path: Path):
 def test_two_if_match_writers_never_both_win(server):
     base, headers = server
     with requests.Session() as http, ThreadPoolExecutor(WRITERS) as pool:
-        for round_ in range(3):
+        for _round in range(3):
             created = http.post(f"{base}/Patient", json={"resourceType": "Patient"}, headers=headers, timeout=30).json()
             url = f"{base}/Patient/{created['id']}"
 
-            def put(i: int) -> int:
+            def put(i: int, created: dict = created, url: str = url) -> int:
                 body = {**created, "identifier": [{"system": "urn:w", "value": str(i)}]}
                 return requests.put(url, json=body, headers={**headers, "If-Match": 'W/"1"'}, timeout=60).status_code
 

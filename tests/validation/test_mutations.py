@@ -39,7 +39,11 @@ def setter(key: str, value: Any) -> Mutation:
 
 
 def dropper(*keys: str) -> Mutation:
-    return lambda resource: [resource.pop(key) for key in keys]
+    def drop(resource: dict[str, Any]) -> None:
+        for key in keys:
+            resource.pop(key)
+
+    return drop
 
 
 def name_given(value: Any) -> Mutation:

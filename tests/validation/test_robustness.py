@@ -48,7 +48,7 @@ def paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     yield path
     children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, child in children:
-        yield from paths(child, path + (key,))
+        yield from paths(child, (*path, key))
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -146,8 +146,9 @@ class MongoRepository(ContentIndexing):
         """All the writes inside happen, or none.
 
         With transactions: one multi-document transaction (nested blocks join it); reads inside
-        see its writes. Without: blocks run one at a time, and undo restores each resource's previous current document and
-        removes the versions written, so the store reads as before (R4 transaction semantics).
+        see its writes. Without: blocks run one at a time, and undo restores each resource's previous
+        current document and removes the versions written, so the store reads as before (R4 transaction
+        semantics).
         """
         if _journal.get() is not None or current_session.get() is not None:  # nested: part of the outer block
             yield
@@ -671,7 +672,7 @@ class MongoRepository(ContentIndexing):
         if type_ in self._indexed or current_session.get() is not None:
             return  # inside a transaction: created by the next write or search outside one
         for keys in self.index_keys(type_):
-            when_free(lambda: self.raw_db[type_].create_index(keys))
+            when_free(lambda keys=keys: self.raw_db[type_].create_index(keys))
         self._indexed.add(type_)
 
     def reindex(self, type_: str) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextlib import suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -85,10 +86,8 @@ def transaction(client: Any) -> Iterator[Any]:
             yield session
         except BaseException:
             current_session.reset(token)
-            try:
+            with suppress(Exception):  # already aborted by the server: nothing to undo
                 session.abort_transaction()
-            except Exception:  # noqa: BLE001 - already aborted by the server: nothing to undo
-                pass
             raise
         current_session.reset(token)
         session.commit_transaction()

@@ -14,16 +14,19 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
+from typing import Generic
+from typing import TypeVar
 
-Work = Callable[[sqlite3.Connection], Any]
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], T]
 
 
-class _Slot:
+class _Slot(Generic[T]):
     __slots__ = ("done", "error", "result", "work")
+    result: T  # set by the leader once the work ran, unless ``error`` is
 
-    def __init__(self, work: Work):
+    def __init__(self, work: Work[T]):
         self.work = work
-        self.result: Any = None
         self.error: BaseException | None = None
         self.done = threading.Event()
 
@@ -33,11 +36,11 @@ class GroupCommit:
 
     def __init__(self, transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]):
         self.transaction = transaction
-        self._queue: list[_Slot] = []
+        self._queue: list[_Slot[Any]] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
 
-    def run(self, work: Work) -> Any:
+    def run(self, work: Work[T]) -> T:
         slot = _Slot(work)
         with self._queue_lock:
             self._queue.append(slot)
@@ -64,7 +67,7 @@ class GroupCommit:
                     conn.execute(f"SAVEPOINT w{n}")
                     try:
                         slot.result = slot.work(conn)
-                    except Exception as exc:  # this write fails alone
+                    except Exception as exc:  # noqa: BLE001 -- this write fails alone: raised in its writer's thread
                         conn.execute(f"ROLLBACK TO w{n}")
                         slot.error = exc
                     conn.execute(f"RELEASE w{n}")

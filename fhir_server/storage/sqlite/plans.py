@@ -327,8 +327,9 @@ class Translator:
                 continue
             table, columns = TABLES[by.kind]
             pick = "max" if by.descending else "min"
+            code = self.param(by.key)
             terms.append(
-                f"(SELECT {pick}({columns[0]}) FROM {table} WHERE rid = {alias}.rid AND code = {self.param(by.key)}) {direction}"
+                f"(SELECT {pick}({columns[0]}) FROM {table} WHERE rid = {alias}.rid AND code = {code}) {direction}"
             )
         if all(by.key != "id" for by in sort):
             terms.append(f"{'' if by_index else '+'}{alias}.id ASC")

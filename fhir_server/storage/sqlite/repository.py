@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -194,10 +195,8 @@ class SqliteRepository(ContentIndexing):
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
-            try:
+            with suppress(sqlite3.Error):  # SQLite already rolled back (an I/O or full-disk error can do that)
                 conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite already rolled back (an I/O or full-disk error can do that)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -214,10 +213,8 @@ class SqliteRepository(ContentIndexing):
         with self._lock:
             conns, self._all = self._all, []
         for conn in conns:
-            try:
+            with suppress(sqlite3.Error):
                 conn.close()
-            except sqlite3.Error:
-                pass
         self._local = threading.local()
         if self._scratch is not None:
             self._scratch.cleanup()
