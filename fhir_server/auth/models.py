@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from joserfc.jwk import KeySet
 
 from consent.requester import KIND_BY_TYPE
 from consent.requester import Kind
+from fhir_server import clock
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.issuers import RemoteKeySet
 
@@ -179,7 +179,7 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
         return None
 
     def is_expired(self) -> bool:
-        return bool(self.doc["expires"] <= time.time())
+        return bool(self.doc["expires"] <= clock.epoch())
 
 
 class Token(TokenMixin):  # type: ignore[misc]
@@ -206,7 +206,7 @@ class Token(TokenMixin):  # type: ignore[misc]
         return float(self.doc[field])
 
     def is_expired(self) -> bool:
-        return self.expires <= time.time()
+        return self.expires <= clock.epoch()
 
     def is_revoked(self) -> bool:
         return bool(self.doc.get("revoked"))
