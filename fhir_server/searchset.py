@@ -35,7 +35,7 @@ from .limits import TooCostly
 from .storage import Scoped
 from .storage import Stored
 
-__all__ = ["confined_records", "find_matches", "instant_bound", "search"]
+__all__ = ["confined_records", "find_matches", "instant_bound", "page_offset", "search"]
 
 #: rounds of ``:iterate`` includes followed at most
 MAX_ITERATE = 3
@@ -255,3 +255,12 @@ def instant_bound(value: str, name: str) -> str:
         return normalize.date_range(value)[0]
     except ValueError as exc:
         raise BadRequest(f"Invalid value '{value}' for parameter '{name}': {exc}", expression=[name]) from None
+
+
+def page_offset(token: str | None) -> int:
+    """The offset a ``_page`` token names (0 without one): history and operations page with the
+    tokens of searches (``search.paging``); 400 for any other."""
+    try:
+        return paging.decode(token) if token is not None else 0
+    except ValueError:
+        raise BadRequest(f"_page '{token}' is not a page of this result", expression=["_page"]) from None
