@@ -95,7 +95,7 @@ class Entry:
 
 @bp.post("")
 def process() -> Response:
-    return http.respond(run(http.body_json(), rest.base_url()))
+    return http.respond(run(http.body_json(), http.base_url()))
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """The server's clock: ``CLOCK`` in the app config (a callable returning an aware datetime) when
-set, for tests and replays; the system clock otherwise. Consent decisions, emergency windows and
-retention read the time here."""
+set, for tests and replays; the system clock otherwise. Every timestamp the server writes or
+checks (consent decisions, emergency windows, retention, tokens, job heartbeats) is read here."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ def now() -> datetime:
     configured = current_app.config.get("CLOCK") if has_app_context() else None
     moment: datetime = configured() if configured is not None else datetime.now(UTC)
     return moment.astimezone(UTC)
+
+
+def epoch() -> float:
+    """The current time in seconds since the Unix epoch (JWT NumericDate, expiry fields)."""
+    return now().timestamp()
 
 
 def instant(moment: datetime | None = None) -> str:

@@ -3,7 +3,6 @@ in the query on both the version's and the current version's access attributes."
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from flask import request
 from consent.predicate import DENY
 from consent.predicate import Predicate
 from search import normalize
+from search import paging
 
 from . import auth
 from . import catalog
@@ -32,20 +32,6 @@ def _count() -> int:
     if not raw.isdigit():
         raise BadRequest(f"_count '{raw}' is not a non-negative integer")
     return min(int(raw), int(current_app.config["MAX_COUNT"]))
-
-
-def _offset() -> int:
-    token = request.args.get("_page")
-    if token is None:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest(f"_page '{token}' is not a page of this history") from None
-
-
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
 def _at() -> tuple[str, str] | None:
@@ -89,7 +75,7 @@ def bundle(
 ) -> tuple[dict[str, Any], list[Stored]]:
     """The history Bundle and the versions it holds (``resource_type`` None: the system's,
     read through ``store``, by default the caller's)."""
-    count, offset = _count(), _offset()
+    count, offset = _count(), searchset.page_offset(request.args.get("_page"))
     since, at = _since(), _at()
     reader = store or access.store
     total, versions = reader.history(resource_type, id_, since, offset, count, **({"at": at} if at else {}))
@@ -100,7 +86,7 @@ def bundle(
     kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_page",)]
 
     def link(relation: str, at: int) -> dict[str, str]:
-        params = kept + ([("_page", _page_token(at))] if at else [])
+        params = kept + ([("_page", paging.encode(at))] if at else [])
         query = urlencode(params)
         return {"relation": relation, "url": f"{base_url}/{path}" + (f"?{query}" if query else "")}
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 from flask import Response
+from flask import current_app
+from flask import has_request_context
 from flask import request
 
 from .errors import BadRequest
@@ -28,6 +30,15 @@ FORMAT_ALIASES = {"json": FHIR_JSON, FHIR_JSON: FHIR_JSON, JSON: JSON, "text/jso
 PREFER_RETURN = ("minimal", "representation", "OperationOutcome")
 #: request parameters that shape the response, not the search
 RESPONSE_PARAMS = {"_format", "_pretty"}
+
+
+def base_url() -> str:
+    """The FHIR base URL: ``BASE_URL``, else the request's host followed by ``/fhir`` ("" outside
+    a request). The one place the server's own address is decided: links, references, token audiences."""
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    return request.host_url.rstrip("/") + "/fhir" if has_request_context() else ""
 
 
 def negotiate() -> str:

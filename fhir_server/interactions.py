@@ -327,6 +327,7 @@ def search(
         path=path,
         default_count=current_app.config["DEFAULT_COUNT"],
         max_count=current_app.config["MAX_COUNT"],
+        now=access().now,
     )
     audit.trace(access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
     return bundle

@@ -14,7 +14,6 @@ from flask import Response
 
 from . import capability
 from . import http
-from .rest import base_url
 
 bp = Blueprint("openapi", __name__)
 
@@ -314,7 +313,7 @@ def document(base: str) -> dict[str, Any]:
 
 @bp.get("/fhir/openapi.json")
 def openapi() -> Response:
-    return http.respond(document(base_url()), mime="application/json")
+    return http.respond(document(http.base_url()), mime="application/json")
 
 
 def init_app(app: Any) -> None:

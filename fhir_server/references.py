@@ -28,12 +28,11 @@ from typing import Any
 
 from flask import current_app
 from flask import g
-from flask import has_request_context
-from flask import request
 
 from search import registry as search_registry
 
 from . import catalog
+from . import http
 from . import searchset
 from .errors import FHIRError
 from .errors import PreconditionFailed
@@ -75,13 +74,6 @@ def walk(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield from walk(value, f"{path}[{index}]")
 
 
-def base_url() -> str:
-    configured = current_app.config.get("BASE_URL")
-    if configured:
-        return str(configured).rstrip("/")
-    return request.host_url.rstrip("/") + "/fhir" if has_request_context() else ""
-
-
 #: references whose target the consent code checks itself, answering an absent target and a hidden
 #: one alike (404): a Binary's securityContext (fhir_server.binary)
 CONSENT_CHECKED = frozenset({"Binary.securityContext"})
@@ -97,7 +89,7 @@ def resolve(resource_type: str, body: dict[str, Any]) -> dict[str, Any]:
     if resource_type == "Bundle":  # a stored Bundle's references are its entries' business
         return body
     body = copy.deepcopy(body)
-    base = base_url()
+    base = http.base_url()
     for where, ref in walk(body, resource_type):
         text = ref["reference"]
         conditional = CONDITIONAL.match(text)

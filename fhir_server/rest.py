@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Flask
 from flask import Response
-from flask import current_app
 from flask import g
 from flask import request
 
@@ -29,19 +28,14 @@ from .storage import get_store
 
 bp = Blueprint("fhir", __name__)
 PUBLIC_ENDPOINTS = {"fhir.metadata", "dmp.access_matrix"}
-RAW_ENDPOINTS = {"fhir.binary_read", "fhir.binary_vread"}
-
-
-def base_url() -> str:
-    """The FHIR base URL: ``BASE_URL``, else the request's host followed by ``/fhir``."""
-    configured = current_app.config.get("BASE_URL")
-    return configured.rstrip("/") if configured else request.host_url.rstrip("/") + "/fhir"
+#: endpoints answering other media than FHIR JSON, whatever the Accept: a Binary's bytes, export files
+RAW_ENDPOINTS = {"fhir.binary_read", "fhir.binary_vread", "export.file"}
 
 
 def authenticate() -> None:
     """The one auth hook, on every blueprint of the API: media type first (406), then the caller
     (401 without a valid token) except on the public endpoints."""
-    if request.endpoint not in RAW_ENDPOINTS:  # a Binary's bytes answer any Accept
+    if request.endpoint not in RAW_ENDPOINTS:
         http.negotiate()
     if request.endpoint not in PUBLIC_ENDPOINTS:
         bind_access()
@@ -51,7 +45,7 @@ def bind_access(asked: Asked | None = None) -> None:
     """Bind the caller's consent decisions (``Access``) to this request, states loaded afresh;
     emergency windows open on the records ``asked`` names (default: what the request asks)."""
     store = get_store()
-    requester = auth.authenticate_request(base_url())
+    requester = auth.authenticate_request()
     g.carnet_access = Access(
         consent_loader.enrich(store, requester), store, asked=asked if asked is not None else asked_by_request()
     )
@@ -83,7 +77,7 @@ def answer(outcome: Outcome) -> Response:
     if stored is None or stored.deleted:
         headers = {"ETag": f'W/"{stored.vid}"'} if stored else {}
         return http.respond(None, 204, headers)
-    headers = http.version_headers(stored, base_url())
+    headers = http.version_headers(stored, http.base_url())
     wanted = http.prefer_return()
     if wanted == "minimal":
         return http.respond(None, outcome.status, headers)
@@ -95,7 +89,7 @@ def answer(outcome: Outcome) -> Response:
 
 @bp.get("/metadata")
 def metadata() -> Response:
-    return http.respond(capability.statement(base_url()))
+    return http.respond(capability.statement(http.base_url()))
 
 
 @bp.get("/<resource_type>")
@@ -104,13 +98,13 @@ def search_type(resource_type: str) -> Response:
     if request.method == "POST" and request.mimetype != http.FORM:
         raise BadRequest(f"POST _search takes a form body ({http.FORM})")
     return http.respond(
-        fhir.search([resource_type], search_params(), base_url(), lenient=http.lenient(), path=resource_type)
+        fhir.search([resource_type], search_params(), http.base_url(), lenient=http.lenient(), path=resource_type)
     )
 
 
 @bp.get("")
 def search_system() -> Response:
-    return reply(entry_routes.search_system(search_params(), base_url()))
+    return reply(entry_routes.search_system(search_params(), http.base_url()))
 
 
 @bp.post("/<resource_type>")
@@ -121,7 +115,7 @@ def create(resource_type: str) -> Response:
 @bp.get("/<resource_type>/<id_>")
 def read(resource_type: str, id_: str) -> Response:
     try:
-        return reply(entry_routes.read(resource_type, id_, base_url(), request.headers.get("If-None-Match")))
+        return reply(entry_routes.read(resource_type, id_, http.base_url(), request.headers.get("If-None-Match")))
     except Gone as gone:
         current = get_store().current(resource_type, id_)
         gone.headers.update({"ETag": f'W/"{current.vid}"'} if current else {})
@@ -160,17 +154,17 @@ def conditional_delete(resource_type: str) -> Response:
 
 @bp.get("/_history")
 def history_system() -> Response:
-    return http.respond(fhir.system_history(base_url()))
+    return http.respond(fhir.system_history(http.base_url()))
 
 
 @bp.get("/<resource_type>/<id_>/_history")
 def history_instance(resource_type: str, id_: str) -> Response:
-    return http.respond(fhir.history(resource_type, id_, base_url()))
+    return http.respond(fhir.history(resource_type, id_, http.base_url()))
 
 
 @bp.get("/<resource_type>/_history")
 def history_type(resource_type: str) -> Response:
-    return http.respond(fhir.history(resource_type, None, base_url()))
+    return http.respond(fhir.history(resource_type, None, http.base_url()))
 
 
 @bp.post("/Binary")
@@ -185,18 +179,18 @@ def binary_update(id_: str) -> Response:
 
 @bp.get("/Binary/<id_>")
 def binary_read(id_: str) -> Response:
-    return binary.read(id_, None, base_url())
+    return binary.read(id_, None, http.base_url())
 
 
 @bp.get("/Binary/<id_>/_history/<vid>")
 def binary_vread(id_: str, vid: str) -> Response:
-    return binary.read(id_, vid, base_url())
+    return binary.read(id_, vid, http.base_url())
 
 
 @bp.get("/<resource_type>/<id_>/_history/<vid>")
 def vread(resource_type: str, id_: str, vid: str) -> Response:
     try:
-        return reply(entry_routes.vread(resource_type, id_, vid, base_url()))
+        return reply(entry_routes.vread(resource_type, id_, vid, http.base_url()))
     except Gone as gone:
         gone.headers.update({"ETag": f'W/"{vid}"'})
         raise

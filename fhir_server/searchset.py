@@ -26,6 +26,7 @@ from search.plan import Column
 from search.plan import Where
 from search.registry import Registry
 
+from . import clock
 from .errors import BadRequest
 from .errors import issue
 from .errors import operation_outcome
@@ -34,7 +35,7 @@ from .limits import TooCostly
 from .storage import Scoped
 from .storage import Stored
 
-__all__ = ["confined_records", "find_matches", "instant_bound", "search"]
+__all__ = ["confined_records", "find_matches", "instant_bound", "page_offset", "search"]
 
 #: rounds of ``:iterate`` includes followed at most
 MAX_ITERATE = 3
@@ -57,12 +58,14 @@ def search(
     max_count: int = 1000,
     now: datetime | None = None,
 ) -> tuple[dict[str, Any], list[Stored]]:
-    """A searchset Bundle (the page of matches, its includes, links and total) and what it holds."""
+    """A searchset Bundle (the page of matches, its includes, links and total) and what it holds;
+    ``now`` (default: the server's clock) places the ``ap`` dates."""
     base_url = base_url.rstrip("/")
+    moment = now or clock.now()
     try:
         req = parse(registry, resource_types, params, lenient=lenient, default_count=default_count, max_count=max_count)
         plans = {
-            t: compiler.compile_criteria(registry, t, req.criteria[t], base_url=base_url, now=now) for t in req.types
+            t: compiler.compile_criteria(registry, t, req.criteria[t], base_url=base_url, now=moment) for t in req.types
         }
         sorts = {t: compiler.sort_keys(registry, t, req.sort) for t in req.types}
     except SearchError as exc:
@@ -206,7 +209,7 @@ def find_matches(
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True) if isinstance(query, str) else list(query)
     try:
         criteria = tuple(criterion(registry, resource_type, k, v) for k, v in pairs if k not in ("_format", "_pretty"))
-        where = compiler.compile_criteria(registry, resource_type, criteria)
+        where = compiler.compile_criteria(registry, resource_type, criteria, now=clock.now())
     except SearchError as exc:
         raise _bad_request(exc) from None
     return store.find(resource_type, where, limit=limit)
@@ -252,3 +255,12 @@ def instant_bound(value: str, name: str) -> str:
         return normalize.date_range(value)[0]
     except ValueError as exc:
         raise BadRequest(f"Invalid value '{value}' for parameter '{name}': {exc}", expression=[name]) from None
+
+
+def page_offset(token: str | None) -> int:
+    """The offset a ``_page`` token names (0 without one): history and operations page with the
+    tokens of searches (``search.paging``); 400 for any other."""
+    try:
+        return paging.decode(token) if token is not None else 0
+    except ValueError:
+        raise BadRequest(f"_page '{token}' is not a page of this result", expression=["_page"]) from None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import time
 import uuid
 from typing import Any
 
@@ -22,7 +21,7 @@ from flask import Response
 from flask import current_app
 from flask import request
 
-from .clock import instant
+from . import clock
 from .storage import get_store
 
 RECORDS = "auth_throttle"
@@ -70,7 +69,7 @@ def _keys() -> list[str]:
 def retry_after(keys: list[str]) -> int | None:
     """Seconds until every key in ``keys`` is under the limit again, or None when none is over."""
     limit, window = _settings()
-    now = time.time()
+    now = clock.epoch()
     records = get_store().documents(RECORDS)
     wait = 0.0
     for key in keys:
@@ -83,7 +82,7 @@ def retry_after(keys: list[str]) -> int | None:
 def record_failure(keys: list[str], what: str) -> None:
     """Count a failure against each key, and trace it."""
     _, window = _settings()
-    now = time.time()
+    now = clock.epoch()
     records = get_store().documents(RECORDS)
     records.insert_many([{"_id": uuid.uuid4().hex, "key": key, "at": now} for key in keys])
     records.delete_many({"at": {"$lt": now - 2 * window}})
@@ -110,7 +109,7 @@ def _audit(keys: list[str], what: str) -> None:
         "type": {"system": DCM, "code": "110114", "display": "User Authentication"},
         "subtype": [{"system": DCM, "code": "110122", "display": "Login"}],
         "action": "E",
-        "recorded": instant(),
+        "recorded": clock.instant(),
         "outcome": "4",
         "outcomeDesc": what,
         "agent": agents,

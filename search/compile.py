@@ -7,7 +7,6 @@ query, each under its own type's consent policy. Semantics: https://hl7.org/fhir
 
 from __future__ import annotations
 
-from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -286,11 +285,12 @@ def compile_criteria(
     resource_type: str,
     criteria: tuple[Criterion, ...],
     *,
+    now: datetime,
     base_url: str = "",
-    now: datetime | None = None,
 ) -> Where:
-    """The plan of one search's criteria on ``resource_type`` (the adapter adds liveness and policy)."""
-    compiler = _Compiler(registry, base_url, now or datetime.now(UTC))
+    """The plan of one search's criteria on ``resource_type`` at ``now`` (what ``ap`` dates are near);
+    the adapter adds liveness and policy."""
+    compiler = _Compiler(registry, base_url, now)
     return compiler.criteria(resource_type, criteria)
 
 

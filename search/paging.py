@@ -15,9 +15,12 @@ from urllib.parse import urlencode
 __all__ = ["decode", "encode", "links"]
 
 _VERSION = 1
+#: the largest offset a token may carry: far past any result, inside every store's integer range
+MAX_OFFSET = 2**31 - 1
 
 
 def encode(offset: int) -> str:
+    """The ``_page`` token of ``offset``."""
     raw = json.dumps({"v": _VERSION, "o": offset}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -27,12 +30,12 @@ def decode(token: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, RecursionError):
         raise ValueError("not a page token") from None
     if not isinstance(data, dict) or data.get("v") != _VERSION:
         raise ValueError("not a page token")
     offset = data.get("o")
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise ValueError("not a page token")
     return offset
 

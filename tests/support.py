@@ -8,6 +8,8 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLES_FR = FIXTURES / "examples-fr"
 R4 = FIXTURES / "fhir-r4"
 SYNTHEA = FIXTURES / "synthea"
+
+
+class Clock:
+    """A clock the tests set and move: ``app.config["CLOCK"]``."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
 
 
 def examples() -> list[Path]:
@@ -56,21 +71,22 @@ def app_config(data_dir: Path) -> dict[str, Any]:
 
 
 def bearer(app: Flask, fhir_user: str | None = None, scope: str | None = None, **claims: Any) -> dict[str, str]:
-    """Authorization headers for a token minted by ``app``'s own key."""
+    """Authorization headers for a token minted by ``app``'s own key, at ``app``'s clock."""
     config = AuthConfig.from_mapping(app.config)
     if scope is None:
         scope = "system/*.cruds" if fhir_user is None else "user/*.cruds"
-    token = mint_token(
-        config.data_dir,
-        fhir_user=fhir_user,
-        scope=scope,
-        purpose=claims.get("purpose"),
-        reason=claims.get("reason"),
-        ttl=claims.get("ttl", 600),
-        sub=claims.get("sub"),
-        issuer=config.issuer,
-        audience=config.audience,
-    )
+    with app.app_context():
+        token = mint_token(
+            config.data_dir,
+            fhir_user=fhir_user,
+            scope=scope,
+            purpose=claims.get("purpose"),
+            reason=claims.get("reason"),
+            ttl=claims.get("ttl", 600),
+            sub=claims.get("sub"),
+            issuer=config.issuer,
+            audience=config.audience,
+        )
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -19,6 +19,7 @@ from flask import Flask
 from flask import request
 
 from consent.requester import Requester
+from fhir_server import http
 from fhir_server.auth import smart
 from fhir_server.auth import token_store
 from fhir_server.auth import views
@@ -74,11 +75,10 @@ def authenticate_request(base_url: str | None = None) -> Requester:
     """The Requester of the current Flask request (Unauthorized when its token is not valid,
     expired or revoked).
 
-    :param base_url: the FHIR base URL of the request; default ``BASE_URL``, else the request's
-        host followed by ``/fhir``.
+    :param base_url: the FHIR base URL of the request; default ``fhir_server.http.base_url()``.
     """
     server = views.server()
-    base = base_url or server.fhir_base()
+    base = base_url or http.base_url()
     header = request.headers.get("Authorization")
     return authenticate(header, server.config, base, is_revoked=lambda jti: is_revoked(server.collections, jti))
 

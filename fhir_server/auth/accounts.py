@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
 from consent.requester import KIND_BY_TYPE
+from fhir_server import clock
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.models import Client
 from fhir_server.auth.models import User
@@ -85,7 +85,7 @@ def client_doc(
         "token_endpoint_auth_method": method,
         "jwks": dict(jwks) if jwks else None,
         "jwks_uri": jwks_uri,
-        "created": int(time.time()),
+        "created": int(clock.epoch()),
     }
 
 
@@ -148,7 +148,7 @@ def add_user(db: Db, username: str, password: str, fhir_user: str) -> User:
         "_id": username,
         "password": hash_password(password),
         "fhirUser": fhir_user,
-        "created": int(time.time()),
+        "created": int(clock.epoch()),
     }
     try:
         db[USERS].insert_many([doc])

@@ -7,7 +7,6 @@ never seen before from that client.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from fhir_server import clock
 from fhir_server.auth import token_store
 from fhir_server.auth.accounts import Db
 from fhir_server.auth.models import Client
@@ -47,7 +47,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except (JoseError, ValueError, OSError) as error:
             raise InvalidClientError(description=f"client assertion: {error}") from error
         exp = claims.get("exp")
-        if isinstance(exp, (int, float)) and exp > time.time() + MAX_LIFETIME + LEEWAY:
+        if isinstance(exp, (int, float)) and exp > clock.epoch() + MAX_LIFETIME + LEEWAY:
             raise InvalidClientError(description="client assertion: exp is more than 5 minutes ahead")
         self.verify_claims(claims)
         return claims

@@ -10,7 +10,6 @@ subclass. Every failure is a 401 ``Unauthorized`` carrying ``WWW-Authenticate``:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from consent.requester import KIND_BY_TYPE
 from consent.requester import MODE_BY_PURPOSE
 from consent.requester import Requester
+from fhir_server import clock
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.issuers import Issuer
@@ -109,6 +109,7 @@ class JWTBearerValidator(BearerTokenValidator):
 
     def validate_token(self, token: VerifiedToken, scopes: Any, request: Any) -> None:
         registry = JWTClaimsRegistry(
+            now=lambda: int(clock.epoch()),
             leeway=LEEWAY,
             iss={"essential": True, "value": token.issuer.issuer},
             aud={"essential": True, "values": list(token.issuer.audiences)},
@@ -142,7 +143,7 @@ def authenticate(
         config = AuthConfig.from_mapping(config)
     with _unauthorized(authorization_header):
         proof = _prove(authorization_header, config, base_url)
-        if proof.expires <= time.time() - LEEWAY:
+        if proof.expires <= clock.epoch() - LEEWAY:
             raise _invalid("the token has expired")
         if is_revoked is not None and proof.revocable and is_revoked(proof.revocable):
             raise _invalid("the token has been revoked")

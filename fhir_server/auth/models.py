@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from joserfc.jwk import KeySet
 
 from consent.requester import KIND_BY_TYPE
 from consent.requester import Kind
+from fhir_server import clock
 from fhir_server.auth import scopes as smart
 from fhir_server.auth.issuers import RemoteKeySet
 
@@ -180,7 +180,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
         return None
 
     def is_expired(self) -> bool:
-        return bool(self.doc["expires"] <= time.time())
+        return bool(self.doc["expires"] <= clock.epoch())
 
 
 class Token(TokenMixin):
@@ -207,7 +207,7 @@ class Token(TokenMixin):
         return float(self.doc[field])
 
     def is_expired(self) -> bool:
-        return self.expires <= time.time()
+        return self.expires <= clock.epoch()
 
     def is_revoked(self) -> bool:
         return bool(self.doc.get("revoked"))

@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
 from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 
+from fhir_server import http
 from fhir_server.auth import accounts
 from fhir_server.auth import bearer
 from fhir_server.auth import token_store
@@ -33,7 +34,7 @@ class Registration(ClientRegistrationEndpoint):
     def authenticate_token(self, request: Any) -> bearer.VerifiedToken:
         config = self.server.config
         try:
-            token = bearer.verify(request.headers.get("Authorization"), config, self.server.fhir_base())
+            token = bearer.verify(request.headers.get("Authorization"), config, http.base_url())
         except Unauthorized as error:
             raise InvalidTokenError(error.diagnostics, realm=bearer.REALM) from None
         revoked = token_store.is_revoked(self.server.collections, str(token.claims.get("jti")))

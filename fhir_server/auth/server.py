@@ -17,6 +17,7 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from flask import request
 from joserfc import jws
 
+from fhir_server import http
 from fhir_server.auth import accounts
 from fhir_server.auth import token_store
 from fhir_server.auth.accounts import Db
@@ -65,11 +66,9 @@ class AuthorizationServer(FlaskAuthorizationServer):
 
     # -- URLs of the current request's server ----------------------------------------------
     def root(self) -> str:
-        """The server's root URL: BASE_URL without its ``/fhir``, else the request's host."""
-        base = self.config.base_url
-        if base and base.endswith("/fhir"):
-            return base.removesuffix("/fhir")
-        return request.host_url.rstrip("/")
+        """The server's root URL: the FHIR base URL without its ``/fhir``, else the request's host."""
+        base = http.base_url()
+        return base.removesuffix("/fhir") if base.endswith("/fhir") else request.host_url.rstrip("/")
 
     def issuer(self) -> str:
         """The issuer discovery documents and id_tokens name: ``TOKEN_ISSUER`` when it is a URL,
@@ -78,15 +77,12 @@ class AuthorizationServer(FlaskAuthorizationServer):
         configured = self.config.issuer
         return configured if configured.startswith(("https://", "http://")) else self.root()
 
-    def fhir_base(self) -> str:
-        return self.config.base_url or request.host_url.rstrip("/") + "/fhir"
-
     def url(self, endpoint: str) -> str:
         return self.root() + PATHS[endpoint]
 
     def audiences(self) -> tuple[str, ...]:
         """The ``aud`` values an app may ask a token for (SMART: the FHIR base URL)."""
-        return self.config.audiences or (self.fhir_base(),)
+        return self.config.audiences or (http.base_url(),)
 
     # -- authlib's storage contract ------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:  # type: ignore[override]  # None: unknown (stub: no None)

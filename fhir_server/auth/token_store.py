@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
+from fhir_server import clock
 from fhir_server.auth.accounts import Db
 from fhir_server.auth.models import Approval
 from fhir_server.auth.models import AuthorizationCode
@@ -32,7 +32,7 @@ CODE_TTL = 120
 
 def save_code(db: Db, code: str, fields: Mapping[str, Any], approval: Approval) -> None:
     """Keep a new code (and forget the expired ones, used or not)."""
-    now = time.time()
+    now = clock.epoch()
     db[CODES].delete_many({"expires": {"$lt": now}})
     doc = {
         "_id": code,
@@ -99,7 +99,7 @@ def is_revoked(db: Db, jti: str) -> bool:
 
 def use_jti(db: Db, client_id: str, jti: str, expires: float) -> bool:
     """Record a client assertion id; False when the client used it before (a replay)."""
-    db[JTI].delete_many({"expires": {"$lt": time.time()}})
+    db[JTI].delete_many({"expires": {"$lt": clock.epoch()}})
     try:
         db[JTI].insert_many([{"_id": f"{client_id} {jti}", "expires": expires}])
     except DuplicateKey:

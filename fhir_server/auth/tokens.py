@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 from typing import Any
 
@@ -19,6 +18,7 @@ from joserfc import jwt
 
 from consent.requester import KIND_BY_TYPE
 from consent.requester import MODE_BY_PURPOSE
+from fhir_server import clock
 from fhir_server.auth.keys import ALGORITHM
 from fhir_server.auth.keys import load_or_create_key
 
@@ -48,7 +48,7 @@ def claims_for(
     if purpose is not None and purpose not in MODE_BY_PURPOSE:
         raise ValueError(f"purpose_of_use must be one of {', '.join(MODE_BY_PURPOSE)}: {purpose!r}")
     subject = sub or fhir_user or client_id
-    issued = int(time.time())
+    issued = int(clock.epoch())
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": subject,

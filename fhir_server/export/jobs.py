@@ -104,7 +104,7 @@ def type_filters(registry: Any, values: list[str]) -> dict[str, list[Where]]:
                 raise BadRequest(f"_typeFilter '{one}' is not Type?criteria", expression=["_typeFilter"])
             try:
                 crit = tuple(criterion(registry, type_, k, v) for k, v in parse_qsl(query, keep_blank_values=True))
-                out.setdefault(type_, []).append(compiler.compile_criteria(registry, type_, crit))
+                out.setdefault(type_, []).append(compiler.compile_criteria(registry, type_, crit, now=clock.now()))
             except SearchError as exc:
                 raise BadRequest(f"_typeFilter '{one}': {exc}", expression=["_typeFilter"]) from None
     return out
@@ -239,15 +239,16 @@ def _beat(records: Documents, job_id: str, progress: str) -> bool:
     current = records.find_one({"_id": job_id})
     if current is None or current["status"] != "running":
         return False
-    records.update_one({"_id": job_id}, {"$set": {"progress": progress, "beat": time.time()}})
+    records.update_one({"_id": job_id}, {"$set": {"progress": progress, "beat": clock.epoch()}})
     return True
 
 
 def _claim(records: Documents) -> dict[str, Any] | None:
-    job = records.find_one_and_update({"status": "queued"}, {"$set": {"status": "running", "beat": time.time()}})
+    now = clock.epoch()
+    job = records.find_one_and_update({"status": "queued"}, {"$set": {"status": "running", "beat": now}})
     if job is None:
         job = records.find_one_and_update(
-            {"status": "running", "beat": {"$lt": time.time() - STALE_SECONDS}}, {"$set": {"beat": time.time()}}
+            {"status": "running", "beat": {"$lt": now - STALE_SECONDS}}, {"$set": {"beat": now}}
         )
     return job
 
@@ -271,7 +272,8 @@ def _work(app: Flask) -> None:
     idle_since = time.monotonic()
     while time.monotonic() - idle_since < IDLE_SECONDS:
         try:
-            job = _claim(records)
+            with app.app_context():  # the app's clock, which the job's own heartbeats read
+                job = _claim(records)
         except Exception:  # noqa: BLE001 -- the store closed under us (tests, shutdown): either adapter's error
             return
         if job is None:

@@ -21,6 +21,7 @@ from flask import send_file
 from search import registry as search_registry
 
 from .. import audit
+from .. import http
 from .. import interactions
 from .. import rest
 from .. import searchset
@@ -36,11 +37,7 @@ FORMATS = {"application/fhir+ndjson", "application/ndjson", "ndjson"}
 PARAMS = {"_type", "_since", "_typeFilter", "_outputFormat", "_elements", "patient", "includeAssociatedData"}
 
 
-def _authenticate() -> None:
-    rest.bind_access()
-
-
-bp.before_request(_authenticate)
+bp.before_request(rest.authenticate)
 
 
 def _token() -> str:
@@ -97,12 +94,12 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
         type_filter=values["_typeFilter"],
         patients=patients,
         request_url=request.url,
-        base_url=rest.base_url(),
+        base_url=http.base_url(),
         retention_hours=float(current_app.config.get("EXPORT_RETENTION_HOURS", 24)),
     )
     audit.trace(access, "operation", None)
     jobs.ensure_worker(current_app._get_current_object())  # type: ignore[attr-defined]
-    status_url = f"{rest.base_url()}/$export-status/{job['_id']}"
+    status_url = f"{http.base_url()}/$export-status/{job['_id']}"
     return Response(status=202, headers={"Content-Location": status_url})
 
 

@@ -82,14 +82,6 @@ def _count(call: Call) -> int:
     return min(int(raw), int(current_app.config["MAX_COUNT"]))
 
 
-def _offset(call: Call) -> int:
-    token = call.first("_page")
-    try:
-        return paging.decode(token) if token else 0
-    except ValueError:
-        raise BadRequest(f"_page '{token}' is not a page of this result", expression=["_page"]) from None
-
-
 #: resources read per query while collecting the references of the compartment
 REFERENCE_PAGE = 1000
 
@@ -147,7 +139,7 @@ def everything(call: Call) -> dict[str, Any]:
             plans[target] = plan
     order = list(plans)
     counts = {t: store.count(t, plans[t]) for t in order}
-    count, offset = _count(call), _offset(call)
+    count, offset = _count(call), searchset.page_offset(call.first("_page"))
     page: list[Stored] = []
     skip = offset
     for type_ in order:

@@ -23,7 +23,7 @@ def _serve(resource_type: str, id_: str | None = None) -> Response:
     catalog.load().entry(resource_type)
     code = request.path.rsplit("$", 1)[1]
     body = http.body_json() if request.method == "POST" and request.get_data(cache=True).strip() else None
-    call = Call(resource_type, id_, rest.criteria(), body, rest.base_url())
+    call = Call(resource_type, id_, rest.criteria(), body, http.base_url())
     return http.respond(invoke(request.method, call, code))
 
 

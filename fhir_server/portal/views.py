@@ -11,6 +11,7 @@ from flask import Response
 from flask import render_template_string
 from flask.blueprints import BlueprintSetupState
 
+from fhir_server import http
 from fhir_server.auth import views as auth_views
 from fhir_server.portal import client
 
@@ -44,7 +45,7 @@ def register_client(state: BlueprintSetupState) -> None:
 @bp.get("/portal", strict_slashes=False)
 def page() -> Response:
     server = auth_views.server()
-    fhir_base = server.fhir_base()
+    fhir_base = http.base_url()
     fhir_origin = "{0.scheme}://{0.netloc}".format(urlsplit(fhir_base))
     html = render_template_string(
         PAGE,

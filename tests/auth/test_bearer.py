@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from joserfc.jwk import ECKey
 from joserfc.jwk import OctKey
 from joserfc.jwk import RSAKey
@@ -24,6 +27,7 @@ from fhir_server.auth.tokens import sign as sign_own
 from fhir_server.errors import Unauthorized
 from tests.auth.conftest import IDP
 from tests.auth.conftest import sign
+from tests.support import Clock
 
 CHALLENGE = 'Bearer realm="carnet"'
 
@@ -307,15 +311,17 @@ def test_absolute_fhir_user_under_the_base(data_dir: Path) -> None:
     assert authenticate(token, {"DATA_DIR": data_dir}, "http://h/fhir").ref == "Patient/7"
 
 
-def test_a_verified_token_still_expires(data_dir: Path, config: AuthConfig, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a set clock (the bearer module reads ``time.time``): valid 5 s before exp, refused 55 s after."""
-    clock = [1_900_000_000.0]
-    monkeypatch.setattr(time, "time", lambda: clock[0])
+def test_a_verified_token_still_expires(data_dir: Path, config: AuthConfig) -> None:
+    """On a set clock (the app's ``CLOCK``): valid 5 s before exp, refused 55 s after."""
+    clock = Clock(datetime.fromtimestamp(1_900_000_000, UTC))
+    app = Flask(__name__)
+    app.config["CLOCK"] = clock
     token = bearer(sign_own(data_dir, own(data_dir, iat=1_900_000_000, exp=1_900_000_005)))
-    assert authenticate(token, config).ref == "Practitioner/p1"
-    assert authenticate(token, config).ref == "Practitioner/p1"  # the verification is reused
-    clock[0] += 60
-    assert "expired" in refused(token, config).headers["WWW-Authenticate"]
+    with app.app_context():
+        assert authenticate(token, config).ref == "Practitioner/p1"
+        assert authenticate(token, config).ref == "Practitioner/p1"  # the verification is reused
+        clock.advance(seconds=60)
+        assert "expired" in refused(token, config).headers["WWW-Authenticate"]
 
 
 def test_profession_claims_reach_the_requester(data_dir: Path, config: AuthConfig) -> None:

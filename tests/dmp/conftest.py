@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.dmp.world import DEPOSIT
-from tests.dmp.world import Clock
 from tests.dmp.world import seed
+from tests.support import Clock
 
 
 @pytest.fixture
@@ -22,5 +22,5 @@ def clock(app: Flask) -> Clock:
 
 
 @pytest.fixture
-def world(client: FlaskClient, system: dict[str, str], clock: Clock) -> None:
+def world(clock: Clock, client: FlaskClient, system: dict[str, str]) -> None:
     seed(client, system)

@@ -7,13 +7,13 @@ import copy
 import json
 from datetime import UTC
 from datetime import datetime
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from consent.labels import TRE_A07
+from fhir_server.auth.server import ACCESS_TTL
 from tests.support import EXAMPLES_FR
 from tests.support import bearer
 from tests.support import stored
@@ -25,19 +25,6 @@ P = "Patient/ins-adulte"
 GP = "Practitioner/medecin-traitant"
 TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
 TRE_A05 = "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
-
-
-class Clock:
-    """A clock the tests set and move: ``app.config["CLOCK"]``."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
 
 
 def example(stem: str) -> dict[str, Any]:
@@ -96,7 +83,8 @@ def put(client: FlaskClient, headers: dict[str, str], *resources: dict[str, Any]
 
 
 def token(app: Flask, user: str, purpose: str | None = None, reason: str | None = None) -> dict[str, str]:
-    return bearer(app, fhir_user=user, purpose=purpose, reason=reason)
+    """A user's token lasting as the server's own (an hour of the app's clock, which tests move)."""
+    return bearer(app, fhir_user=user, purpose=purpose, reason=reason, ttl=ACCESS_TTL)
 
 
 def communications(app: Flask, patient: str = P) -> list[dict[str, Any]]:

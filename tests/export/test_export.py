@@ -59,7 +59,7 @@ def finished(client, caller, status_url: str) -> dict:
 def exported(client, caller, manifest: dict) -> set[str]:
     out = set()
     for item in manifest["output"]:
-        resp = client.get(local(item["url"]), headers=caller)
+        resp = client.get(local(item["url"]), headers={**caller, "Accept": "application/fhir+ndjson"})
         assert resp.status_code == 200 and resp.mimetype == "application/fhir+ndjson"
         lines = [json.loads(line) for line in resp.get_data(as_text=True).splitlines()]
         assert len(lines) == item["count"] and {r["resourceType"] for r in lines} == {item["type"]}

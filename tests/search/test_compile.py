@@ -6,6 +6,8 @@ The predicate translations of both adapters are checked against ``consent.predic
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -108,7 +110,7 @@ def test_translated_predicate_matches_evaluate(acl_store, predicate):
 def test_user_input_only_becomes_values(registry):
     hostile = "a'); DROP TABLE resource; --"
     req = parse(registry, ["Patient"], [("family:contains", hostile), ("identifier", "$where|{}")])
-    where = compile_criteria(registry, "Patient", req.criteria["Patient"])
+    where = compile_criteria(registry, "Patient", req.criteria["Patient"], now=datetime(2026, 1, 1, tzinfo=UTC))
     assert where == and_(
         Value("family", "string", Cmp("", "contains", "a'); drop table resource; --")),
         Value("identifier", "token", Cmp("", "eq", "$where|{}")),

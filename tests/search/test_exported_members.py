@@ -27,7 +27,7 @@ def test_search_all():
 
 
 def test_searching_all():
-    assert set(searchset.__all__) == {"confined_records", "find_matches", "instant_bound", "search"}
+    assert set(searchset.__all__) == {"confined_records", "find_matches", "instant_bound", "page_offset", "search"}
 
 
 def test_search_imports_only_stdlib_and_consent():

@@ -4,6 +4,8 @@ indexed field (or, for a plain listing, the ``_id`` sort walks its index)."""
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 import pytest
@@ -20,6 +22,8 @@ from search import registry as search_registry
 from search.compile import compile_criteria
 from search.parse import parse
 
+#: the compiler's now (only ``ap`` dates read it)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PRACTITIONER = Or(
     (
         And((Empty("patients"), Empty("patient"))),
@@ -64,7 +68,7 @@ def served(term) -> bool:
 def test_every_compiled_query_starts_with_an_indexed_predicate(type_, query, policy):
     registry = search_registry.load()
     req = parse(registry, [type_], parse_qsl(query))
-    where = compile_criteria(registry, type_, req.criteria[type_])
+    where = compile_criteria(registry, type_, req.criteria[type_], now=NOW)
     flt = Translator(lambda t: policy, lambda *a: ["x"]).live(type_, where)
     rest = [t for t in top_level_terms(flt) if t != {"deleted": False}]
     assert rest and any(served(t) for t in rest), flt
@@ -72,7 +76,7 @@ def test_every_compiled_query_starts_with_an_indexed_predicate(type_, query, pol
 
 def test_a_plain_listing_walks_the_id_index():
     flt = Translator(lambda t: ALLOW, lambda *a: []).live(
-        "Patient", compile_criteria(search_registry.load(), "Patient", ())
+        "Patient", compile_criteria(search_registry.load(), "Patient", (), now=NOW)
     )
     assert flt == {"deleted": False}  # sorted by _id (always last in the sort): the _id index serves the page
 

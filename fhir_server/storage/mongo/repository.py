@@ -22,8 +22,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pymongo
@@ -35,6 +34,7 @@ from search.plan import SortBy
 from search.plan import Where
 
 from ...clock import instant
+from ...clock import now
 from ...errors import PreconditionFailed
 from ..blobs import CHUNK_SIZE
 from ..blobs import Blob
@@ -596,8 +596,7 @@ class MongoRepository(ContentIndexing):
         cur = self.db[type_].find_one({"_id": id_}, {"vid": 1})
         if hist is None or (cur is not None and cur["vid"] >= vid):
             return
-        age = datetime.now(UTC) - datetime.strptime(hist["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        if age.total_seconds() > ORPHAN_SECONDS:
+        if hist["ts"] < instant(now() - timedelta(seconds=ORPHAN_SECONDS)):
             self.db[HISTORY].delete_one({"_id": hist["_id"]})
 
     # Binary content and the consent it follows ---------------------------------------------------
@@ -639,7 +638,7 @@ class MongoRepository(ContentIndexing):
                 "holder": key.rsplit("/", 1)[0],
                 "length": size,
                 "chunkSize": CHUNK_SIZE,
-                "uploadDate": datetime.now(UTC),
+                "uploadDate": now(),
                 "sha1": digest.hex(),
             }
         )
