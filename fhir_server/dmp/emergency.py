@@ -45,6 +45,9 @@ from search.plan import Cmp
 from search.plan import Value
 
 from .. import consent_loader
+from ..audit_codes import ENTITY_TYPE
+from ..audit_codes import OBJECT_ROLE
+from ..audit_codes import PURPOSE
 from ..http import FORM
 from ..storage import DuplicateKey
 from ..storage import Repository
@@ -116,7 +119,9 @@ def named_patients(store: Repository, asked: Asked) -> set[str]:
         for value in (v.strip() for v in raw.split(",") if v.strip()):
             if on_patient and not modifier and not chain and param == "_id":
                 named.add(f"Patient/{value}")
-            elif (on_patient and not modifier and not chain and param == "identifier") or ((param, modifier) in _PATIENT_PARAMS and chain == "identifier"):
+            elif (on_patient and not modifier and not chain and param == "identifier") or (
+                (param, modifier) in _PATIENT_PARAMS and chain == "identifier"
+            ):
                 named |= _by_identifier(store, value)
             elif (param, modifier) in _PATIENT_PARAMS and not chain:
                 named |= _patient_ref(value, bare=_PATIENT_PARAMS[param, modifier])
@@ -188,10 +193,6 @@ def _announce(
     until: datetime,
 ) -> None:
     """The opening's trace, and its notification to the patient and the attending physician(s)."""
-    from ..audit import ENTITY_TYPE  # here: audit imports access, which imports this module
-    from ..audit import OBJECT_ROLE
-    from ..audit import PURPOSE
-
     assert requester.ref is not None
     label = MODE_LABEL[requester.mode]
     purpose = [
