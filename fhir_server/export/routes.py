@@ -24,6 +24,7 @@ from .. import audit
 from .. import interactions
 from .. import rest
 from .. import searchset
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import NotFound
 from ..errors import operation_outcome
@@ -85,7 +86,7 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
     repo = get_store()
     wanted = [t for v in values["_type"] for t in v.split(",") if t]
     types = jobs.served_types(repo, wanted, only)
-    access = interactions.access()
+    access = current_access()
     jobs.sweep(current_app, repo)
     job = jobs.new_job(
         repo,
@@ -181,7 +182,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix="/fhir")
     try:
         pending = jobs.jobs(get_store_of_app(app)).find_one({"status": {"$in": ["queued", "running"]}}) is not None
-    except Exception:
+    except Exception:  # noqa: BLE001 - the app starts whatever the store answers
         pending = 0
     if pending:  # after a restart: take the unfinished jobs up again
         jobs.ensure_worker(app)

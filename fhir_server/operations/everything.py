@@ -5,9 +5,9 @@ One query per compartment type on ``acl.patients`` (the Patient compartment comp
 from the type's compartment parameters, ``search.compartment``), with the type's consent policy
 inside the query: totals and pages are exact. Then the resources those items reference outside
 the compartment (Practitioner, Organization, Location, Medication, Device…), one query per target
-type under that type's policy: a reference never reveals what the caller may not see. Types the token's scopes do not cover are left out;
-access traces (AuditEvent) only when ``_type`` asks for them, so that paging does not move as this
-very operation is traced.
+type under that type's policy: a reference never reveals what the caller may not see. Types the
+token's scopes do not cover are left out; access traces (AuditEvent) only when ``_type`` asks for
+them, so that paging does not move as this very operation is traced.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .. import auth
 from .. import catalog
 from .. import interactions
 from .. import searchset
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import Gone
 from ..storage import Scoped
@@ -46,7 +47,7 @@ ON_REQUEST = {"AuditEvent"}
 def compartment_types() -> list[str]:
     """The Patient compartment's types that this server serves: Patient first, then by name."""
     served = catalog.load().types
-    return ["Patient"] + sorted(t for t in search_registry.load().patient_compartment if t != "Patient" and t in served)
+    return ["Patient", *sorted(t for t in search_registry.load().patient_compartment if t != "Patient" and t in served)]
 
 
 def in_compartment(patient: str, *extra: Where) -> Where:
@@ -69,7 +70,7 @@ def _types(call: Call) -> list[str]:
     unknown = [t for t in asked if t not in known]
     if unknown:
         raise BadRequest(f"_type: {', '.join(unknown)} not in the Patient compartment", expression=["_type"])
-    requester = interactions.access().requester
+    requester = current_access().requester
     wanted = [t for t in known if t in asked] if asked else [t for t in known if t not in ON_REQUEST]
     return [t for t in wanted if auth.allows(requester.scopes, requester.kind, t, "search-type")]
 
@@ -100,7 +101,7 @@ def _referenced(
     compartment items reference (each target type's policy is added by the store, as everywhere)."""
     registry = search_registry.load()
     served = catalog.load().types
-    requester = interactions.access().requester
+    requester = current_access().requester
     targets: dict[str, set[str]] = {}
     for type_ in types:
         codes = [c for c, p in registry.params(type_).items() if p.type == "reference" and p.field is None]
@@ -136,7 +137,7 @@ def everything(call: Call) -> dict[str, Any]:
     patient = readable_patient(call.id)
     since = call.first("_since")
     extra: list[Where] = [Column("ts", Cmp("", "ge", searchset.instant_bound(since, "_since")))] if since else []
-    store = interactions.access().store
+    store = current_access().store
     where = in_compartment(patient, *extra)
     types = _types(call)
     asked = [t for k, v in call.pairs() if k == "_type" for t in v.split(",") if t]
@@ -175,7 +176,7 @@ def everything(call: Call) -> dict[str, Any]:
             for s in page
         ],
     }
-    audit.trace(interactions.access(), "operation", "Patient", items=page)
+    audit.trace(current_access(), "operation", "Patient", items=page)
     return bundle
 
 
