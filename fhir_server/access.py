@@ -16,6 +16,7 @@ from typing import Any
 from typing import cast
 
 from flask import current_app
+from flask import g
 from flask import has_app_context
 
 from consent import engine
@@ -143,3 +144,8 @@ class Access:
             patch_paths=patch_paths,
             now=self.now,
         )
+
+
+def current_access() -> Access:
+    """The caller's ``Access``, bound to this request by ``rest.bind_access``."""
+    return cast(Access, g.carnet_access)

@@ -19,6 +19,9 @@ from typing import Any
 from flask import request
 
 from .access import Access
+from .audit_codes import ENTITY_TYPE
+from .audit_codes import OBJECT_ROLE
+from .audit_codes import PURPOSE
 from .clock import instant
 from .indexing import access_attributes_of
 from .storage import Stored
@@ -41,9 +44,6 @@ ACTION = {
     "search": "E",
     "operation": "E",
 }
-PURPOSE = {"normal": "TREAT", "bris_de_glace": "BTG", "centre_15": "ETREAT"}
-ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
-OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 A07 = "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 

@@ -37,6 +37,7 @@ from . import interactions as fhir
 from . import mhd
 from . import references
 from . import rest
+from .access import current_access
 from .errors import BadRequest
 from .errors import FHIRError
 from .errors import operation_outcome
@@ -263,7 +264,7 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
     try:
         _no_overlap(entries)
         # resolution inside too: no other transaction runs between a match and its write
-        with get_store().atomic(), audit.collected(fhir.access()), references.deferred() as pending:
+        with get_store().atomic(), audit.collected(current_access()), references.deferred() as pending:
             for entry in ordered[:deletes]:
                 responses[entry.index] = _run(entry, base_url)
             _resolve(entries)  # after the deletes, so conditional matches see what they left
@@ -272,7 +273,7 @@ def _transaction(entries: list[Entry], base_url: str) -> list[dict[str, Any]]:
                 responses[entry.index] = _run(entry, base_url)
             _check_references(pending)  # after every entry ran: an entry may name a later one
     except FHIRError:
-        audit.trace(fhir.access(), "transaction", None, outcome="8")
+        audit.trace(current_access(), "transaction", None, outcome="8")
         raise
     return [responses[e.index] for e in entries]
 
@@ -376,7 +377,7 @@ def _batch(raw: list[Any], base_url: str) -> list[dict[str, Any]]:
             responses[index] = _failure(exc)
     full_urls = {e.full_url for e in parsed if e.full_url}
     resolver = Resolver({})
-    with audit.collected(fhir.access()):
+    with audit.collected(current_access()):
         for entry in sorted(parsed, key=lambda e: (ORDER[e.method], e.index)):
             try:
                 _independent(entry, full_urls)

@@ -18,6 +18,7 @@ from .errors import BadRequest
 from .errors import NotAcceptable
 from .errors import UnsupportedMediaType
 from .errors import issue
+from .limits import check_depth
 from .storage import Stored
 
 FHIR_JSON = "application/fhir+json"
@@ -103,8 +104,6 @@ def body_json(allowed: tuple[str, ...] = SERVED) -> Any:
         parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
-    from .limits import check_depth
-
     check_depth(parsed)
     return parsed
 

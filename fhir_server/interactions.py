@@ -13,19 +13,20 @@ from dataclasses import field
 from typing import Any
 
 from flask import current_app
-from flask import g
 
 from search import registry as search_registry
 
 from . import audit
 from . import auth
+from . import binary
 from . import catalog
 from . import consent_rules
 from . import jsonpatch
+from . import mhd
 from . import references
 from . import searchset
 from . import validation
-from .access import Access
+from .access import current_access
 from .errors import BadRequest
 from .errors import Forbidden
 from .errors import Gone
@@ -47,21 +48,17 @@ class Outcome:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def access() -> Access:
-    return g.carnet_access  # type: ignore[no-any-return]
-
-
 def allow(resource_type: str, interaction: str) -> None:
     """The type must be served with this interaction, and the token's scopes must allow it."""
     catalog.load().require(resource_type, interaction)
-    auth.require(access().requester, resource_type, interaction)
+    auth.require(current_access().requester, resource_type, interaction)
 
 
 def visible(resource_type: str, id_: str) -> Stored:
     """The current version if the caller may see it; 404 exactly as for an unknown id otherwise."""
     catalog.load().entry(resource_type)
     stored = get_store().current(resource_type, id_)
-    if stored is None or not access().can_see(stored):
+    if stored is None or not current_access().can_see(stored):
         raise NotFound(f"{resource_type}/{id_} is not known")
     return stored
 
@@ -89,7 +86,7 @@ def matches(resource_type: str, criteria: Criteria) -> list[Stored]:
     """Resources the caller may see that match ``criteria`` (at most 2: enough to tell 0, 1, many)."""
     if not criteria or (isinstance(criteria, str) and not criteria.strip()):
         raise BadRequest("A conditional interaction needs search criteria")
-    return searchset.find_matches(access().store, search_registry.load(), resource_type, criteria, limit=2)
+    return searchset.find_matches(current_access().store, search_registry.load(), resource_type, criteria, limit=2)
 
 
 def single_match(resource_type: str, criteria: Criteria) -> Stored | None:
@@ -102,7 +99,7 @@ def single_match(resource_type: str, criteria: Criteria) -> Stored | None:
 def read(resource_type: str, id_: str) -> Stored:
     allow(resource_type, "read")
     stored = visible(resource_type, id_)
-    audit.trace(access(), "read", resource_type, stored=stored)
+    audit.trace(current_access(), "read", resource_type, stored=stored)
     if stored.deleted:
         raise Gone(f"{resource_type}/{id_} was deleted")
     return stored
@@ -112,9 +109,9 @@ def vread(resource_type: str, id_: str, vid: str) -> Stored:
     allow(resource_type, "vread")
     visible(resource_type, id_)
     version = get_store().version(resource_type, id_, int(vid)) if vid.isdigit() else None
-    if version is None or not access().can_see(version):
+    if version is None or not current_access().can_see(version):
         raise NotFound(f"{resource_type}/{id_}/_history/{vid} is not known")
-    audit.trace(access(), "vread", resource_type, stored=version)
+    audit.trace(current_access(), "vread", resource_type, stored=version)
     if version.deleted:
         raise Gone(f"{resource_type}/{id_} version {vid} is a deletion")
     return version
@@ -130,7 +127,7 @@ def create(
     if if_none_exist is not None:
         existing = single_match(resource_type, if_none_exist)
         if existing is not None:
-            audit.trace(access(), "read", resource_type, stored=existing)
+            audit.trace(current_access(), "read", resource_type, stored=existing)
             return Outcome(200, existing)
     body = {k: v for k, v in body.items() if k != "id"}  # the server assigns ids (R4 http.html#create)
     body = references.resolve(resource_type, body)
@@ -141,12 +138,10 @@ def create(
 def _write_new(
     resource_type: str, id_: str, body: dict[str, Any], method: str, warnings: list[dict[str, Any]], content: Any = None
 ) -> Outcome:
-    from . import binary
-
     store = get_store()
     body, taken = binary.prepare(resource_type, body, None)
     _, acl = store.index(resource_type, {**body, "id": id_})
-    decision = access().write_decision(resource_type, "create", acl)
+    decision = current_access().write_decision(resource_type, "create", acl)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to create this {resource_type}: {decision.rule}")
     stored = _traced_write("create", resource_type, id_, body, method, 0, content or taken)
@@ -164,21 +159,18 @@ def _traced_write(
 ) -> Stored:
     """Store the next version, its content (a Binary's) and its access trace in one transaction:
     all, or none."""
-    from . import binary
-    from . import mhd
-
     store = get_store()
     with store.atomic():
         stored = store.write(resource_type, id_, body, method=method, expected_vid=expected_vid)
         if content is not None:
             binary.store_content(stored, content)
         mhd.supersede(stored)
-        audit.trace(access(), interaction, resource_type, stored=stored)
+        audit.trace(current_access(), interaction, resource_type, stored=stored)
     return stored
 
 
 def _consent_warnings(stored: Stored) -> list[dict[str, Any]]:
-    return [issue("warning", "business-rule", text) for text in access().warnings(stored)]
+    return [issue("warning", "business-rule", text) for text in current_access().warnings(stored)]
 
 
 def update(resource_type: str, id_: str, body: Any, if_match: int | None = None, content: Any = None) -> Outcome:
@@ -197,7 +189,7 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None,
         if if_match not in (None, 0):
             raise NotFound(f"{resource_type}/{id_} is not known")
         return _write_new(resource_type, id_, body, "PUT", warnings, content)
-    if not access().can_see(current):
+    if not current_access().can_see(current):
         raise NotFound(f"{resource_type}/{id_} is not known")
     return _replace(current, body, "PUT", "update", if_match, warnings, content=content)
 
@@ -227,12 +219,10 @@ def _replace(
     patch: set[str] | None = None,
     content: Any = None,
 ) -> Outcome:
-    from . import binary
-
     store = get_store()
     body, taken = binary.prepare(current.type, body, current)
     _, acl = store.index(current.type, {**body, "id": current.id})
-    decision = access().write_decision(current.type, interaction, acl, old_acl=current.acl, patch_paths=patch)
+    decision = current_access().write_decision(current.type, interaction, acl, old_acl=current.acl, patch_paths=patch)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to change {current.type}/{current.id}: {decision.rule}")
     stored = _traced_write(interaction, current.type, current.id, body, method, if_match, content or taken)
@@ -283,7 +273,7 @@ def conditional_delete(resource_type: str, criteria: Criteria) -> Outcome:
 def _remove(current: Stored, if_match: int | None) -> Outcome:
     if current.deleted:
         return Outcome(204, None)
-    decision = access().write_decision(current.type, "delete", current.acl, old_acl=current.acl)
+    decision = current_access().write_decision(current.type, "delete", current.acl, old_acl=current.acl)
     if not decision.allowed:
         raise Forbidden(f"Not allowed to delete {current.type}/{current.id}: {decision.rule}")
     stored = _traced_write("delete", current.type, current.id, None, "DELETE", if_match)
@@ -295,15 +285,15 @@ def history(resource_type: str, id_: str | None, base_url: str) -> dict[str, Any
     allow(resource_type, "history-type" if id_ is None else "history-instance")
     if id_ is not None:
         visible(resource_type, id_)
-    bundle, versions = history_bundle(access(), base_url, resource_type, id_)
-    audit.trace(access(), "history", resource_type, items=[v for v in versions if not v.deleted])
+    bundle, versions = history_bundle(current_access(), base_url, resource_type, id_)
+    audit.trace(current_access(), "history", resource_type, items=[v for v in versions if not v.deleted])
     return bundle
 
 
 def system_history(base_url: str) -> dict[str, Any]:
     """``GET [base]/_history``, consent-filtered per type in the query, audited."""
-    bundle, versions = history_system_bundle(access(), base_url)
-    audit.trace(access(), "history", None, items=[v for v in versions if not v.deleted])
+    bundle, versions = history_system_bundle(current_access(), base_url)
+    audit.trace(current_access(), "history", None, items=[v for v in versions if not v.deleted])
     return bundle
 
 
@@ -316,9 +306,9 @@ def search(
     if len(resource_types) == 1:
         confined = searchset.confined_records(search_registry.load(), resource_types[0], params)
         if confined is not None:
-            access().confine(confined)
+            current_access().confine(confined)
     bundle, found = searchset.search(
-        access().store,
+        current_access().store,
         search_registry.load(),
         resource_types,
         params,
@@ -327,7 +317,7 @@ def search(
         path=path,
         default_count=current_app.config["DEFAULT_COUNT"],
         max_count=current_app.config["MAX_COUNT"],
-        now=access().now,
+        now=current_access().now,
     )
-    audit.trace(access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
+    audit.trace(current_access(), "search", resource_types[0] if len(resource_types) == 1 else None, items=found)
     return bundle

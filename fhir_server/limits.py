@@ -21,13 +21,8 @@ from flask import request
 
 from .errors import BadRequest
 from .errors import FHIRError
-from .errors_http import render_fhir_error
 
 DEFAULTS = {"MAX_HEADER_BYTES": 16 * 1024, "MAX_HEADER_COUNT": 100, "MAX_JSON_DEPTH": 64}
-#: resources one search may add through _include/_revinclude (``:iterate`` rounds included)
-MAX_INCLUDED = 1000
-#: ids a chained or _has criterion may match before the outer query (MongoDB adapter: it lists them)
-MAX_FANOUT = 10_000
 HTML_CSP = (
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -38,13 +33,6 @@ class HeadersTooLarge(FHIRError):
     """RFC 6585 §5: Request Header Fields Too Large."""
 
     status_code = 431
-    issue_code = "too-costly"
-
-
-class TooCostly(FHIRError):
-    """A search whose includes or chains would fetch more than the server bounds."""
-
-    status_code = 400
     issue_code = "too-costly"
 
 
@@ -66,20 +54,18 @@ def check_depth(value: Any, limit: int | None = None) -> None:
             stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
 
 
-def _check_headers() -> Response | None:
+def _check_headers() -> None:
+    """431 (rendered by ``errors_http``) when the request's headers exceed the limits."""
     count = 0
     size = 0
     for key, value in request.headers.items():
         count += 1
         size += len(key) + len(value) + 4
     if count > _setting("MAX_HEADER_COUNT") or size > _setting("MAX_HEADER_BYTES"):
-        return render_fhir_error(
-            HeadersTooLarge(
-                f"The request headers exceed this server's limits ({_setting('MAX_HEADER_COUNT')} fields, "
-                f"{_setting('MAX_HEADER_BYTES')} bytes)"
-            )
+        raise HeadersTooLarge(
+            f"The request headers exceed this server's limits ({_setting('MAX_HEADER_COUNT')} fields, "
+            f"{_setting('MAX_HEADER_BYTES')} bytes)"
         )
-    return None
 
 
 def _harden(response: Response) -> Response:

@@ -20,6 +20,7 @@ from typing import Any
 from consent import engine
 
 from . import audit
+from .access import current_access
 from .errors import Forbidden
 from .errors import NotFound
 from .errors import Unprocessable
@@ -30,11 +31,10 @@ from .storage.blobs import blob_key
 
 
 def _digest_of_stored(ref: str) -> tuple[int, bytes] | None:
-    from .interactions import access
 
     store = get_store()
     stored = store.current("Binary", ref.split("/", 1)[1])
-    if stored is None or stored.deleted or not access().can_see(stored):
+    if stored is None or stored.deleted or not current_access().can_see(stored):
         return None
     blob = store.open_blob(blob_key("Binary", stored.id, stored.vid))
     if blob is None:
@@ -128,22 +128,20 @@ def replaced(resource: dict[str, Any]) -> list[str]:
 
 
 def may_replace(old: Stored) -> bool:
-    from .interactions import access
 
-    requester = access().caller()
+    requester = current_access().caller()
     if requester.kind == "system":
         return True
     ids = engine.identities(requester)
     if ids & set(old.acl.get("authors") or ()):
         return True
     patient = old.acl.get("patient")
-    state = access().states([patient]).get(patient) if isinstance(patient, str) else None
+    state = current_access().states([patient]).get(patient) if isinstance(patient, str) else None
     return state is not None and bool(ids & state.general_practitioners)
 
 
 def supersede(stored: Stored) -> None:
     """Inside the write's ``atomic()``: the documents ``stored`` replaces become ``superseded``."""
-    from .interactions import access
 
     if stored.type != "DocumentReference" or stored.deleted:
         return
@@ -152,7 +150,7 @@ def supersede(stored: Stored) -> None:
         if id_ == stored.id:
             continue
         old = store.current("DocumentReference", id_)
-        if old is None or old.deleted or not access().can_see(old):
+        if old is None or old.deleted or not current_access().can_see(old):
             raise NotFound(f"relatesTo.replaces: DocumentReference/{id_} is not known")
         if not may_replace(old):
             raise Forbidden(
@@ -163,4 +161,4 @@ def supersede(stored: Stored) -> None:
             continue
         body = {**old.resource, "status": "superseded"}
         written = store.write("DocumentReference", id_, body, method="PUT")
-        audit.trace(access(), "update", "DocumentReference", stored=written)
+        audit.trace(current_access(), "update", "DocumentReference", stored=written)

@@ -10,7 +10,7 @@ from flask import g
 from flask import request
 
 from . import auth
-from . import binary
+from . import binary_routes
 from . import capability
 from . import consent_loader
 from . import entry_routes
@@ -169,22 +169,22 @@ def history_type(resource_type: str) -> Response:
 
 @bp.post("/Binary")
 def binary_create() -> Response:
-    return answer(binary.upload(None))
+    return answer(binary_routes.upload(None))
 
 
 @bp.put("/Binary/<id_>")
 def binary_update(id_: str) -> Response:
-    return answer(binary.upload(id_))
+    return answer(binary_routes.upload(id_))
 
 
 @bp.get("/Binary/<id_>")
 def binary_read(id_: str) -> Response:
-    return binary.read(id_, None, http.base_url())
+    return binary_routes.read(id_, None, http.base_url())
 
 
 @bp.get("/Binary/<id_>/_history/<vid>")
 def binary_vread(id_: str, vid: str) -> Response:
-    return binary.read(id_, vid, http.base_url())
+    return binary_routes.read(id_, vid, http.base_url())
 
 
 @bp.get("/<resource_type>/<id_>/_history/<vid>")

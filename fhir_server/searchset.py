@@ -30,8 +30,8 @@ from . import clock
 from .errors import BadRequest
 from .errors import issue
 from .errors import operation_outcome
-from .limits import MAX_INCLUDED
-from .limits import TooCostly
+from .search_bounds import MAX_INCLUDED
+from .search_bounds import TooCostly
 from .storage import Scoped
 from .storage import Stored
 

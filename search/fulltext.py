@@ -12,11 +12,15 @@ from __future__ import annotations
 import re
 
 from .normalize import fold
-from .registry import ParamDef
 
-__all__ = ["CODES", "MAX_CHARS", "TYPES", "params", "words"]
+__all__ = ["CODES", "MAX_CHARS", "TYPES", "URLS", "words"]
 
-CODES = ("_content", "_text")
+#: the full-text parameters (string parameters the server fills) and their R4 SearchParameter
+URLS = {
+    "_content": "http://hl7.org/fhir/SearchParameter/Resource-content",
+    "_text": "http://hl7.org/fhir/SearchParameter/DomainResource-text",
+}
+CODES = tuple(URLS)
 #: the types whose full text is indexed
 TYPES = frozenset({"DocumentReference"})
 #: indexed characters per resource and parameter (a search value, not an archive)
@@ -27,10 +31,3 @@ _NOT_WORD = re.compile(r"[^\w]+")
 def words(text: str) -> str:
     """``text`` as the full-text parameters store and search it."""
     return _NOT_WORD.sub(" ", fold(text)).strip()[:MAX_CHARS]
-
-
-def params() -> dict[str, ParamDef]:
-    return {
-        "_content": ParamDef("_content", "string", "http://hl7.org/fhir/SearchParameter/Resource-content"),
-        "_text": ParamDef("_text", "string", "http://hl7.org/fhir/SearchParameter/DomainResource-text"),
-    }

@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import fulltext
+
 __all__ = ["Component", "ParamDef", "Registry", "Route", "RouteStep", "load"]
 
 DATA = Path(__file__).with_name("data") / "registry.json"
@@ -128,9 +130,7 @@ def from_data(data: dict[str, Any]) -> Registry:
 @lru_cache(maxsize=1)
 def load() -> Registry:
     """The registry shipped with the package (built once, then cached)."""
-    from . import fulltext
-
     registry = from_data(json.loads(DATA.read_text(encoding="utf-8")))
     for type_ in fulltext.TYPES:  # full text: values computed by the server, not by routes
-        registry.by_type[type_].update(fulltext.params())
+        registry.by_type[type_].update({code: ParamDef(code, "string", url) for code, url in fulltext.URLS.items()})
     return registry

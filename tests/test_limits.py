@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from fhir_server import limits
+from fhir_server import search_bounds
 from fhir_server import searchset
 from fhir_server.auth import accounts
 from fhir_server.auth import views
@@ -135,7 +135,7 @@ def test_count_is_capped(make_app):
 
 def test_includes_are_bounded(client, system, monkeypatch):
     monkeypatch.setattr(searchset, "MAX_INCLUDED", 2)
-    for _i in range(3):
+    for _ in range(3):
         pid = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=system).get_json()["id"]
         client.post(
             "/fhir/Observation",
@@ -156,7 +156,7 @@ def test_includes_are_bounded(client, system, monkeypatch):
     reason="only the MongoDB adapter lists a chain's matches (SQLite runs it as an indexed subquery)",
 )
 def test_chain_fan_out_is_bounded(client, system, monkeypatch):
-    monkeypatch.setattr(limits, "MAX_FANOUT", 1)
+    monkeypatch.setattr(search_bounds, "MAX_FANOUT", 1)
     for _ in range(2):
         pid = client.post(
             "/fhir/Patient", json={"resourceType": "Patient", "gender": "male"}, headers=system

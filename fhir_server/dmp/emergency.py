@@ -45,6 +45,9 @@ from search.plan import Cmp
 from search.plan import Value
 
 from .. import consent_loader
+from ..audit_codes import ENTITY_TYPE
+from ..audit_codes import OBJECT_ROLE
+from ..audit_codes import PURPOSE
 from ..http import FORM
 from ..storage import DuplicateKey
 from ..storage import Repository
@@ -190,10 +193,6 @@ def _announce(
     until: datetime,
 ) -> None:
     """The opening's trace, and its notification to the patient and the attending physician(s)."""
-    from ..audit import ENTITY_TYPE  # here: audit imports access, which imports this module
-    from ..audit import OBJECT_ROLE
-    from ..audit import PURPOSE
-
     assert requester.ref is not None
     label = MODE_LABEL[requester.mode]
     purpose = [

@@ -37,11 +37,11 @@ from search.plan import Value
 from .. import audit
 from .. import auth
 from .. import consent_loader
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import Conflict
 from ..errors import Forbidden
 from ..errors import NotFound
-from ..interactions import access
 from ..interactions import check
 from ..operations.definition import Call
 from ..operations.definition import Operation
@@ -64,7 +64,9 @@ def close(call: Call) -> dict[str, Any]:
     if reason is None or not reason.strip():
         raise BadRequest("$close needs a reason (Parameters.parameter 'reason', valueString)")
     erase = _value(call, "erase", "valueBoolean", bool) is True
-    return _store_patient(current, retention.closed(current.resource, reason.strip(), access().now, erase=erase))
+    return _store_patient(
+        current, retention.closed(current.resource, reason.strip(), current_access().now, erase=erase)
+    )
 
 
 def reopen(call: Call) -> dict[str, Any]:
@@ -82,7 +84,7 @@ def preview(call: Call) -> dict[str, Any]:
     if ref is None or not ref.startswith("Patient/"):
         raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
     patient = _holder_record(ref.partition("/")[2], "create", "Consent")
-    store, now = get_store(), access().now
+    store, now = get_store(), current_access().now
     record = consent_loader.consent_sources(store, [ref])[ref]
     proposed = {**proposed, "id": proposed.get("id") or "proposed"}
     kept = [c for c in record.consents if c.get("id") != proposed["id"]]
@@ -93,10 +95,10 @@ def preview(call: Call) -> dict[str, Any]:
     items = {
         key: acl
         for key, acl in consent_loader.compartment(store, ref).items()
-        if evaluate(access().policy_for(acl["type"]), acl)
+        if evaluate(current_access().policy_for(acl["type"]), acl)
     }
-    changes = compare(requesters, before, after, items, matrix=access().matrix, now=now)
-    audit.trace(access(), "operation", "Patient", stored=patient)
+    changes = compare(requesters, before, after, items, matrix=current_access().matrix, now=now)
+    audit.trace(current_access(), "operation", "Patient", stored=patient)
     parameter = [
         {
             "name": "change",
@@ -111,10 +113,10 @@ def preview(call: Call) -> dict[str, Any]:
 
 def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -> Stored:
     """The current Patient ``id_``, if the caller holds that record (or is a system client)."""
-    requester, ref = access().requester, f"Patient/{id_}"
+    requester, ref = current_access().requester, f"Patient/{id_}"
     auth.require(requester, resource_type, interaction)
     if requester.kind != "system" and ref not in own_records(requester):
-        state = access().states([ref]).get(ref)
+        state = current_access().states([ref]).get(ref)
         if state is None or not identities(requester) & state.guardians:
             raise Forbidden(f"Only the patient, their representative or a system client may do this for {ref}")
     current = get_store().current("Patient", id_)
@@ -125,7 +127,7 @@ def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -
 
 def _store_patient(current: Stored, body: dict[str, Any]) -> dict[str, Any]:
     stored = get_store().write("Patient", current.id, body, method="PATCH", expected_vid=current.vid)
-    audit.trace(access(), "operation", "Patient", stored=stored)
+    audit.trace(current_access(), "operation", "Patient", stored=stored)
     return stored.resource
 
 

@@ -25,6 +25,7 @@ from .. import http
 from .. import interactions
 from .. import rest
 from .. import searchset
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import NotFound
 from ..errors import operation_outcome
@@ -82,7 +83,7 @@ def _kick_off(kind: str, only: list[str] | None, patients: list[str] | None = No
     repo = get_store()
     wanted = [t for v in values["_type"] for t in v.split(",") if t]
     types = jobs.served_types(repo, wanted, only)
-    access = interactions.access()
+    access = current_access()
     jobs.sweep(current_app, repo)
     job = jobs.new_job(
         repo,

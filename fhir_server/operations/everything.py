@@ -32,6 +32,7 @@ from .. import auth
 from .. import catalog
 from .. import interactions
 from .. import searchset
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import Gone
 from ..storage import Scoped
@@ -70,7 +71,7 @@ def _types(call: Call) -> list[str]:
     unknown = [t for t in asked if t not in known]
     if unknown:
         raise BadRequest(f"_type: {', '.join(unknown)} not in the Patient compartment", expression=["_type"])
-    requester = interactions.access().requester
+    requester = current_access().requester
     wanted = [t for t in known if t in asked] if asked else [t for t in known if t not in ON_REQUEST]
     return [t for t in wanted if auth.allows(requester.scopes, requester.kind, t, "search-type")]
 
@@ -93,7 +94,7 @@ def _referenced(
     compartment items reference (each target type's policy is added by the store, as everywhere)."""
     registry = search_registry.load()
     served = catalog.load().types
-    requester = interactions.access().requester
+    requester = current_access().requester
     targets: dict[str, set[str]] = {}
     for type_ in types:
         codes = [c for c, p in registry.params(type_).items() if p.type == "reference" and p.field is None]
@@ -129,7 +130,7 @@ def everything(call: Call) -> dict[str, Any]:
     patient = readable_patient(call.id)
     since = call.first("_since")
     extra: list[Where] = [Column("ts", Cmp("", "ge", searchset.instant_bound(since, "_since")))] if since else []
-    store = interactions.access().store
+    store = current_access().store
     where = in_compartment(patient, *extra)
     types = _types(call)
     asked = [t for k, v in call.pairs() if k == "_type" for t in v.split(",") if t]
@@ -168,7 +169,7 @@ def everything(call: Call) -> dict[str, Any]:
             for s in page
         ],
     }
-    audit.trace(interactions.access(), "operation", "Patient", items=page)
+    audit.trace(current_access(), "operation", "Patient", items=page)
     return bundle
 
 

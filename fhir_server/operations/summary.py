@@ -26,6 +26,7 @@ from .. import auth
 from .. import clock
 from .. import interactions
 from .. import searchset
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import NotFound
 from ..errors import PreconditionFailed
@@ -236,7 +237,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], Row]] = {
 def _items(section: Section, patient: str) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     registry = search_registry.load()
-    access = interactions.access()
+    access = current_access()
     for type_, criteria in section.queries:
         if not auth.allows(access.requester.scopes, access.requester.kind, type_, "search-type"):
             continue
@@ -276,7 +277,7 @@ def _patient_id(call: Call) -> str:
         raise BadRequest("Patient/$summary needs an instance or identifier=system|value", expression=["identifier"])
     interactions.allow("Patient", "search-type")
     found = searchset.find_matches(
-        interactions.access().store, search_registry.load(), "Patient", [("identifier", identifier)], limit=2
+        current_access().store, search_registry.load(), "Patient", [("identifier", identifier)], limit=2
     )
     if not found:
         raise NotFound(f"No Patient with identifier {identifier} is known")
@@ -302,7 +303,7 @@ def _custodian(patient: dict[str, Any]) -> Stored | None:
     ref = reference(patient.get("managingOrganization"))
     if not ref or not ref.startswith("Organization/"):
         return None
-    found = interactions.access().store.find("Organization", Column("id", Cmp("", "eq", ref.partition("/")[2])))
+    found = current_access().store.find("Organization", Column("id", Cmp("", "eq", ref.partition("/")[2])))
     return found[0] if found else None
 
 
@@ -333,7 +334,7 @@ def summary(call: Call) -> dict[str, Any]:
     entries = [{"fullUrl": f"{call.base_url}/{patient_ref}", "resource": patient.resource}] + [
         {"fullUrl": f"{call.base_url}/{t}/{id_}", "resource": r} for (t, id_), r in listed.items()
     ]
-    audit.trace(interactions.access(), "operation", "Patient", bundle={"entry": entries})
+    audit.trace(current_access(), "operation", "Patient", bundle={"entry": entries})
     entries.append(author)
     if custodian is not None and ("Organization", custodian.id) not in listed:
         entries.append({"fullUrl": f"{call.base_url}/Organization/{custodian.id}", "resource": custodian.resource})

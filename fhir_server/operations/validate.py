@@ -12,6 +12,7 @@ from flask import current_app
 
 from .. import interactions
 from .. import validation
+from ..access import current_access
 from ..errors import BadRequest
 from ..errors import issue
 from ..errors import operation_outcome
@@ -38,7 +39,7 @@ def _deletable(call: Call, id_: str | None) -> list[dict[str, Any]]:
         raise BadRequest("mode=delete needs an instance: POST [type]/[id]/$validate")
     interactions.allow(call.resource_type, "delete")
     current = interactions.visible(call.resource_type, id_)
-    decision = interactions.access().write_decision(call.resource_type, "delete", current.acl, old_acl=current.acl)
+    decision = current_access().write_decision(call.resource_type, "delete", current.acl, old_acl=current.acl)
     if decision.allowed:
         return []
     return [issue("error", "forbidden", f"Not allowed to delete {call.resource_type}/{id_}: {decision.rule}")]

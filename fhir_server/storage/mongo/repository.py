@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pymongo
@@ -33,6 +34,7 @@ from consent.predicate import DENY
 from search.plan import SortBy
 from search.plan import Where
 
+from ... import search_bounds
 from ...clock import instant
 from ...clock import now
 from ...errors import PreconditionFailed
@@ -147,8 +149,8 @@ class MongoRepository(ContentIndexing):
 
         With transactions: one multi-document transaction (nested blocks join it); reads inside
         see its writes. Without: blocks run one at a time, and undo restores each resource's previous
-        current document and removes the versions written, so the store reads as before (R4 transaction
-        semantics).
+        current document and removes the versions written, so the store reads as before (R4
+        transaction semantics).
         """
         if _journal.get() is not None or current_session.get() is not None:  # nested: part of the outer block
             yield
@@ -256,20 +258,18 @@ class MongoRepository(ContentIndexing):
         return and_({"ts": {"$lte": hi}}, {"_id": {"$nin": replaced}} if replaced else {})
 
     def _lookup(self, collection: str, filter: Filter, field: str | None) -> list[str]:
-        """The ids (or reference values) a chain or _has matches, bounded (``limits.MAX_FANOUT``)."""
-        from ...limits import MAX_FANOUT
-        from ...limits import TooCostly
-
+        """The ids (or reference values) a chain or _has matches, bounded (``search_bounds.MAX_FANOUT``)."""
+        bound = search_bounds.MAX_FANOUT
         if field is None:
-            out = [d["_id"] for d in self.db[collection].find(filter, {"_id": 1}).limit(MAX_FANOUT + 1)]
+            out = [d["_id"] for d in self.db[collection].find(filter, {"_id": 1}).limit(bound + 1)]
         else:
             out = []
-            for d in self.db[collection].find(filter, {f"idx.{field}": 1}).limit(MAX_FANOUT + 1):
+            for d in self.db[collection].find(filter, {f"idx.{field}": 1}).limit(bound + 1):
                 values = (d.get("idx") or {}).get(field) or []
                 out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
-        if len(out) > MAX_FANOUT:
-            raise TooCostly(
-                f"a chained or _has criterion matches more than {MAX_FANOUT} {collection} resources: narrow it"
+        if len(out) > bound:
+            raise search_bounds.TooCostly(
+                f"a chained or _has criterion matches more than {bound} {collection} resources: narrow it"
             )
         return out
 
@@ -671,7 +671,7 @@ class MongoRepository(ContentIndexing):
         if type_ in self._indexed or current_session.get() is not None:
             return  # inside a transaction: created by the next write or search outside one
         for keys in self.index_keys(type_):
-            when_free(lambda keys=keys: self.raw_db[type_].create_index(keys))
+            when_free(partial(self.raw_db[type_].create_index, keys))
         self._indexed.add(type_)
 
     def reindex(self, type_: str) -> int:
