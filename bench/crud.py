@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
+from tests.servers import cli_token  # noqa: E402
 from tests.servers import free_port  # noqa: E402
+from tests.servers import server_port  # noqa: E402
 from tests.servers import wire_store  # noqa: E402
 
 HELLO_APP = """
@@ -165,23 +167,9 @@ def main() -> None:
             standin as uri,
             carnet_server(data_dir, workers=args.workers, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base,
         ):
-            port = int(base.split(":")[2].split("/")[0])
+            port = server_port(base)
             pid = server_pid(port)
-            token = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "fhir_server.cli",
-                    "token",
-                    "--data-dir",
-                    str(data_dir),
-                    "--scope",
-                    "system/*.cruds",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
+            token = cli_token(data_dir, "--scope", "system/*.cruds")
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
             ids: list[str] = []
 

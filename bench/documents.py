@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
+from tests.servers import cli_token  # noqa: E402
+from tests.servers import server_port  # noqa: E402
 from tests.servers import wire_store  # noqa: E402
 
 MB = 1024 * 1024
@@ -94,22 +96,8 @@ def main() -> None:
             standin as uri,
             carnet_server(data_dir, workers=1, env={**env, **({"MONGODB_URI": uri} if uri else {})}) as base,
         ):
-            pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            token = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "fhir_server.cli",
-                    "token",
-                    "--data-dir",
-                    str(data_dir),
-                    "--scope",
-                    "system/*.cruds",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
+            pid = server_pid(server_port(base))
+            token = cli_token(data_dir, "--scope", "system/*.cruds")
             auth = {"Authorization": f"Bearer {token}"}
             session = requests.Session()
             print(f"store: {'MongoDB adapter (carnet store stand-in)' if uri else 'SQLite'}; best of {args.repeat}")

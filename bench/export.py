@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
+from tests.servers import cli_token  # noqa: E402
+from tests.servers import server_port  # noqa: E402
 
 
 def preload(data_dir: Path, count: int) -> int:
@@ -68,22 +70,8 @@ def measure(size: int) -> None:
         print(f"{size:>7} requested: loaded {loaded} resources in {time.perf_counter() - t0:.1f} s", flush=True)
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         with carnet_server(data_dir, workers=1, env=env) as base:
-            pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            token = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "fhir_server.cli",
-                    "token",
-                    "--data-dir",
-                    str(data_dir),
-                    "--scope",
-                    "system/*.rs",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
+            pid = server_pid(server_port(base))
+            token = cli_token(data_dir, "--scope", "system/*.rs")
             auth = {"Authorization": f"Bearer {token}"}
             before = peak_rss_kib(pid)
             start = time.perf_counter()

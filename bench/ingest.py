@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 from bench.crud import cpu_seconds  # noqa: E402
 from fhir_server import loader  # noqa: E402
 from tests.servers import carnet_server  # noqa: E402
+from tests.servers import cli_token  # noqa: E402
+from tests.servers import server_port  # noqa: E402
 
 SYNTHEA = ROOT.parent / "shared" / "data" / "synthea"
 #: published transaction ingest, resources/s per vCPU
@@ -118,23 +119,8 @@ def main() -> None:
         data_dir = Path(tmp)
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
         with carnet_server(data_dir, env=env) as base:
-            pid = server_pid(int(base.split(":")[2].split("/")[0]))
-            minted = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "fhir_server.cli",
-                    "token",
-                    "--data-dir",
-                    str(data_dir),
-                    "--scope",
-                    "system/*.cruds",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            token = minted.stdout.strip()
+            pid = server_pid(server_port(base))
+            token = cli_token(data_dir, "--scope", "system/*.cruds")
             post = loader.http_poster(base, token)
             for size in args.sizes:
                 bundle = generated(size)

@@ -19,6 +19,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cli_token(data_dir: Path, *args: str) -> str:
+    """A bearer token signed by the server key in ``data_dir`` (``carnet token --data-dir D *args``)."""
+    minted = subprocess.run(
+        [sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return minted.stdout.strip()
+
+
+def server_port(base: str) -> int:
+    """The port of a FHIR base URL ``http://host:port/fhir``."""
+    return int(base.split(":")[2].split("/")[0])
+
+
 @contextmanager
 def carnet_server(
     data_dir: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None

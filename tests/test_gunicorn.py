@@ -4,8 +4,6 @@ one worker, and several worker processes sharing the one SQLite file."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,18 +12,9 @@ import pytest
 import requests
 
 from tests.servers import carnet_server
+from tests.servers import cli_token as token
 
 pytestmark = pytest.mark.gunicorn
-
-
-def token(data_dir: Path, *args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "fhir_server.cli", "token", "--data-dir", str(data_dir), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ MongoDB wire protocol): in process, and `carnet serve` workers with MONGODB_URI 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from flask import Flask
 
 from fhir_server.app import create_app
 from tests.servers import carnet_server
+from tests.servers import cli_token
 from tests.servers import wire_store
 from tests.support import bearer
 
@@ -71,21 +70,7 @@ def test_served_workers_on_the_stand_in(uri, tmp_path):
 
     env = {**os.environ, "MONGODB_URI": uri, "CARNET_MONGODB_DATABASE": "served"}
     with carnet_server(tmp_path, workers=2, env=env) as base:
-        token = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "fhir_server.cli",
-                "token",
-                "--data-dir",
-                str(tmp_path),
-                "--scope",
-                "system/*.cruds",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        token = cli_token(tmp_path, "--scope", "system/*.cruds")
         auth = {"Authorization": f"Bearer {token}", "Connection": "close"}
         ids = []
         for family in ("Lefèvre", "Lefebvre", "Martin"):
