@@ -14,6 +14,7 @@ from consent.labels import CONFIDENTIALITY_ORDER
 from consent.labels import TRE_A07
 from consent.labels import TRE_A08
 from consent.labels import V3_CONFIDENTIALITY
+from consent.state import names_guardian
 
 _CONFIDENTIALITY_SYSTEMS = frozenset({V3_CONFIDENTIALITY, TRE_A08})
 #: elements naming who wrote an item (R4: DocumentReference.author, *.recorder, *.asserter)
@@ -22,6 +23,10 @@ _AUTHOR_ELEMENTS = ("author", "recorder", "asserter")
 
 #: ``acl.orphan`` of a resource of a Patient-compartment type whose patient cannot be determined
 ORPHAN = "yes"
+#: ``acl.guardian`` of a RelatedPerson naming a legal representative (GUARD), and of any other
+#: RelatedPerson; None for other types. Data stored before it existed has none: the write rules
+#: then treat the RelatedPerson as a legal representative until ``carnet reindex`` recomputes it
+GUARDIAN, NOT_GUARDIAN = "yes", "no"
 
 
 def access_attributes(
@@ -42,7 +47,8 @@ def access_attributes(
     (v3 code, the most restrictive present); ``docClass``/``docType`` (DocumentReference
     category/type codes, else ``[]`` / ``[resource_type]``); ``authors`` (``Type/id``);
     ``deposited`` (DocumentReference.date, else meta.lastUpdated, as a fixed-width UTC instant that
-    sorts as a string: the visibility timers compare it).
+    sorts as a string: the visibility timers compare it); ``actors``; ``orphan``; ``guardian``
+    (RelatedPerson: ``GUARDIAN`` or ``NOT_GUARDIAN``, whatever its status or period, else None).
     """
     compartments = list(dict.fromkeys(patients))
     own = f"Patient/{resource.get('id')}" if resource_type == "Patient" and resource.get("id") else None
@@ -70,7 +76,12 @@ def access_attributes(
         "deposited": (as_instant(resource.get("date")) if document else None) or as_instant(meta.get("lastUpdated")),
         "actors": sorted(_actors(resource_type, resource)),
         "orphan": ORPHAN if compartment_type and not compartments else None,
+        "guardian": _guardian(resource) if resource_type == "RelatedPerson" else None,
     }
+
+
+def _guardian(person: Mapping[str, Any]) -> str:
+    return GUARDIAN if names_guardian(person) else NOT_GUARDIAN
 
 
 def _primary(own: str | None, resource: Mapping[str, Any], compartments: list[str]) -> str | None:

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 from typing import Literal
 
+from consent.attributes import NOT_GUARDIAN
 from consent.attributes import ORPHAN
 from consent.labels import TOGGLED_BY
 from consent.labels import Role
@@ -54,10 +55,13 @@ from consent.state import consent_directives
 
 Interaction = Literal["create", "update", "patch", "delete"]
 #: types the record holder (the patient, a legal representative) may create: DESIGN §4 "Writes"
+#: (and ``RELATIVES`` who are not legal representatives)
 HOLDER_TYPES = frozenset({"DocumentReference", "Consent"})
-#: compartment types only system clients write: the record itself, the relatives (a GUARD
-#: RelatedPerson carries the representative's rights) and the access traces
-SYSTEM_TYPES = frozenset({"Patient", "RelatedPerson", "AuditEvent"})
+#: compartment types only system clients write: the record itself and the access traces
+SYSTEM_TYPES = frozenset({"Patient", "AuditEvent"})
+#: the relatives: the holder writes those who are not legal representatives, system clients all
+#: (a GUARD RelatedPerson carries the representative's rights)
+RELATIVES = "RelatedPerson"
 #: the acl attributes a visibility patch may change
 _FLAG_KEYS = frozenset({"labels", "confidentiality", "deposited"})
 #: the access matrix seam (profession × document type, ``consent.matrix``): the filter a
@@ -295,8 +299,9 @@ def may_write(
     touches (JSON Patch pointers or FHIRPath), None when unknown; ``state``: the consent state of
     ``acl['patient']``; ``now``: when flags lapse (``decide``). Professionals feed any open record
     without a grant; only an item's author
-    updates or deletes it; the patient or their representative deposit documents, write Consents
-    and set or clear visibility flags by a patch of ``securityLabel``/``meta.security`` only.
+    updates or deletes it; the patient or their representative deposit documents, write Consents,
+    write relatives who are not legal representatives (``_relative``) and set or clear visibility
+    flags by a patch of ``securityLabel``/``meta.security`` only.
     """
     if requester.kind == "system":
         return Decision(True, "system")
@@ -332,6 +337,8 @@ def may_write(
         return Decision(False, f"{resource_type}: system clients only")
     if resource_type == "Consent":
         return Decision(True, f"{role} writes consents") if role else Decision(False, "consents: the holder only")
+    if resource_type == RELATIVES:
+        return _relative(requester, state, acl, before, role, now)
     if before is None:
         return _create(requester, state, acl, role)
     return _change(requester, state, acl, before, role, interaction, patch_paths, now)
@@ -355,10 +362,8 @@ def _create(requester: Requester, state: PatientState | None, acl: Acl, role: Ro
     if role is not None:
         if acl.get("type") not in HOLDER_TYPES:
             return Decision(False, f"create: {role}s deposit documents and consents only")
-        refused = sorted(_held(acl, "labels") - TOGGLED_BY[role])
-        if refused:
-            return Decision(False, f"{role} may not set {', '.join(refused)}")
-        return Decision(True, f"{role} deposits")
+        refused = _refused_flags(role, acl, None)
+        return refused or Decision(True, f"{role} deposits")
     if requester.kind != "practitioner" or state is None:
         return Decision(False, "create: professionals and record holders only")
     # the break-glass objection covers feeding as well as reading (L.1111-17 I, §1)
@@ -392,10 +397,38 @@ def _change(
         return seen
     if _unflagged(acl) != _unflagged(before):
         return Decision(False, "a visibility patch changes flags only")
-    refused = sorted((_held(acl, "labels") ^ _held(before, "labels")) - TOGGLED_BY[role])
-    if refused:
-        return Decision(False, f"{role} may not change {', '.join(refused)}")
-    return Decision(True, f"{role} flags")
+    refused = _refused_flags(role, acl, before)
+    return refused or Decision(True, f"{role} flags")
+
+
+def _relative(
+    requester: Requester,
+    state: PatientState | None,
+    acl: Acl,
+    before: Acl | None,
+    role: Role | None,
+    now: datetime | None,
+) -> Decision:
+    """The holder creates, changes and deletes the relatives they see who are not legal
+    representatives, neither before nor after the write (``acl.guardian`` is ``NOT_GUARDIAN``; an
+    acl without it, stored before it existed, counts as a guardian until ``carnet reindex``)."""
+    if role is None:
+        return Decision(False, f"{RELATIVES}: the record holder and system clients only")
+    if any(_held(a, "guardian") != {NOT_GUARDIAN} for a in (acl, before) if a is not None):
+        return Decision(False, f"{RELATIVES}: legal representatives (GUARD) are written by system clients only")
+    seen = decide(requester, state, before, now=now) if before is not None else None
+    if seen is not None and not seen.allowed:
+        return seen
+    refused = _refused_flags(role, acl, before)
+    return refused or Decision(True, f"{role} writes relatives")
+
+
+def _refused_flags(role: Role, acl: Acl, before: Acl | None) -> Decision | None:
+    """A holder sets (``before`` None) or changes only the flags ``TOGGLED_BY`` their role."""
+    changed = _held(acl, "labels") ^ (_held(before, "labels") if before is not None else set())
+    refused = sorted(changed - TOGGLED_BY[role])
+    verb = "set" if before is None else "change"
+    return Decision(False, f"{role} may not {verb} {', '.join(refused)}") if refused else None
 
 
 def _unflagged(acl: Acl) -> dict[str, object]:
@@ -457,6 +490,7 @@ def _first(refs: Collection[str]) -> str | None:
 
 __all__ = [
     "HOLDER_TYPES",
+    "RELATIVES",
     "SYSTEM_TYPES",
     "TRACE_TYPES",
     "Acl",

@@ -182,8 +182,9 @@ def _privacy_consent(consent: Mapping[str, Any]) -> bool:
 
 def _guardian(person: Mapping[str, Any], now: datetime) -> bool:
     """A RelatedPerson who is the patient's legal representative (GUARD) now."""
-    return (
-        person.get("active") is not False
-        and in_period(person.get("period"), now) is True
-        and "GUARD" in codes(person.get("relationship") or [], _GUARDIAN_SYSTEMS)
-    )
+    return person.get("active") is not False and in_period(person.get("period"), now) is True and names_guardian(person)
+
+
+def names_guardian(person: Mapping[str, Any]) -> bool:
+    """Whether a RelatedPerson's relationship is GUARD (legal representative), whatever its status or period."""
+    return "GUARD" in codes(person.get("relationship") or [], _GUARDIAN_SYSTEMS)

@@ -25,6 +25,7 @@ def test_masked_document(fr):
         "deposited": "2026-11-20T13:00:00.000000Z",  # DocumentReference.date, normalized to UTC
         "actors": ["Practitioner/biologiste"],
         "orphan": None,
+        "guardian": None,
     }
 
 
@@ -157,3 +158,21 @@ def test_directory_types_and_placed_items_are_not_orphans(fr):
     assert access_attributes("Practitioner", fr["Practitioner-medecin-traitant"], [])["orphan"] is None
     document = fr["DocumentReference-compte-rendu"]
     assert access_attributes("DocumentReference", document, [ADULT], compartment_type=True)["orphan"] is None
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "active", "guardian"),
+    [
+        ("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "GUARD", None, "yes"),
+        ("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "GUARD", False, "yes"),  # inactive: still one
+        ("https://mos.esante.gouv.fr/NOS/TRE_R260-HL7RoleClass/FHIR/TRE-R260-HL7RoleClass", "GUARD", None, "yes"),
+        ("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "ECON", None, "no"),
+        ("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH", None, "no"),
+        ("http://example.org/other", "GUARD", None, "no"),  # GUARD only counts in the guardian systems
+    ],
+)
+def test_a_relative_says_whether_it_is_a_legal_representative(fr, system, code, active, guardian):
+    person = fr["RelatedPerson-contact-urgence"] | {"relationship": [{"coding": [{"system": system, "code": code}]}]}
+    person |= {} if active is None else {"active": active}
+    assert access_attributes("RelatedPerson", person, [ADULT])["guardian"] == guardian
+    assert access_attributes("Consent", fr["Consent-blocage-praticien"], [ADULT])["guardian"] is None

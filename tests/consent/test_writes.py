@@ -32,8 +32,9 @@ def record(**changes):
     return PatientState(**{**base.__dict__, **changes})
 
 
-def acl(resource_type="DocumentReference", labels=(), authors=("Practitioner/au",), patient=P):
+def acl(resource_type="DocumentReference", labels=(), authors=("Practitioner/au",), patient=P, guardian=None):
     return {
+        "guardian": guardian,
         "type": resource_type,
         "patients": [patient] if patient else [],
         "patient": patient,
@@ -44,6 +45,14 @@ def acl(resource_type="DocumentReference", labels=(), authors=("Practitioner/au"
         "authors": list(authors),
         "deposited": None,
     }
+
+
+GUARD_ONLY = "RelatedPerson: legal representatives (GUARD) are written by system clients only"
+
+
+def relative(guardian, labels=()):
+    """A RelatedPerson acl: ``guardian`` "yes" (GUARD), "no", or None (stored before the attribute)."""
+    return acl("RelatedPerson", labels=labels, authors=[], guardian=guardian) | {"docType": ["RelatedPerson"]}
 
 
 @pytest.mark.parametrize(
@@ -66,7 +75,7 @@ def acl(resource_type="DocumentReference", labels=(), authors=("Practitioner/au"
         (STRANGER, record(), acl(authors=["Practitioner/gp"]), False, "create: the caller must be among the authors"),
         (STRANGER, record(), acl("Consent", authors=[]), False, "consents: the holder only"),
         (STRANGER, record(), acl("Patient", authors=[]), False, "Patient: system clients only"),
-        (STRANGER, record(), acl("RelatedPerson", authors=[]), False, "RelatedPerson: system clients only"),
+        (STRANGER, record(), relative("no"), False, "RelatedPerson: the record holder and system clients only"),
         (STRANGER, record(), acl("Practitioner", authors=[], patient=None), False, "directory: system clients only"),
         # the break-glass objection also covers feeding; the centre-15 one covers reading only
         (
@@ -96,7 +105,21 @@ def acl(resource_type="DocumentReference", labels=(), authors=("Practitioner/au"
         (PATIENT, None, acl("AllergyIntolerance", authors=[P]), False, "create: patients deposit"),
         (PATIENT, None, acl("Consent", authors=[]), True, "patient writes consents"),
         (PATIENT, None, acl(authors=["Practitioner/au"]), False, "create: the caller must be among the authors"),
-        (PATIENT, None, acl("RelatedPerson", authors=[]), False, "RelatedPerson: system clients only"),
+        (PATIENT, None, relative("no"), True, "patient writes relatives"),
+        (PATIENT, record(open=False), relative("no"), True, "patient writes relatives"),
+        (PATIENT, None, relative("yes"), False, GUARD_ONLY),
+        (PATIENT, None, relative(None), False, GUARD_ONLY),  # stored before acl.guardian: deny
+        (PATIENT, None, relative("no", labels=[INVISIBLE_PATIENT]), False, "patient may not set INVISIBLE_PATIENT"),
+        (GUARDIAN, record(), relative("no"), True, "representative writes relatives"),
+        (GUARDIAN, record(), relative("yes"), False, GUARD_ONLY),
+        (
+            GUARDIAN,
+            record(blocks=frozenset({Directive("RelatedPerson/g", "Consent/b")})),
+            relative("no"),
+            False,
+            "blocked Consent/b",
+        ),
+        (Requester("patient", "q", "Patient/q"), record(), relative("no"), False, "RelatedPerson: the record holder"),
         (GUARDIAN, record(), acl(authors=["RelatedPerson/g"]), True, "representative deposits"),
         (GUARDIAN, record(), acl(authors=[P]), True, "representative deposits"),
         (
@@ -162,6 +185,40 @@ def test_create(requester, state, item, allowed, rule):
 def test_delete(requester, state, item, allowed, rule):
     decision = may_write(requester, state, item, "delete")
     assert (decision.allowed, decision.rule) == (allowed, rule)
+
+
+@pytest.mark.parametrize(
+    ("requester", "before", "after", "interaction", "allowed", "rule"),
+    [
+        (PATIENT, relative("no"), relative("no"), "update", True, "patient writes relatives"),
+        (PATIENT, relative("no"), relative("no"), "delete", True, "patient writes relatives"),
+        (GUARDIAN, relative("no"), relative("no"), "patch", True, "representative writes relatives"),
+        (PATIENT, relative("no"), relative("yes"), "update", False, GUARD_ONLY),  # a contact made a guardian
+        (PATIENT, relative("no"), relative("yes"), "patch", False, GUARD_ONLY),
+        (PATIENT, relative("yes"), relative("no"), "update", False, GUARD_ONLY),  # a guardian downgraded
+        (PATIENT, relative("yes"), relative("yes"), "delete", False, GUARD_ONLY),
+        (PATIENT, relative(None), relative("no"), "update", False, GUARD_ONLY),
+        (GUARDIAN, relative("yes"), relative("yes"), "update", False, GUARD_ONLY),  # not even their own
+        (PATIENT, relative("no", [MASQUE_PS]), relative("no"), "update", True, "patient writes relatives"),
+        (PATIENT, relative("no", [INVISIBLE_PATIENT]), relative("no"), "update", False, "patient; INVISIBLE_PATIENT"),
+        (
+            GUARDIAN,
+            relative("no", [INVISIBLE_REPRESENTANTS_LEGAUX]),
+            relative("no", [INVISIBLE_REPRESENTANTS_LEGAUX]),
+            "delete",
+            False,
+            "representative RelatedPerson/g; INVISIBLE_REPRESENTANTS_LEGAUX",
+        ),
+        (AUTHOR, relative("no"), relative("no"), "update", False, "RelatedPerson: the record holder"),
+        (GP, relative("no"), relative("no"), "delete", False, "RelatedPerson: the record holder"),
+        (SYSTEM, relative("yes"), relative("no"), "update", True, "system"),
+    ],
+)
+def test_relatives(requester, before, after, interaction, allowed, rule):
+    """The holder writes the relatives who are not legal representatives, before and after the write."""
+    decision = may_write(requester, record(), after, interaction, old_acl=before)
+    assert decision.allowed is allowed
+    assert decision.rule.startswith(rule)
 
 
 def test_update_by_the_author_keeping_their_authorship():

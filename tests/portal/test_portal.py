@@ -202,7 +202,7 @@ def test_guardian_sees_the_minor_record_but_not_its_secret(page: Any, live: Live
     assert "Hugo Durand" in page.locator("main").inner_text()
 
 
-def test_relatives_and_directives(page: Any, live: Live) -> None:
+def test_advance_directives(page: Any, live: Live) -> None:
     sign_in(page, live, "marie")
     section(page, "Directives anticipées")
     page.get_by_label("Rédiger mes directives").fill("Je refuse tout acharnement thérapeutique.")
@@ -214,17 +214,42 @@ def test_relatives_and_directives(page: Any, live: Live) -> None:
     assert len(found) == 1 and found[0]["resource"]["author"] == [{"reference": P}]
     page.get_by_role("button", name="Supprimer").click()
     page.get_by_text("Aucune directive anticipée déposée.").wait_for()
+
+
+def test_add_edit_then_remove_an_emergency_contact(page: Any, live: Live) -> None:
+    sign_in(page, live, "marie")
     section(page, "Mes proches")
+    page.get_by_text("Aucun proche enregistré.").wait_for()
     page.get_by_role("button", name="Ajouter un proche").click()
     page.get_by_label("Prénom").fill("Paul")
     page.get_by_label("Nom", exact=True).fill("Durand")
     page.get_by_label("Téléphone").fill("+33 6 12 34 56 78")
+    page.get_by_label("Lien").select_option("ECON")
+    page.get_by_role("button", name="Enregistrer").click()
+    settled(page)
+    paul = card(page, "Paul Durand")
+    paul.wait_for()
+    assert "Contact d'urgence · +33 6 12 34 56 78" in paul.inner_text()
+    found = api(live, "GET", f"RelatedPerson?patient={P}").json()["entry"]
+    assert [e["resource"]["relationship"][0]["coding"][0]["code"] for e in found] == ["ECON"]
+    paul.get_by_role("button", name="Modifier").click()
+    page.get_by_label("Téléphone").fill("+33 6 00 00 00 00")
     page.get_by_label("Lien").select_option("NOK")
     page.get_by_role("button", name="Enregistrer").click()
-    alert = page.get_by_role("alert")
-    alert.wait_for()
-    # the consent engine keeps relatives to system clients: the refusal is shown in words
-    assert "Action non autorisée" in alert.inner_text() and "RelatedPerson" in alert.inner_text()
+    settled(page)
+    page.get_by_text("Personne de confiance · +33 6 00 00 00 00").wait_for()
+    card(page, "Paul Durand").get_by_role("button", name="Retirer").click()
+    page.get_by_text("Aucun proche enregistré.").wait_for()
+    assert api(live, "GET", f"RelatedPerson?patient={P}").json()["total"] == 0
+
+
+def test_a_legal_representative_is_shown_read_only(page: Any, live: Live) -> None:
+    sign_in(page, live, "sophie")
+    section(page, "Mes proches")
+    sophie = card(page, "Sophie Durand")
+    assert "Représentant légal" in sophie.inner_text()
+    assert "géré par l'administration" in sophie.inner_text()
+    assert sophie.get_by_role("button").count() == 0
 
 
 SECTIONS = [

@@ -8,6 +8,9 @@ export const TRE_A03 = "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FH
 export const TRE_G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante";
 export const TRE_R260 = "https://mos.esante.gouv.fr/NOS/TRE_R260-HL7RoleClass/FHIR/TRE-R260-HL7RoleClass";
 export const V3_ROLE_CLASS = "http://terminology.hl7.org/CodeSystem/v3-RoleClass";
+export const V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
+/** The systems in which a relationship GUARD makes a RelatedPerson the legal representative. */
+export const GUARDIAN_SYSTEMS = [TRE_R260, V3_ROLE_CLASS, V3_ROLE_CODE];
 export const ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 export const RPPS = "urn:oid:1.2.250.1.71.4.2.1";
 export const EXPPAT_3 = "EXPPAT_3";

@@ -1,17 +1,35 @@
 // Mes proches: emergency contacts (ECON) and trusted person (NOK) as RelatedPerson resources:
-// create, edit, remove.
+// create, edit, remove. Legal representatives (GUARD) are shown read-only: the consent engine
+// leaves them to the administration (system clients).
 import {act, fill, h, uid} from "../dom.js";
 import {create, remove, search, update} from "../fhir.js";
-import {RELATIONSHIPS, TRE_R260, V3_ROLE_CLASS, codesOf, personName} from "../codes.js";
+import {GUARDIAN_SYSTEMS, RELATIONSHIPS, TRE_R260, V3_ROLE_CLASS, codesOf, personName} from "../codes.js";
 
 export const id = "proches";
 export const title = "Mes proches";
 
 const EDITABLE = ["ECON", "NOK"];
 
+function isGuardian(person) {
+  return GUARDIAN_SYSTEMS.some((system) => codesOf(person.relationship || [], system).includes("GUARD"));
+}
+
 function relationOf(person) {
+  if (isGuardian(person)) return "GUARD";
   const codes = [...codesOf(person.relationship || [], TRE_R260), ...codesOf(person.relationship || [], V3_ROLE_CLASS)];
   return codes.find((code) => RELATIONSHIPS[code]) || "";
+}
+
+function actions(editor, context, person, headingId) {
+  if (relationOf(person) === "GUARD") {
+    return h("p", {class: "help"}, "Représentant légal géré par l'administration : il ne peut pas être modifié ici.");
+  }
+  return h("div", {class: "actions"},
+    h("button", {type: "button", "aria-describedby": headingId, onclick: () => form(editor, context, person)}, "Modifier"),
+    h("button", {type: "button", class: "danger", "aria-describedby": headingId, onclick: (e) => act(e.currentTarget, async () => {
+      await remove(`RelatedPerson/${person.id}`);
+      context.reload();
+    }, "Proche retiré.")}, "Retirer"));
 }
 
 function phoneOf(person) {
@@ -29,15 +47,10 @@ export async function render(body, context) {
     list.append(h("li", {class: "card"},
       h("h3", {id: headingId}, personName(person) || "Sans nom"),
       h("p", {class: "meta"}, [RELATIONSHIPS[relation] || "Proche", phoneOf(person)].filter(Boolean).join(" · ")),
-      EDITABLE.includes(relation) ? h("div", {class: "actions"},
-        h("button", {type: "button", "aria-describedby": headingId, onclick: () => form(editor, context, person)}, "Modifier"),
-        h("button", {type: "button", class: "danger", "aria-describedby": headingId, onclick: (e) => act(e.currentTarget, async () => {
-          await remove(`RelatedPerson/${person.id}`);
-          context.reload();
-        }, "Proche retiré.")}, "Retirer")) : null));
+      actions(editor, context, person, headingId)));
   }
   fill(body,
-    h("p", {class: "help"}, "Vos contacts en cas d'urgence et votre personne de confiance."),
+    h("p", {class: "help"}, "Vos contacts en cas d'urgence et votre personne de confiance : ajoutez-les, modifiez-les ou retirez-les. Les représentants légaux sont enregistrés par l'administration."),
     people.length ? list : h("p", {}, "Aucun proche enregistré."),
     h("button", {type: "button", onclick: () => form(editor, context, null)}, "Ajouter un proche"),
     editor);
