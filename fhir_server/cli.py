@@ -49,11 +49,12 @@ def _reindex(args: argparse.Namespace) -> int:
     from . import catalog
     from .app import command_app
     from .storage import get_store
+    from .storage.blobs import binaries_last
 
     with command_app(args.data_dir):
         store = get_store()
         names = set(store.types())
-        for type_ in catalog.load().types:
+        for type_ in binaries_last(catalog.load().types):
             if type_ in names:
                 print(f"{type_}: {store.reindex(type_)} rewritten")
     return 0

@@ -78,6 +78,14 @@ def check(body: Any, resource_type: str) -> list[dict[str, Any]]:
     return [i for i in issues if i.get("severity") == "warning"]
 
 
+def admit(resource_type: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A valid body as every write takes it before the consent decision: its references resolved
+    (412/422, ``references``) and a Consent's checks passed (422, ``consent_rules``); returns the
+    resolved body and the issues to answer."""
+    body = references.resolve(resource_type, body)
+    return body, consent_rules.notes(resource_type, body)
+
+
 #: conditional criteria: a query string (bundle entries) or parameter pairs (REST)
 Criteria = str | list[tuple[str, str]]
 
@@ -130,8 +138,8 @@ def create(
             audit.trace(current_access(), "read", resource_type, stored=existing)
             return Outcome(200, existing)
     body = {k: v for k, v in body.items() if k != "id"}  # the server assigns ids (R4 http.html#create)
-    body = references.resolve(resource_type, body)
-    warnings += consent_rules.notes(resource_type, body)
+    body, notes = admit(resource_type, body)
+    warnings += notes
     return _write_new(resource_type, id_ or str(uuid.uuid4()), body, "POST", warnings, content)
 
 
@@ -182,8 +190,8 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None,
             f"The body's id '{body.get('id')}' must equal the URL's id '{id_}' (R4 http.html#update)",
             expression=[f"{resource_type}.id"],
         )
-    body = references.resolve(resource_type, body)
-    warnings += consent_rules.notes(resource_type, body)
+    body, notes = admit(resource_type, body)
+    warnings += notes
     current = get_store().current(resource_type, id_)
     if current is None:
         if if_match not in (None, 0):
@@ -197,8 +205,8 @@ def update(resource_type: str, id_: str, body: Any, if_match: int | None = None,
 def conditional_update(resource_type: str, criteria: Criteria, body: Any) -> Outcome:
     allow(resource_type, "update")
     warnings = check(body, resource_type)
-    body = references.resolve(resource_type, body)
-    warnings += consent_rules.notes(resource_type, body)
+    body, notes = admit(resource_type, body)
+    warnings += notes
     match = single_match(resource_type, criteria)
     if match is None:
         if body.get("id") and get_store().current(resource_type, body["id"]) is not None:
@@ -254,8 +262,8 @@ def _patch(current: Stored, operations: Any, if_match: int | None) -> Outcome:
     if body.get("resourceType") != current.type or body.get("id") != current.id:
         raise BadRequest("A patch may not change resourceType or id")
     warnings = check(body, current.type)
-    body = references.resolve(current.type, body)
-    warnings += consent_rules.notes(current.type, body)
+    body, notes = admit(current.type, body)
+    warnings += notes
     return _replace(current, body, "PATCH", "patch", if_match, warnings, kind.touched_paths(operations))
 
 

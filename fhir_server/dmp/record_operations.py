@@ -5,11 +5,13 @@
   early deletion) closes the record (``fhir_server.dmp.retention``) and answers the new Patient version;
 - ``$reopen`` reopens a closed record that was not purged yet;
 - ``$preview`` (the proposed Consent as body) answers a Parameters listing, per actor, the items
-  gained and lost if it were saved (``change`` with ``actor`` or ``mode``, ``gains``, ``loses``) and
-  ``warning`` strings; nothing is saved. Actors: the professionals the record's Consents and the
-  proposed one name (an organization as the practitioners its PractitionerRoles name), the
+  gained and lost if it were saved (``change`` with ``actor`` or ``mode``, ``gains``, ``loses``),
+  ``warning`` strings, and ``outcome`` (an OperationOutcome) with the warning and information
+  issues the write would answer; nothing is saved. Actors: the professionals the record's Consents
+  and the proposed one name (an organization as the practitioners its PractitionerRoles name), the
   attending physicians, and a physician in each emergency mode; items: the record's items the
-  caller may see.
+  caller may see. Once the caller is known to hold the record, the body gets a Consent write's
+  checks (``interactions.check`` and ``admit``): what a write refuses, the preview refuses alike.
 
 Only the patient, their legal representative (RelatedPerson GUARD) or a system client may call
 them for a record; anyone else gets 403 whether the record exists or not.
@@ -42,6 +44,8 @@ from ..errors import BadRequest
 from ..errors import Conflict
 from ..errors import Forbidden
 from ..errors import NotFound
+from ..errors import operation_outcome
+from ..interactions import admit
 from ..interactions import check
 from ..operations.definition import Call
 from ..operations.definition import Operation
@@ -78,12 +82,13 @@ def reopen(call: Call) -> dict[str, Any]:
 
 
 def preview(call: Call) -> dict[str, Any]:
-    check(call.body, "Consent")
-    proposed: dict[str, Any] = call.body
-    ref = reference(proposed.get("patient"))
+    issues = check(call.body, "Consent")
+    ref = reference(call.body.get("patient"))
     if ref is None or not ref.startswith("Patient/"):
         raise BadRequest("The proposed Consent must name its patient (Consent.patient, Patient/id)")
     patient = _holder_record(ref.partition("/")[2], "create", "Consent")
+    proposed, notes = admit("Consent", call.body)
+    issues += notes
     store, now = get_store(), current_access().now
     record = consent_loader.consent_sources(store, [ref])[ref]
     proposed = {**proposed, "id": proposed.get("id") or "proposed"}
@@ -108,7 +113,8 @@ def preview(call: Call) -> dict[str, Any]:
         }
         for change in changes
     ] + [{"name": "warning", "valueString": text} for text in block_warnings(after, proposed)]
-    return {"resourceType": "Parameters", "parameter": parameter}
+    outcome = [{"name": "outcome", "resource": operation_outcome(issues)}] if issues else []
+    return {"resourceType": "Parameters", "parameter": parameter + outcome}
 
 
 def _holder_record(id_: str, interaction: str, resource_type: str = "Patient") -> Stored:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["CHUNK_SIZE", "Blob", "ContentIndexing", "blob_key", "rechunk", "write_chunks"]
+__all__ = ["CHUNK_SIZE", "Blob", "ContentIndexing", "binaries_last", "blob_key", "rechunk", "write_chunks"]
 
 #: GridFS's default is 255 KiB; 256 KiB rows keep SQLite's overflow pages few and reads cheap
 CHUNK_SIZE = 256 * 1024
@@ -23,6 +23,11 @@ CHUNK_SIZE = 256 * 1024
 def blob_key(type_: str, id_: str, vid: int) -> str:
     """The key of the content held by version ``vid`` of ``type_/id_``."""
     return f"{type_}/{id_}/{vid}"
+
+
+def binaries_last(types: Iterable[str]) -> list[str]:
+    """``types`` in order, Binary last: a Binary's acl is computed from its securityContext document's."""
+    return sorted(types, key=lambda type_: type_ == "Binary")
 
 
 def rechunk(chunks: Iterable[bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from .blobs import binaries_last
 from .port import Repository
 from .port import Stored
 
@@ -46,8 +47,7 @@ def migrate(
     type and records per collection."""
     out = out or sys.stderr
     moved: dict[str, int] = {}
-    # Binaries last: their acl is computed from their securityContext documents, restored before
-    types = sorted(source.types(), key=lambda t: t == "Binary")
+    types = binaries_last(source.types())  # their documents restored before them
     total = sum(source.count_versions(t, source.held_ids(t)) for t in types)
     done = 0
     for type_ in types:

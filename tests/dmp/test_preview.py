@@ -154,3 +154,64 @@ def test_the_body_must_be_a_valid_consent(app, client, body, status, diagnostics
     resp = preview(app, client, body)
     assert resp.status_code == status
     assert resp.get_json()["issue"][0]["diagnostics"].startswith(diagnostics)
+
+
+def research():
+    return grant(URGENTISTE) | {
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "research"}]}
+    }
+
+
+OTHER_CATEGORY = [{"coding": [{"system": "http://loinc.org", "code": "57016-8"}]}]
+UNKNOWN_RULE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NOPE"}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "diagnostics"),
+    [
+        (
+            grant(URGENTISTE) | {"category": OTHER_CATEGORY},
+            422,
+            "Consent.category: add the category http://loinc.org|59284-0",
+        ),
+        (grant(URGENTISTE) | {"policyRule": UNKNOWN_RULE}, 422, "Consent.policyRule: use a policyRule from"),
+        (consent({"type": "permit"}), 422, "Consent.provision.actor: a permit grants access to its actors"),
+        (grant("Patient/ins-mineur"), 422, "Consent.provision.actor[0].reference: name the actor by a reference"),
+        (grant("Practitioner/inconnu"), 422, "Consent.provision.actor[0].reference: 'Practitioner/inconnu' does not"),
+        (grant("Practitioner?_id=inconnu"), 422, "Consent.provision.actor[0].reference: the conditional reference"),
+        (grant("Practitioner?_id=infirmier,biologiste"), 412, "Consent.provision.actor[0].reference: the condit"),
+    ],
+    ids=["no-category", "unknown-policy-rule", "uninterpretable", "not-an-actor", "unknown-actor", "no-match", "many"],
+)
+def test_the_preview_refuses_what_a_consent_write_refuses(app, client, system, body, status, diagnostics):
+    written = client.post("/fhir/Consent", json=body, headers=system)
+    previewed = preview(app, client, body)
+    assert (previewed.status_code, written.status_code) == (status, status)
+    assert previewed.get_json()["issue"][0]["diagnostics"].startswith(diagnostics)
+    assert previewed.get_json() == written.get_json()
+
+
+def test_the_preview_answers_the_information_a_write_answers(app, client, system):
+    resp = preview(app, client, research())
+    assert resp.status_code == 200
+    outcome = [p["resource"] for p in resp.get_json()["parameter"] if p["name"] == "outcome"]
+    assert [i["severity"] for i in outcome[0]["issue"]] == ["information"]
+    assert outcome[0]["issue"][0]["diagnostics"].startswith("Consent.scope: this consent (scope research) is stored")
+    assert not [p for p in resp.get_json()["parameter"] if p["name"] == "change"]  # data, no effect on access
+    written = client.post("/fhir/Consent", json=research(), headers=system | {"Prefer": "return=OperationOutcome"})
+    assert written.status_code == 201
+    assert outcome[0]["issue"][0] in written.get_json()["issue"]
+
+
+def test_a_consent_the_engine_applies_has_no_outcome(app, client):
+    assert [p["name"] for p in preview(app, client, grant(URGENTISTE)).get_json()["parameter"]] == ["change"]
+
+
+def test_the_preview_resolves_references_as_a_write_does(app, client):
+    assert URGENTISTE in changes(preview(app, client, grant("Practitioner?_id=urgentiste")))
+
+
+def test_the_write_checks_come_after_the_holder_check(app, client):
+    body = grant(URGENTISTE) | {"category": OTHER_CATEGORY}
+    assert preview(app, client, body, caller=GP).status_code == 403
+    assert preview(app, client, body | {"patient": {"reference": "Patient/unknown"}}, caller=None).status_code == 404

@@ -611,10 +611,14 @@ class MongoRepository(ContentIndexing):
         for doc in self.db["Binary"].find({"acl.context": ref}, {"resource": 1}):
             _, followed = self.indexer("Binary", doc["resource"], context=lambda _: acl)
             self.db["Binary"].update_one({"_id": doc["_id"]}, {"$set": {"acl": followed}})
-            self.db[HISTORY].update_many(
-                {"type": "Binary", "id": doc["_id"]}, {"$set": {"acl": followed, "cacl": followed}}
-            )
+            self._binary_history_acl(doc["_id"], followed)
             self.link(followed)
+
+    def _binary_history_acl(self, id_: str, acl: dict[str, Any]) -> bool:
+        """Every version of Binary ``id_`` takes ``acl`` (its document's) as ``acl`` and ``cacl``;
+        whether one held other attributes."""
+        held = {"type": "Binary", "id": id_, "$or": [{"acl": {"$ne": acl}}, {"cacl": {"$ne": acl}}]}
+        return bool(self.db[HISTORY].update_many(held, {"$set": {"acl": acl, "cacl": acl}}).modified_count)
 
     def refresh(self, type_: str, id_: str) -> None:
         doc = self.db[type_].find_one({"_id": id_})
@@ -680,10 +684,13 @@ class MongoRepository(ContentIndexing):
         count = 0
         for doc in self.db[type_].find({}):
             idx, acl = self.index(type_, doc["resource"])
-            if idx != doc.get("idx") or acl != doc.get("acl"):
+            stale = idx != doc.get("idx") or acl != doc.get("acl")
+            if stale:
                 self.db[type_].replace_one({"_id": doc["_id"]}, {**doc, "idx": idx, "acl": acl})
                 self._propagate_acl(type_, doc["_id"], doc["vid"] + 1, acl)
-                count += 1
+            if type_ == "Binary":  # every version holds its document's attributes, as _follow leaves them
+                stale = self._binary_history_acl(doc["_id"], acl) or stale
+            count += stale
             if not doc.get("deleted"):
                 self.link(acl)
         return count

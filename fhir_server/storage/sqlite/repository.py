@@ -431,18 +431,28 @@ class SqliteRepository(ContentIndexing):
         ).fetchall()
         for rid, id_, body in rows:
             _, followed = self.indexer("Binary", orjson.loads(body), context=lambda _: acl)
-            text = orjson.dumps(followed).decode()
-            conn.execute(
-                "UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
-                (text, *_scalars(followed), rid),
-            )
-            conn.execute(
-                "UPDATE history SET acl = ?, patient = ?, confidentiality = ?, deposited = ? "
-                "WHERE type = 'Binary' AND id = ?",
-                (text, *_scalars(followed), id_),
-            )
+            self._current_acl(conn, rid, followed)
+            self._binary_history_acl(conn, id_, followed)
             conn.execute("DELETE FROM acl WHERE rid = ?", (rid,))
             self._insert_rows(conn, rid, "Binary", {}, followed)
+
+    @staticmethod
+    def _current_acl(conn: sqlite3.Connection, rid: int, acl: dict[str, Any]) -> None:
+        conn.execute(
+            "UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
+            (orjson.dumps(acl).decode(), *_scalars(acl), rid),
+        )
+
+    @staticmethod
+    def _binary_history_acl(conn: sqlite3.Connection, id_: str, acl: dict[str, Any]) -> bool:
+        """Every version of Binary ``id_`` takes ``acl`` (its document's); whether one held other attributes."""
+        text = orjson.dumps(acl).decode()
+        rewritten = conn.execute(
+            "UPDATE history SET acl = ?, patient = ?, confidentiality = ?, deposited = ? "
+            "WHERE type = 'Binary' AND id = ? AND acl IS NOT ?",
+            (text, *_scalars(acl), id_, text),
+        )
+        return rewritten.rowcount > 0
 
     def refresh(self, type_: str, id_: str) -> None:
         with self._transaction() as conn:
@@ -561,15 +571,15 @@ class SqliteRepository(ContentIndexing):
     def reindex(self, type_: str) -> int:
         changed = 0
         rows = self.conn.execute("SELECT rid, id, deleted, body, acl FROM resource WHERE type = ?", (type_,)).fetchall()
-        for rid, _, deleted, body, acl_text in rows:
+        for rid, id_, deleted, body, acl_text in rows:
             idx, acl = self.index(type_, orjson.loads(body))
             with self._transaction() as conn:
-                if orjson.loads(acl_text) != acl:
-                    changed += 1
-                    conn.execute(
-                        "UPDATE resource SET acl = ?, patient = ?, confidentiality = ?, deposited = ? WHERE rid = ?",
-                        (orjson.dumps(acl).decode(), *_scalars(acl), rid),
-                    )
+                stale = orjson.loads(acl_text) != acl
+                if stale:
+                    self._current_acl(conn, rid, acl)
+                if type_ == "Binary":  # every version holds its document's attributes, as _follow leaves them
+                    stale = self._binary_history_acl(conn, id_, acl) or stale
+                changed += stale
                 self._clear_rows(conn, rid)
                 if not deleted:
                     self._insert_rows(conn, rid, type_, idx, acl)
