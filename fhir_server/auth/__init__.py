@@ -33,7 +33,7 @@ from fhir_server.auth.keys import jwks
 from fhir_server.auth.keys import load_or_create_key
 from fhir_server.auth.scopes import allows
 from fhir_server.auth.scopes import require
-from fhir_server.auth.server import AuthorizationServer
+from fhir_server.auth.setup import authorization_server
 from fhir_server.auth.token_store import is_revoked
 from fhir_server.auth.tokens import mint_token
 from fhir_server.storage import Collections
@@ -66,7 +66,7 @@ def init_app(app: Flask, db: Db | None = None) -> None:
     load_or_create_key(config.data_dir)
     db[token_store.TOKENS].create_index("grant")
     app.extensions["carnet.auth"] = config
-    app.extensions["carnet.auth.server"] = AuthorizationServer(db, config)
+    app.extensions["carnet.auth.server"] = authorization_server(db, config)
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(views.bp)
 

@@ -21,18 +21,9 @@ from fhir_server import http
 from fhir_server.auth import accounts
 from fhir_server.auth import token_store
 from fhir_server.auth.accounts import Db
-from fhir_server.auth.assertions import PrivateKeyJWT
-from fhir_server.auth.grants import PKCE
-from fhir_server.auth.grants import AuthorizationCodeGrant
-from fhir_server.auth.grants import ClientCredentialsGrant
-from fhir_server.auth.grants import OpenIDToken
-from fhir_server.auth.grants import RefreshTokenGrant
-from fhir_server.auth.introspection import Introspection
 from fhir_server.auth.issuers import AuthConfig
 from fhir_server.auth.models import Approval
 from fhir_server.auth.models import Client
-from fhir_server.auth.registration import Registration
-from fhir_server.auth.revocation import Revocation
 from fhir_server.auth.tokens import claims_for
 from fhir_server.auth.tokens import sign
 
@@ -51,18 +42,14 @@ PATHS = {
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
+    """The server's state and URLs; ``auth.setup.authorization_server`` registers its grants and
+    endpoints, which refer back to it."""
+
     def __init__(self, db: Db, config: AuthConfig) -> None:
         super().__init__()
         self.collections = db
         self.config = config
         self.register_token_generator("default", self.generate_bearer)  # type: ignore[arg-type]  # any callable (stub: a class)
-        self.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(db, lambda: self.url("token")))
-        self.register_grant(ClientCredentialsGrant)
-        self.register_grant(AuthorizationCodeGrant, [PKCE(required=True), OpenIDToken(self)])
-        self.register_grant(RefreshTokenGrant)
-        self.register_endpoint(Revocation(self))
-        self.register_endpoint(Introspection(self))
-        self.register_endpoint(Registration(self))  # type: ignore[arg-type]  # authlib takes any endpoint (stub: Endpoint)
 
     # -- URLs of the current request's server ----------------------------------------------
     def root(self) -> str:

@@ -7,16 +7,25 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
 from typing import Any
+from typing import Protocol
 
 import orjson
 
 from ..port import DuplicateKey
 from .failures import guarded
 
-if TYPE_CHECKING:
-    from .repository import SqliteRepository
+
+class Database(Protocol):
+    """What a collection uses of the repository (``SqliteRepository``): the thread's connection and
+    a write transaction."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
 
 _OPS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$ne": "IS NOT"}
 
@@ -105,7 +114,7 @@ class _Cursor:
 class SqliteDocuments:
     """One collection of the ``document`` table."""
 
-    def __init__(self, repo: SqliteRepository, name: str):
+    def __init__(self, repo: Database, name: str):
         self.repo = repo
         self.name = name
 
