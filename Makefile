@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA_DIR ?= ./var
 WORKERS ?= 0
+# pytest processes (pytest-xdist): one per core of the 2-core CI machine; TEST_WORKERS=0 runs in this process
+TEST_WORKERS ?= 2
 
 .PHONY: serve test lint bench clean browser
 
@@ -33,8 +35,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: $(STAMP) browser lint
-	$(PY) -m pytest $(PYTEST_ARGS)
-	$(if $(strip $(MONGO_LEG)),MONGODB_URI=mongoeco:// $(PY) -m pytest $(MONGO_LEG))
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(if $(strip $(MONGO_LEG)),MONGODB_URI=mongoeco:// $(PY) -m pytest -n $(TEST_WORKERS) $(MONGO_LEG))
 
 # the portal's browser tests (tests/portal) drive Debian's chromium: installed here when missing
 # and running as root (CI); elsewhere they skip, saying so, unless CARNET_REQUIRE_BROWSER=1

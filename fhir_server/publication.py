@@ -141,7 +141,8 @@ VALUE_SETS: tuple[tuple[str, str, str, tuple[tuple[str, tuple[tuple[str, str], .
 #: parameters of the operations we define (others: a Resource out)
 PARAMETERS: dict[str, list[dict[str, Any]]] = {
     "close": [
-        {"name": "motif", "use": "in", "min": 0, "max": "1", "type": "string"},
+        {"name": "reason", "use": "in", "min": 1, "max": "1", "type": "string"},
+        {"name": "erase", "use": "in", "min": 0, "max": "1", "type": "boolean"},
         {"name": "return", "use": "out", "min": 1, "max": "1", "type": "Patient"},
     ],
     "reopen": [{"name": "return", "use": "out", "min": 1, "max": "1", "type": "Patient"}],

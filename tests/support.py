@@ -10,13 +10,17 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from joserfc.jwk import RSAKey
 
 from fhir_server.auth import mint_token
 from fhir_server.auth.issuers import AuthConfig
+from fhir_server.auth.keys import ALGORITHM
+from fhir_server.auth.keys import key_path
 from fhir_server.storage import Stored
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -60,7 +64,20 @@ def unpacked(source: Path, target: Path) -> Path:
     return target
 
 
+@cache
+def suite_key() -> str:
+    """One signing key (JWK text) for the apps of a test run: generating one per app costs ~40 ms."""
+    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
+    return json.dumps(key.as_dict(private=True))
+
+
 def app_config(data_dir: Path) -> dict[str, Any]:
+    """The settings of a test app on ``data_dir`` (its own in-memory store, the suite's key)."""
+    key = key_path(data_dir)
+    if not key.exists():
+        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key.write_text(suite_key())
+        key.chmod(0o600)
     config: dict[str, Any] = {"TESTING": True, "DATA_DIR": str(data_dir)}
     if os.environ.get("MONGODB_URI"):
         config["MONGODB_URI"] = os.environ["MONGODB_URI"]

@@ -34,7 +34,13 @@ def load_or_create_key(data_dir: str | os.PathLike[str]) -> RSAKey:
 def _load_or_create(path: Path) -> RSAKey:
     if not path.exists():
         _create(path)
-    return RSAKey.import_key(json.loads(path.read_text()))
+    return _imported(path.read_text())
+
+
+@lru_cache(maxsize=8)
+def _imported(jwk: str) -> RSAKey:
+    """The key of a JWK text, imported once per process (importing checks the RSA key: ~35 ms)."""
+    return RSAKey.import_key(json.loads(jwk))
 
 
 def _create(path: Path) -> None:

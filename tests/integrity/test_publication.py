@@ -44,6 +44,12 @@ def test_every_operation_the_capability_statement_names_is_defined_there(client,
         assert read.status_code == 200 and read.get_json()["url"] == canonical
 
 
+def test_the_close_definition_names_the_parameters_close_reads(client, reader):
+    definition = client.get("/fhir/OperationDefinition/Patient-close", headers=reader).get_json()
+    inputs = {p["name"]: (p["min"], p["type"]) for p in definition["parameter"] if p["use"] == "in"}
+    assert inputs == {"reason": (1, "string"), "erase": (0, "boolean")}
+
+
 @pytest.mark.parametrize(("url", "code"), [(A07, "MASQUE_PS"), (G15, "60"), (R260, "GUARD")])
 def test_code_systems_are_found_by_url(client, reader, url, code):
     found = client.get(f"/fhir/CodeSystem?url={url}", headers=reader).get_json()
