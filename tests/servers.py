@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,14 +57,16 @@ def carnet_server(
         "--workers",
         str(workers),
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the server's log goes to a file: a pipe nobody reads fills up (64 KiB) and blocks the server
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the server stops
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}/fhir"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                stderr = proc.stderr.read() if proc.stderr is not None else b""
-                raise RuntimeError(f"carnet serve exited: {stderr.decode()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"carnet serve exited: {log.read().decode()[-2000:]}")
             try:
                 if requests.get(f"{base}/metadata", timeout=10).status_code == 200:
                     break
@@ -79,6 +82,7 @@ def carnet_server(
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @contextmanager
