@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
 from tests.servers import cli_token  # noqa: E402
+from tests.servers import embedded_env  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 from tests.servers import server_port  # noqa: E402
 from tests.servers import wire_store  # noqa: E402
@@ -161,7 +162,7 @@ def main() -> None:
             t0 = time.perf_counter()
             preload(data_dir, args.preload)
             print(f"preloaded {args.preload} Patients in {time.perf_counter() - t0:.1f} s")
-        env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        env = embedded_env()
         standin = wire_store(data_dir) if args.mongodb else nullcontext(None)
         with (
             standin as uri,

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
 from tests.servers import cli_token  # noqa: E402
+from tests.servers import embedded_env  # noqa: E402
 from tests.servers import server_port  # noqa: E402
 from tests.servers import wire_store  # noqa: E402
 
@@ -90,7 +91,7 @@ def main() -> None:
             label: pdf_file(Path(tmp) / f"{label}.pdf", size)
             for label, size in (("1 MB", MB), ("32 MB", 32 * MB), ("64 MiB", 64 * MB))
         }
-        env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        env = embedded_env()
         standin = wire_store(data_dir) if args.mongodb else nullcontext(None)
         with (
             standin as uri,

@@ -10,7 +10,6 @@ server's peak RSS (VmHWM of the server process and its workers). Usage:
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import carnet_server  # noqa: E402
 from tests.servers import cli_token  # noqa: E402
+from tests.servers import embedded_env  # noqa: E402
 from tests.servers import server_port  # noqa: E402
 
 
@@ -68,7 +68,7 @@ def measure(size: int) -> None:
         t0 = time.perf_counter()
         loaded = preload(data_dir, size)
         print(f"{size:>7} requested: loaded {loaded} resources in {time.perf_counter() - t0:.1f} s", flush=True)
-        env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        env = embedded_env()
         with carnet_server(data_dir, workers=1, env=env) as base:
             pid = server_pid(server_port(base))
             token = cli_token(data_dir, "--scope", "system/*.rs")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from bench.crud import cpu_seconds  # noqa: E402
 from fhir_server import loader  # noqa: E402
 from tests.servers import carnet_server  # noqa: E402
 from tests.servers import cli_token  # noqa: E402
+from tests.servers import embedded_env  # noqa: E402
 from tests.servers import server_port  # noqa: E402
 
 SYNTHEA = ROOT.parent / "shared" / "data" / "synthea"
@@ -117,7 +117,7 @@ def main() -> None:
     print("anchors (per vCPU): " + ", ".join(f"{k} ≈ {v}" for k, v in ANCHORS.items()))
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        env = embedded_env()
         with carnet_server(data_dir, env=env) as base:
             pid = server_pid(server_port(base))
             token = cli_token(data_dir, "--scope", "system/*.cruds")

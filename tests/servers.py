@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +19,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def embedded_env() -> dict[str, str]:
+    """This process's environment for a child on the embedded SQLite store (``MONGODB_URI`` dropped)."""
+    return {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
 
 
 def cli_token(data_dir: Path, *args: str) -> str:

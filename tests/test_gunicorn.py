@@ -3,7 +3,6 @@ one worker, and several worker processes sharing the one SQLite file."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import requests
 
 from tests.servers import carnet_server
 from tests.servers import cli_token as token
+from tests.servers import embedded_env
 
 pytestmark = pytest.mark.gunicorn
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.gunicorn
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("served")
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     with carnet_server(data_dir, env=env) as base:
         yield base, data_dir
 
@@ -61,7 +61,7 @@ def test_served_never_500_on_garbage(server):
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("workers")
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     with carnet_server(data_dir, workers=2, env=env) as base:
         yield base, data_dir
 

@@ -133,20 +133,20 @@ def test_count_is_capped(make_app):
     assert len(page["entry"]) == 2 and page["total"] == 3  # R4: the server may return fewer, never more
 
 
+def observed_patients(client, system, count: int, **patient: str) -> None:
+    """``count`` Patients (with ``patient``'s elements), each the subject of one Observation."""
+    for _ in range(count):
+        body = {"resourceType": "Patient", **patient}
+        pid = client.post("/fhir/Patient", json=body, headers=system).get_json()["id"]
+        observation = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}
+        client.post(
+            "/fhir/Observation", headers=system, json={**observation, "subject": {"reference": f"Patient/{pid}"}}
+        )
+
+
 def test_includes_are_bounded(client, system, monkeypatch):
     monkeypatch.setattr(searchset, "MAX_INCLUDED", 2)
-    for _ in range(3):
-        pid = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=system).get_json()["id"]
-        client.post(
-            "/fhir/Observation",
-            headers=system,
-            json={
-                "resourceType": "Observation",
-                "status": "final",
-                "code": {"text": "x"},
-                "subject": {"reference": f"Patient/{pid}"},
-            },
-        )
+    observed_patients(client, system, 3)
     resp = client.get("/fhir/Observation?_include=Observation:subject", headers=system)
     assert is_outcome(resp, 400)["issue"][0]["code"] == "too-costly"
 
@@ -157,20 +157,7 @@ def test_includes_are_bounded(client, system, monkeypatch):
 )
 def test_chain_fan_out_is_bounded(client, system, monkeypatch):
     monkeypatch.setattr(search_bounds, "MAX_FANOUT", 1)
-    for _ in range(2):
-        pid = client.post(
-            "/fhir/Patient", json={"resourceType": "Patient", "gender": "male"}, headers=system
-        ).get_json()["id"]
-        client.post(
-            "/fhir/Observation",
-            headers=system,
-            json={
-                "resourceType": "Observation",
-                "status": "final",
-                "code": {"text": "x"},
-                "subject": {"reference": f"Patient/{pid}"},
-            },
-        )
+    observed_patients(client, system, 2, gender="male")
     resp = client.get("/fhir/Observation?subject:Patient.gender=male", headers=system)
     assert is_outcome(resp, 400)["issue"][0]["code"] == "too-costly"
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.servers import carnet_server
+from tests.servers import embedded_env
 from tests.storage.test_crash import token
 
 #: what the fuzzing covers (the whole document has ~1,000 paths: far past the suite's budget)
@@ -47,7 +48,7 @@ def test_schemathesis_finds_no_server_error_and_only_operation_outcomes(tmp_path
     from hypothesis import given
     from hypothesis import settings
 
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     if os.environ.get("MONGODB_URI"):
         pytest.skip("the HTTP surface is the same on both adapters: fuzzed on the SQLite leg")
     with carnet_server(tmp_path, env=env) as base:

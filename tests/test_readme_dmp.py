@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import carnet_server
+from tests.servers import embedded_env
 
 pytestmark = pytest.mark.gunicorn
 
@@ -80,7 +81,7 @@ def printed_statuses(stdout: str) -> dict[int, list[str]]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("readme")
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     with carnet_server(data_dir, env=env) as base:
         yield base, data_dir
 
@@ -102,7 +103,7 @@ def test_the_readme_dmp_walkthrough_runs_as_written(server, blocks, tmp_path):
     base, data_dir = server
     text = script(blocks, base, data_dir)
     assert "8080" not in text and "./var" not in text
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     run = subprocess.run(["bash", "-c", text], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     got = printed_statuses(run.stdout)

@@ -17,6 +17,7 @@ import requests
 from fhir_server.indexing import index_resource
 from fhir_server.storage.sqlite.repository import SqliteRepository
 from tests.servers import carnet_server
+from tests.servers import embedded_env
 from tests.storage.test_crash import token
 
 pytestmark = [
@@ -31,7 +32,7 @@ MARK = "urn:carnet:backup"
 
 
 def carnet(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     return subprocess.run(
         [sys.executable, "-m", "fhir_server.cli", *args], capture_output=True, text=True, env=env, timeout=120
     )
@@ -64,7 +65,7 @@ def everything(path: Path) -> dict:
 
 def test_backup_while_writing_then_restore_serves_the_same_store(tmp_path):
     data, snapshot, other = tmp_path / "d1", tmp_path / "snap.db", tmp_path / "d2"
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     with carnet_server(data, env=env) as base:
         headers = {"Authorization": f"Bearer {token(data)}", "Content-Type": "application/fhir+json"}
         patient = requests.post(

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.servers import carnet_server
+from tests.servers import embedded_env
 
 pytestmark = pytest.mark.gunicorn
 ENTRIES = 3000
@@ -62,7 +63,7 @@ def gunicorn_pids(port: int) -> list[int]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kill_9_in_the_middle_of_a_transaction_leaves_all_or_nothing(tmp_path, seed):
     rnd = random.Random(seed)
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = embedded_env()
     with carnet_server(tmp_path, env=env) as base:
         headers = {"Authorization": f"Bearer {token(tmp_path)}", "Content-Type": "application/fhir+json"}
         port = int(base.split(":")[2].split("/")[0])

@@ -20,6 +20,7 @@ import pytest
 from fhir_server.indexing import index_resource
 from fhir_server.storage.sqlite.repository import SqliteRepository
 from tests.servers import carnet_server
+from tests.servers import embedded_env
 from tests.storage.test_crash import gunicorn_pids
 from tests.storage.test_crash import token
 
@@ -41,14 +42,10 @@ def ndjson(path: Path) -> Path:
     return path
 
 
-def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-
-
 def load(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "fhir_server.cli", "load", *args],
-        env=env(),
+        env=embedded_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -88,14 +85,14 @@ def test_kill_9_of_the_loader_then_resume(tmp_path, seed):
 
 def test_kill_9_of_the_server_under_the_loader_then_resume(tmp_path):
     data, state, source = tmp_path / "data", tmp_path / "state.json", ndjson(tmp_path / "p.ndjson")
-    with carnet_server(data, env=env()) as base:
+    with carnet_server(data, env=embedded_env()) as base:
         port = int(base.split(":")[2].split("/")[0])
         proc = load(str(source), "--url", base, "--token", token(data), "--state", str(state), "--chunk", str(CHUNK))
         time.sleep(2.5)
         for pid in gunicorn_pids(port):
             os.kill(pid, signal.SIGKILL)
         proc.communicate(timeout=120)  # it reports the failures of what could not be posted
-    with carnet_server(data, env=env(), port=port) as base:  # the same URL: the same target in the state
+    with carnet_server(data, env=embedded_env(), port=port) as base:  # the same URL: the same target in the state
         resumed = load(str(source), "--url", base, "--token", token(data), "--state", str(state), "--chunk", str(CHUNK))
         _out, err = resumed.communicate(timeout=180)
         assert resumed.returncode == 0, err[-2000:]

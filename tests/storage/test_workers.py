@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.servers import carnet_server
+from tests.servers import embedded_env
 from tests.servers import wire_store
 from tests.storage.test_crash import token
 
@@ -25,7 +26,7 @@ WRITERS = 12
 @pytest.fixture
 def server(tmp_path: Path):
     with ExitStack() as stack:
-        env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        env = embedded_env()
         if os.environ.get("MONGODB_URI"):
             uri = stack.enter_context(wire_store(tmp_path / "wire"))
             env |= {"MONGODB_URI": uri, "CARNET_MONGODB_DATABASE": "workers"}
